@@ -39,6 +39,8 @@ class CodexError(Exception):
 
     #: Whether repeating the same request may succeed (turn-level retry policy reads this).
     retryable: bool = False
+    #: A wait the server asked for (``Retry-After``, ``try again in 2s``), in seconds.
+    delay: float | None = None
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

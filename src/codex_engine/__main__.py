@@ -1,0 +1,5 @@
+"""``python -m codex_engine``: the same as the ``codex-engine`` command."""
+
+from codex_engine.cli.main import main
+
+main()

@@ -1,0 +1,49 @@
+"""``codex-engine emulator``: serve the bundled Responses API emulator on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from pathlib import Path
+
+import click
+
+from codex_engine.emulator import serve
+
+__all__ = ["emulator_command"]
+
+
+@click.command("emulator")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=8765, show_default=True, type=int, help="Port to listen on (0: any free)."
+)
+@click.option(
+    "--ready-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the base URL to this file once listening (for scripts).",
+)
+def emulator_command(host: str, port: int, ready_file: Path | None) -> None:
+    """Serve a scripted Responses API (HTTP+SSE and WebSocket) until interrupted.
+
+    Point codex-engine at it with `-c model_provider=emulator
+    -c model_providers.emulator.base_url=<printed URL>`.
+    """
+
+    def ready(base_url: str) -> None:
+        print(base_url, flush=True)
+        if ready_file is not None:
+            tmp = ready_file.with_name(ready_file.name + ".tmp")
+            tmp.write_text(base_url + "\n")
+            tmp.replace(ready_file)
+        print(f"emulator listening on {base_url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(host, port, ready=ready))
+    except OSError as exc:
+        raise click.ClickException(
+            f"could not listen on {host}:{port} ({exc.strerror or exc}); pick another --port"
+        ) from None

@@ -1,0 +1,142 @@
+"""``codex-engine exec``: run one turn non-interactively and stream it to the terminal."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
+from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
+from codex_engine.config.loader import Config, load_config
+from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
+from codex_engine.core.launch import open_session, settings_from_config
+from codex_engine.errors import CodexError, ConfigError
+
+__all__ = ["exec_command"]
+
+EXIT_FAILED = 1
+EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130
+
+
+def _read_prompt(prompt: str | None) -> str:
+    if prompt is not None and prompt != "-":
+        return prompt
+    if prompt is None and sys.stdin.isatty():
+        raise click.UsageError("no prompt given: pass it as an argument, or pipe it on stdin")
+    text = sys.stdin.read()
+    if not text.strip():
+        raise click.UsageError("the prompt read from stdin is empty")
+    return text
+
+
+def _inside_git_repo(path: Path) -> bool:
+    return any((parent / ".git").exists() for parent in (path, *path.parents))
+
+
+def _load(flags: ConfigFlags, *, model: str | None, sandbox: str | None, cwd: Path) -> Config:
+    overrides = flags.parsed()
+    if model is not None:
+        overrides.append((["model"], model))
+    if sandbox is not None:
+        overrides.append((["sandbox_mode"], sandbox))
+    # exec never stops to ask: like the reference, it runs with approval policy "never".
+    overrides.append((["approval_policy"], "never"))
+    return load_config(overrides=overrides, profile=flags.profile, cwd=cwd)
+
+
+async def _run(config: Config, prompt: str, renderer: Renderer) -> int:
+    settings, warning = settings_from_config(config)
+    if warning:
+        renderer.warning(warning)
+    for notice in config.feature_warnings:
+        renderer.warning(notice)
+    async with open_session(config) as session:
+        renderer.session_started(
+            session.thread_id, settings.model_info.slug, config.model_provider_id, str(settings.cwd)
+        )
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_signal_handler(signal.SIGINT, session.interrupt)
+            loop.add_signal_handler(signal.SIGTERM, session.interrupt)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix loops
+            pass
+        code = EXIT_FAILED
+        async for event in session.run_turn(prompt):
+            renderer.event(event)
+            if isinstance(event, TurnCompleted):
+                code = 0
+            elif isinstance(event, TurnFailed):
+                code = EXIT_FAILED
+            elif isinstance(event, TurnInterrupted):
+                code = EXIT_INTERRUPTED
+        return code
+
+
+@click.command("exec")
+@click.argument("prompt", required=False)
+@click.option("-m", "--model", default=None, help="Model to use (overrides config `model`).")
+@click.option(
+    "-C",
+    "--cd",
+    "cd",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Working directory for the session.",
+)
+@click.option(
+    "-s",
+    "--sandbox",
+    type=click.Choice(["read-only", "workspace-write", "danger-full-access"]),
+    default=None,
+    help="Sandbox mode for commands the model runs.",
+)
+@click.option(
+    "--skip-git-repo-check",
+    is_flag=True,
+    help="Run even when the working directory is not inside a git repository.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON event per line on stdout.")
+@config_flags
+@click.pass_context
+def exec_command(
+    ctx: click.Context,
+    /,
+    prompt: str | None,
+    model: str | None,
+    cd: Path | None,
+    sandbox: str | None,
+    skip_git_repo_check: bool,
+    as_json: bool,
+    **flag_values: Any,
+) -> None:
+    """Run one turn with PROMPT (or stdin when PROMPT is `-` or piped) and print the answer."""
+    renderer: Renderer = JsonRenderer() if as_json else HumanRenderer()
+    cwd = (cd or Path.cwd()).resolve()
+    try:
+        text = _read_prompt(prompt)
+        if not cwd.is_dir():
+            raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
+        if not skip_git_repo_check and not _inside_git_repo(cwd):
+            renderer.fatal(
+                f"{cwd} is not inside a git repository, so changes could not be reviewed or "
+                "undone; run inside a repository or pass --skip-git-repo-check"
+            )
+            ctx.exit(EXIT_FAILED)
+        config = _load(gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd)
+        code = asyncio.run(_run(config, text, renderer))
+    except ConfigError as exc:
+        renderer.fatal(str(exc))
+        ctx.exit(EXIT_CONFIG)
+    except CodexError as exc:
+        renderer.fatal(str(exc))
+        ctx.exit(EXIT_FAILED)
+    except KeyboardInterrupt:
+        renderer.fatal("interrupted")
+        ctx.exit(EXIT_INTERRUPTED)
+    ctx.exit(code)

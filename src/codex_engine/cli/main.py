@@ -1,0 +1,81 @@
+"""The ``codex-engine`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from codex_engine._version import __version__
+from codex_engine.cli.emulator_cmd import emulator_command
+from codex_engine.cli.exec_cmd import EXIT_CONFIG, exec_command
+from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
+from codex_engine.config.loader import load_config
+from codex_engine.errors import ConfigError
+
+__all__ = ["cli", "main"]
+
+
+def _configure_logging(verbose: int) -> None:
+    level = os.environ.get("CODEX_ENGINE_LOG", "").upper() or (
+        "DEBUG" if verbose > 1 else "INFO" if verbose == 1 else "WARNING"
+    )
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # httpx logs full URLs at INFO; keep them for -vv only.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="codex-engine")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug).")
+@config_flags
+@click.pass_context
+def cli(ctx: click.Context, /, verbose: int, **flag_values: Any) -> None:
+    """codex-engine: the Codex coding agent's core, in Python."""
+    _configure_logging(verbose)
+    ctx.obj = gather_flags(ctx, **flag_values)
+
+
+@cli.group("features")
+def features_group() -> None:
+    """Inspect feature flags."""
+
+
+@features_group.command("list")
+@config_flags
+@click.pass_context
+def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
+    """Print every feature with its stage and effective value."""
+    flags: ConfigFlags = gather_flags(ctx, **flag_values)
+    try:
+        config = load_config(overrides=flags.parsed(), profile=flags.profile)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(EXIT_CONFIG)
+    table = Table(box=None, pad_edge=False)
+    table.add_column("feature")
+    table.add_column("stage")
+    table.add_column("enabled")
+    for key, stage, enabled in config.features.items():
+        table.add_row(key, stage.value, "true" if enabled else "false")
+    Console(highlight=False).print(table)
+    err = Console(stderr=True, highlight=False)
+    for warning in config.feature_warnings:
+        err.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+cli.add_command(exec_command)
+cli.add_command(emulator_command)
+
+
+def main() -> None:
+    cli(prog_name="codex-engine")

@@ -1,0 +1,297 @@
+"""Showing a turn in the terminal: assistant text on stdout, status and summary on stderr,
+or one JSON object per line for ``--json``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any, Protocol, TextIO
+
+from rich.console import Console
+from rich.markup import escape
+
+from codex_engine.core.events import (
+    AgentMessageDelta,
+    CommandFinished,
+    CommandRejected,
+    CommandStarted,
+    ItemCompleted,
+    RateLimitsUpdated,
+    ReasoningDelta,
+    Retrying,
+    TokenCount,
+    TurnCompleted,
+    TurnEvent,
+    TurnFailed,
+    TurnInterrupted,
+    TurnStarted,
+    TurnSummary,
+    Warning,
+)
+from codex_engine.core.tools.shell import describe
+from codex_engine.protocol.items import FunctionCall, Message, Reasoning, WebSearchCall
+
+__all__ = ["HumanRenderer", "JsonRenderer", "Renderer"]
+
+
+class Renderer(Protocol):
+    def session_started(self, thread_id: str, model: str, provider: str, cwd: str) -> None: ...
+    def warning(self, message: str) -> None: ...
+    def event(self, event: TurnEvent) -> None: ...
+    def fatal(self, message: str) -> None: ...
+
+
+def _summary_line(summary: TurnSummary) -> str:
+    usage = summary.usage
+    parts = [
+        f"tokens {usage.input_tokens:,} in ({usage.cached_input_tokens:,} cached), "
+        f"{usage.output_tokens:,} out",
+        f"{summary.requests} request{'s' if summary.requests != 1 else ''}",
+    ]
+    if summary.retries:
+        parts.append(f"{summary.retries} retr{'ies' if summary.retries != 1 else 'y'}")
+    if summary.tool_calls:
+        parts.append(f"{summary.tool_calls} tool call{'s' if summary.tool_calls != 1 else ''}")
+    if summary.time_to_first_token_s is not None:
+        parts.append(f"first event {summary.time_to_first_token_s * 1000:.0f} ms")
+    parts.append(f"{summary.duration_s:.2f}s")
+    return " · ".join(parts)
+
+
+class HumanRenderer:
+    """Assistant text streams to stdout; everything else goes to stderr so pipes stay clean."""
+
+    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+        self._out = stdout or sys.stdout
+        self._err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self._at_line_start = True
+        self._wrote_text = False
+
+    def _text(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+        self._at_line_start = text.endswith("\n")
+        self._wrote_text = True
+
+    def _end_text_line(self) -> None:
+        if not self._at_line_start:
+            self._text("\n")
+
+    def session_started(self, thread_id: str, model: str, provider: str, cwd: str) -> None:
+        self._err.print(
+            f"[dim]codex-engine · model {escape(model)} · provider {escape(provider)} · "
+            f"{escape(cwd)} · session {thread_id}[/dim]"
+        )
+
+    def warning(self, message: str) -> None:
+        self._err.print(f"[yellow]warning:[/yellow] {escape(message)}")
+
+    def fatal(self, message: str) -> None:
+        self._end_text_line()
+        self._err.print(f"[red]error:[/red] {escape(message)}")
+
+    def event(self, event: TurnEvent) -> None:
+        if isinstance(event, AgentMessageDelta):
+            self._text(event.delta)
+        elif isinstance(event, ItemCompleted) and isinstance(event.item, Message):
+            if event.item.role == "assistant":
+                self._end_text_line()
+        elif isinstance(event, CommandStarted):
+            self._end_text_line()
+            self._err.print(f"[cyan]$[/cyan] {escape(describe(event.command))}")
+        elif isinstance(event, CommandFinished):
+            style = "green" if event.exit_code == 0 else "red"
+            note = " (timed out)" if event.timed_out else ""
+            self._err.print(
+                f"[{style}]  exit {event.exit_code}{note}[/{style}] [dim]in "
+                f"{event.duration_s:.2f}s[/dim]"
+            )
+        elif isinstance(event, CommandRejected):
+            self._err.print(
+                f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
+                f"{escape(event.reason)}"
+            )
+        elif isinstance(event, Retrying):
+            self._err.print(
+                f"[yellow]Reconnecting… {event.retry}/{event.max_retries} in "
+                f"{event.delay_s:.1f}s:[/yellow] {escape(event.message)}"
+            )
+        elif isinstance(event, Warning):
+            self.warning(event.message)
+        elif isinstance(event, ReasoningDelta | TokenCount | RateLimitsUpdated | TurnStarted):
+            pass
+        elif isinstance(event, TurnCompleted):
+            self._end_text_line()
+            self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
+        elif isinstance(event, TurnFailed):
+            self.fatal(str(event.error))
+            self._err.print(f"[dim]turn failed · {_summary_line(event.summary)}[/dim]")
+        elif isinstance(event, TurnInterrupted):
+            self._end_text_line()
+            self._err.print(f"[yellow]turn interrupted[/yellow] · {_summary_line(event.summary)}")
+
+
+class JsonRenderer:
+    """One JSON object per line on stdout, shaped like the reference's ``exec --json``."""
+
+    def __init__(self, stdout: TextIO | None = None) -> None:
+        self._out = stdout or sys.stdout
+        self._next_id = 0
+        self._commands: dict[str, str] = {}
+
+    def _emit(self, payload: dict[str, Any]) -> None:
+        self._out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        self._out.flush()
+
+    def _item_id(self) -> str:
+        value = f"item_{self._next_id}"
+        self._next_id += 1
+        return value
+
+    def session_started(self, thread_id: str, model: str, provider: str, cwd: str) -> None:
+        self._emit({"type": "thread.started", "thread_id": thread_id})
+
+    def _command_done(
+        self,
+        call_id: str,
+        command: Sequence[str],
+        output: str,
+        exit_code: int | None,
+        status: str,
+    ) -> None:
+        item_id = self._commands.pop(call_id, None) or self._item_id()
+        self._emit(
+            {
+                "type": "item.completed",
+                "item": {
+                    "id": item_id,
+                    "type": "command_execution",
+                    "command": describe(command),
+                    "aggregated_output": output,
+                    "exit_code": exit_code,
+                    "status": status,
+                },
+            }
+        )
+
+    def warning(self, message: str) -> None:
+        self._emit({"type": "warning", "message": message})
+
+    def fatal(self, message: str) -> None:
+        self._emit({"type": "error", "message": message})
+
+    def event(self, event: TurnEvent) -> None:
+        if isinstance(event, TurnStarted):
+            self._emit({"type": "turn.started"})
+        elif isinstance(event, ItemCompleted):
+            item = event.item
+            if isinstance(item, Message) and item.role == "assistant":
+                self._emit(
+                    {
+                        "type": "item.completed",
+                        "item": {
+                            "id": self._item_id(),
+                            "type": "agent_message",
+                            "text": item.text(),
+                        },
+                    }
+                )
+            elif isinstance(item, Reasoning):
+                text = "".join(str(part.get("text", "")) for part in item.summary)
+                if text:
+                    self._emit(
+                        {
+                            "type": "item.completed",
+                            "item": {"id": self._item_id(), "type": "reasoning", "text": text},
+                        }
+                    )
+            elif isinstance(item, WebSearchCall):
+                query = (item.action or {}).get("query")
+                self._emit(
+                    {
+                        "type": "item.completed",
+                        "item": {"id": self._item_id(), "type": "web_search", "query": query},
+                    }
+                )
+            elif isinstance(item, FunctionCall):
+                pass  # shown as the command_execution it becomes
+        elif isinstance(event, CommandStarted):
+            item_id = self._item_id()
+            self._commands[event.call_id] = item_id
+            self._emit(
+                {
+                    "type": "item.started",
+                    "item": {
+                        "id": item_id,
+                        "type": "command_execution",
+                        "command": describe(event.command),
+                        "aggregated_output": "",
+                        "exit_code": None,
+                        "status": "in_progress",
+                    },
+                }
+            )
+        elif isinstance(event, CommandFinished):
+            self._command_done(
+                event.call_id,
+                event.command,
+                event.output,
+                event.exit_code,
+                "completed" if event.exit_code == 0 else "failed",
+            )
+        elif isinstance(event, CommandRejected):
+            self._command_done(event.call_id, event.command, event.reason, None, "declined")
+        elif isinstance(event, Retrying):
+            self._emit(
+                {
+                    "type": "error",
+                    "message": f"Reconnecting... {event.retry}/{event.max_retries}: "
+                    f"{event.message}",
+                }
+            )
+        elif isinstance(event, Warning):
+            self.warning(event.message)
+        elif isinstance(event, TurnCompleted):
+            self._emit(
+                {
+                    "type": "turn.completed",
+                    "usage": _usage(event.summary),
+                    "summary": _summary(event.summary),
+                }
+            )
+        elif isinstance(event, TurnFailed):
+            self._emit(
+                {
+                    "type": "turn.failed",
+                    "error": {"message": str(event.error)},
+                    "summary": _summary(event.summary),
+                }
+            )
+        elif isinstance(event, TurnInterrupted):
+            self._emit({"type": "turn.interrupted", "summary": _summary(event.summary)})
+
+
+def _usage(summary: TurnSummary) -> dict[str, int]:
+    usage = summary.usage
+    return {
+        "input_tokens": usage.input_tokens,
+        "cached_input_tokens": usage.cached_input_tokens,
+        "output_tokens": usage.output_tokens,
+    }
+
+
+def _summary(summary: TurnSummary) -> dict[str, Any]:
+    return {
+        "requests": summary.requests,
+        "retries": summary.retries,
+        "tool_calls": summary.tool_calls,
+        "stream_events": summary.stream_events,
+        "duration_ms": round(summary.duration_s * 1000, 1),
+        "time_to_first_event_ms": (
+            round(summary.time_to_first_token_s * 1000, 1)
+            if summary.time_to_first_token_s is not None
+            else None
+        ),
+        "usage": _usage(summary) | {"total_tokens": summary.usage.total_tokens},
+    }

@@ -1,0 +1,151 @@
+"""Events a running turn reports to its consumer (CLI, app-server, library user)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codex_engine.errors import CodexError
+from codex_engine.protocol.events import TokenUsage
+from codex_engine.protocol.items import ResponseItem
+from codex_engine.protocol.rate_limits import RateLimitSnapshot
+
+__all__ = [
+    "AgentMessageDelta",
+    "CommandFinished",
+    "CommandRejected",
+    "CommandStarted",
+    "ItemCompleted",
+    "RateLimitsUpdated",
+    "ReasoningDelta",
+    "Retrying",
+    "TokenCount",
+    "TurnCompleted",
+    "TurnEvent",
+    "TurnFailed",
+    "TurnInterrupted",
+    "TurnStarted",
+    "TurnSummary",
+    "Warning",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnSummary:
+    """What one turn cost: requests, retries, tool calls, tokens and time."""
+
+    requests: int = 0
+    retries: int = 0
+    tool_calls: int = 0
+    stream_events: int = 0
+    duration_s: float = 0.0
+    time_to_first_token_s: float | None = None
+    usage: TokenUsage = field(default_factory=TokenUsage)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStarted:
+    turn_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentMessageDelta:
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    delta: str
+
+
+@dataclass(frozen=True, slots=True)
+class ItemCompleted:
+    """An item the model produced is final (message, reasoning, function call, web search)."""
+
+    item: ResponseItem
+
+
+@dataclass(frozen=True, slots=True)
+class CommandStarted:
+    call_id: str
+    command: Sequence[str]
+    cwd: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandFinished:
+    call_id: str
+    command: Sequence[str]
+    exit_code: int
+    output: str
+    duration_s: float
+    timed_out: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRejected:
+    call_id: str
+    command: Sequence[str]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    retry: int
+    max_retries: int
+    delay_s: float
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitsUpdated:
+    snapshot: RateLimitSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class TokenCount:
+    last: TokenUsage
+    total: TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnCompleted:
+    turn_id: str
+    last_agent_message: str | None
+    summary: TurnSummary
+
+
+@dataclass(frozen=True, slots=True)
+class TurnFailed:
+    turn_id: str
+    error: CodexError
+    summary: TurnSummary
+
+
+@dataclass(frozen=True, slots=True)
+class TurnInterrupted:
+    turn_id: str
+    summary: TurnSummary
+
+
+TurnEvent = (
+    TurnStarted
+    | AgentMessageDelta
+    | ReasoningDelta
+    | ItemCompleted
+    | CommandStarted
+    | CommandFinished
+    | CommandRejected
+    | Retrying
+    | RateLimitsUpdated
+    | TokenCount
+    | Warning
+    | TurnCompleted
+    | TurnFailed
+    | TurnInterrupted
+)

@@ -1,0 +1,357 @@
+"""A session: settings fixed once, the conversation history, and turns that call tools.
+
+:meth:`Session.run_turn` streams :data:`TurnEvent` values: it samples the model, runs each
+function call the model makes, sends the results back within the same turn (same turn session,
+so turn state is kept) and repeats until the model answers without calling a tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codex_engine.client.model_client import ModelClient, ModelClientSession, StreamRetry
+from codex_engine.config.catalog import ModelInfo
+from codex_engine.core.context import EnvironmentContext, developer_message
+from codex_engine.core.events import (
+    AgentMessageDelta,
+    CommandFinished,
+    CommandRejected,
+    CommandStarted,
+    ItemCompleted,
+    RateLimitsUpdated,
+    ReasoningDelta,
+    Retrying,
+    TokenCount,
+    TurnCompleted,
+    TurnEvent,
+    TurnFailed,
+    TurnInterrupted,
+    TurnStarted,
+    TurnSummary,
+)
+from codex_engine.core.tools.safety import is_known_safe_command
+from codex_engine.core.tools.shell import (
+    SHELL_TOOL_NAME,
+    format_for_model,
+    parse_shell_arguments,
+    run_shell,
+    shell_tool_spec,
+)
+from codex_engine.errors import CodexError
+from codex_engine.protocol.events import (
+    Completed,
+    OutputItemDone,
+    OutputTextDelta,
+    RateLimits,
+    ReasoningSummaryDelta,
+    TokenUsage,
+)
+from codex_engine.protocol.items import (
+    FunctionCall,
+    FunctionCallOutput,
+    ResponseItem,
+    assistant_text,
+    user_message,
+)
+from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
+
+__all__ = ["ApprovalRequest", "Approver", "Session", "SessionSettings"]
+
+log = logging.getLogger(__name__)
+
+
+class _Done:
+    """Marks the end of a turn's event queue."""
+
+
+_DONE = _Done()
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    call_id: str
+    command: Sequence[str]
+    cwd: Path
+    reason: str
+
+
+#: Asked before a command that policy does not allow on its own; returns whether to run it.
+Approver = Callable[[ApprovalRequest], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """Everything a session fixes at its start. Turns read it; nothing changes it."""
+
+    cwd: Path
+    model_info: ModelInfo
+    base_instructions: str
+    approval_policy: str = "never"
+    sandbox_mode: str = "read-only"
+    developer_instructions: str | None = None
+    reasoning_effort: str | None = None
+    reasoning_summary: str | None = "auto"
+    verbosity: str | None = None
+    shell_env: Mapping[str, str] | None = None
+
+    def reasoning(self) -> ReasoningParams | None:
+        info = self.model_info
+        if not info.supports_reasoning_summaries:
+            return None
+        effort = self.reasoning_effort or info.default_reasoning_level
+        return ReasoningParams(effort=effort, summary=self.reasoning_summary)
+
+    def truncation_limit_bytes(self) -> int:
+        policy = self.model_info.truncation_policy
+        # A token is about four bytes of English text or code.
+        return policy.limit * 4 if policy.mode == "tokens" else policy.limit
+
+
+@dataclass
+class _TurnState:
+    turn_id: str
+    started: float = field(default_factory=time.monotonic)
+    usage: TokenUsage = field(default_factory=TokenUsage)
+    tool_calls: int = 0
+    last_message: str | None = None
+
+
+class Session:
+    """One conversation with the model. Run one turn at a time."""
+
+    def __init__(
+        self,
+        settings: SessionSettings,
+        client: ModelClient,
+        *,
+        approver: Approver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.client = client
+        self.thread_id = client.thread_id
+        self.history: list[ResponseItem] = []
+        self.total_usage = TokenUsage()
+        self._approver = approver
+        self._prefix_recorded = False
+        self._turn_task: asyncio.Task[None] | None = None
+
+    @property
+    def tools(self) -> list[dict[str, object]]:
+        return [shell_tool_spec()]
+
+    def _session_prefix(self) -> list[ResponseItem]:
+        items: list[ResponseItem] = []
+        if self.settings.developer_instructions:
+            items.append(developer_message(self.settings.developer_instructions))
+        context = EnvironmentContext.capture(
+            self.settings.cwd,
+            approval_policy=self.settings.approval_policy,
+            sandbox_mode=self.settings.sandbox_mode,
+        )
+        items.append(context.to_message())
+        return items
+
+    def interrupt(self) -> None:
+        """Stop the running turn: its stream and commands are cancelled; it ends interrupted."""
+        if self._turn_task is not None and not self._turn_task.done():
+            self._turn_task.cancel()
+
+    async def run_turn(self, text: str) -> AsyncIterator[TurnEvent]:
+        """Run one user turn and yield its events; the last one is completed/failed/interrupted."""
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("a turn is already running in this session")
+        state = _TurnState(turn_id=str(uuid.uuid4()))
+        turn = self.client.new_session()
+        queue: asyncio.Queue[TurnEvent | _Done] = asyncio.Queue()
+        yield TurnStarted(state.turn_id)
+        if not self._prefix_recorded:
+            self.history.extend(self._session_prefix())
+            self._prefix_recorded = True
+        self.history.append(user_message(text))
+
+        async def work() -> None:
+            try:
+                await self._sample_until_done(turn, state, queue.put_nowait)
+            finally:
+                queue.put_nowait(_DONE)
+
+        task = asyncio.create_task(work())
+        self._turn_task = task
+        try:
+            while True:
+                event = await queue.get()
+                if isinstance(event, _Done):
+                    break
+                yield event
+        finally:
+            if not task.done():
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.shield(asyncio.gather(task, return_exceptions=True))
+        summary = self._summary(turn, state)
+        if task.cancelled():
+            yield TurnInterrupted(state.turn_id, summary)
+            return
+        error = task.exception()
+        if isinstance(error, CodexError):
+            yield TurnFailed(state.turn_id, error, summary)
+        elif error is not None:
+            raise error
+        else:
+            yield TurnCompleted(state.turn_id, state.last_message, summary)
+
+    def _summary(self, turn: ModelClientSession, state: _TurnState) -> TurnSummary:
+        stats = turn.stats
+        ttft = stats.first_event_at - state.started if stats.first_event_at is not None else None
+        return TurnSummary(
+            requests=stats.requests,
+            retries=stats.retries,
+            tool_calls=state.tool_calls,
+            stream_events=stats.events,
+            duration_s=time.monotonic() - state.started,
+            time_to_first_token_s=ttft,
+            usage=state.usage,
+        )
+
+    def _request_context(self, state: _TurnState) -> RequestContext:
+        return RequestContext(
+            model=self.settings.model_info.slug,
+            thread_id=self.thread_id,
+            turn_id=state.turn_id,
+            reasoning=self.settings.reasoning(),
+            verbosity=self.settings.verbosity,
+            turn_metadata={
+                "turn_id": state.turn_id,
+                "sandbox": self.settings.sandbox_mode,
+            },
+        )
+
+    async def _sample_until_done(
+        self,
+        turn: ModelClientSession,
+        state: _TurnState,
+        emit: Callable[[TurnEvent], None],
+    ) -> None:
+        ctx = self._request_context(state)
+        while True:
+            prompt = Prompt(
+                input=list(self.history),
+                base_instructions=self.settings.base_instructions,
+                tools=self.tools,
+                parallel_tool_calls=self.settings.model_info.supports_parallel_tool_calls,
+            )
+            calls: list[FunctionCall] = []
+            async for event in turn.stream(prompt, ctx):
+                if isinstance(event, OutputTextDelta):
+                    emit(AgentMessageDelta(event.delta))
+                elif isinstance(event, ReasoningSummaryDelta):
+                    emit(ReasoningDelta(event.delta))
+                elif isinstance(event, OutputItemDone):
+                    self.history.append(event.item)
+                    emit(ItemCompleted(event.item))
+                    message = assistant_text(event.item)
+                    if message is not None:
+                        state.last_message = message
+                    if isinstance(event.item, FunctionCall):
+                        calls.append(event.item)
+                elif isinstance(event, Completed):
+                    if event.token_usage is not None:
+                        state.usage = state.usage + event.token_usage
+                        self.total_usage = self.total_usage + event.token_usage
+                        emit(TokenCount(event.token_usage, self.total_usage))
+                elif isinstance(event, RateLimits):
+                    emit(RateLimitsUpdated(event.snapshot))
+                elif isinstance(event, StreamRetry):
+                    emit(Retrying(event.retry, event.max_retries, event.delay, event.message))
+            if not calls:
+                return
+            state.tool_calls += len(calls)
+            if self.settings.model_info.supports_parallel_tool_calls and len(calls) > 1:
+                outputs = await asyncio.gather(*(self._call_tool(c, emit) for c in calls))
+            else:
+                outputs = [await self._call_tool(c, emit) for c in calls]
+            self.history.extend(outputs)
+
+    async def _call_tool(
+        self, call: FunctionCall, emit: Callable[[TurnEvent], None]
+    ) -> FunctionCallOutput:
+        if call.name != SHELL_TOOL_NAME:
+            return FunctionCallOutput(
+                call_id=call.call_id, output=f"unsupported tool {call.name!r}; use `shell`"
+            )
+        try:
+            shell = parse_shell_arguments(call.arguments, self.settings.cwd)
+        except ValueError as exc:
+            return FunctionCallOutput(call_id=call.call_id, output=f"invalid arguments: {exc}")
+        refusal = await self._check_permission(call.call_id, shell.command, shell.workdir)
+        if refusal is not None:
+            emit(CommandRejected(call.call_id, shell.command, refusal))
+            return FunctionCallOutput(call_id=call.call_id, output=f"command not run: {refusal}")
+        emit(CommandStarted(call.call_id, shell.command, str(shell.workdir)))
+        result = await run_shell(shell, env=self.settings.shell_env)
+        emit(
+            CommandFinished(
+                call.call_id,
+                shell.command,
+                result.exit_code,
+                result.output,
+                result.duration_s,
+                result.timed_out,
+            )
+        )
+        return FunctionCallOutput(
+            call_id=call.call_id,
+            output=format_for_model(result, self.settings.truncation_limit_bytes()),
+        )
+
+    async def _check_permission(
+        self, call_id: str, command: Sequence[str], cwd: Path
+    ) -> str | None:
+        """``None`` to run the command, else the reason it was not run (told to the model).
+
+        codex-engine does not yet confine commands with an OS sandbox, so outside
+        ``danger-full-access`` only commands known to just read run on their own; anything else
+        needs the approver's yes, and never runs under ``approval_policy = never``.
+        """
+        settings = self.settings
+        if (
+            settings.sandbox_mode == "danger-full-access"
+            and settings.approval_policy != "untrusted"
+        ):
+            return None
+        if is_known_safe_command(command):
+            return None
+        reason = (
+            f"sandbox mode {settings.sandbox_mode!r} is not enforced by an OS sandbox in this "
+            "build, so commands that may write need approval"
+            if settings.sandbox_mode != "danger-full-access"
+            else "approval policy 'untrusted' asks before commands that may write"
+        )
+        if self._approver is None or settings.approval_policy == "never":
+            return (
+                f"{reason}, and none can be given here (approval policy "
+                f"{settings.approval_policy!r}); run with --sandbox danger-full-access to allow it"
+            )
+        approved = await self._approver(ApprovalRequest(call_id, command, cwd, reason))
+        return None if approved else "the user declined to run this command"
+
+
+def new_thread_id() -> str:
+    """Thread ids are UUIDv7-like: time-ordered so rollout files sort by creation."""
+    millis = int(time.time() * 1000)
+    rand = uuid.uuid4().int & ((1 << 74) - 1)
+    value = (
+        (millis << 80)
+        | (0x7 << 76)
+        | ((rand >> 62) << 64)
+        | (0b10 << 62)
+        | (rand & ((1 << 62) - 1))
+    )
+    return str(uuid.UUID(int=value))

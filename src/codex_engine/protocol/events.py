@@ -1,0 +1,235 @@
+"""Stream events of a Responses API turn and the parser from wire payloads to those events.
+
+The same parser serves SSE ``data:`` payloads and WebSocket text frames: both carry one JSON object
+whose ``type`` names the event. Unknown event types are skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from codex_engine.errors import CodexError
+from codex_engine.protocol.error_mapping import (
+    classify_failed_response,
+    classify_incomplete_response,
+)
+from codex_engine.protocol.items import ResponseItem, parse_item
+from codex_engine.protocol.rate_limits import RateLimitSnapshot, parse_rate_limit_event
+
+__all__ = [
+    "Completed",
+    "Created",
+    "OutputItemAdded",
+    "OutputItemDone",
+    "OutputTextDelta",
+    "RateLimits",
+    "ReasoningContentDelta",
+    "ReasoningSummaryDelta",
+    "ReasoningSummaryPartAdded",
+    "ResponseEvent",
+    "StreamFailure",
+    "TokenUsage",
+    "parse_stream_payload",
+]
+
+
+class TokenUsage(BaseModel):
+    """Token counts of one response, or the sum of several."""
+
+    model_config = ConfigDict(frozen=True)
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+    total_tokens: int = 0
+
+    def __add__(self, other: TokenUsage) -> TokenUsage:
+        return TokenUsage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            cached_input_tokens=self.cached_input_tokens + other.cached_input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+            reasoning_output_tokens=self.reasoning_output_tokens + other.reasoning_output_tokens,
+            total_tokens=self.total_tokens + other.total_tokens,
+        )
+
+    @classmethod
+    def from_wire(cls, usage: Mapping[str, Any] | None) -> TokenUsage | None:
+        if not isinstance(usage, Mapping):
+            return None
+
+        def num(value: Any) -> int:
+            return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+        input_details = usage.get("input_tokens_details")
+        output_details = usage.get("output_tokens_details")
+        return cls(
+            input_tokens=num(usage.get("input_tokens")),
+            cached_input_tokens=num(
+                input_details.get("cached_tokens") if isinstance(input_details, Mapping) else 0
+            ),
+            output_tokens=num(usage.get("output_tokens")),
+            reasoning_output_tokens=num(
+                output_details.get("reasoning_tokens") if isinstance(output_details, Mapping) else 0
+            ),
+            total_tokens=num(usage.get("total_tokens")),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    response_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputItemAdded:
+    item: ResponseItem
+    output_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputItemDone:
+    item: ResponseItem
+    output_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTextDelta:
+    delta: str
+    item_id: str | None = None
+    output_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSummaryDelta:
+    delta: str
+    summary_index: int | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningContentDelta:
+    delta: str
+    content_index: int | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningSummaryPartAdded:
+    summary_index: int | None = None
+    item_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Completed:
+    response_id: str | None
+    token_usage: TokenUsage | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    snapshot: RateLimitSnapshot
+
+
+@dataclass(frozen=True, slots=True)
+class StreamFailure:
+    """The server ended the response with an error (``response.failed`` / ``.incomplete``)."""
+
+    error: CodexError
+
+
+ResponseEvent = (
+    Created
+    | OutputItemAdded
+    | OutputItemDone
+    | OutputTextDelta
+    | ReasoningSummaryDelta
+    | ReasoningContentDelta
+    | ReasoningSummaryPartAdded
+    | Completed
+    | RateLimits
+    | StreamFailure
+)
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _item(payload: Mapping[str, Any]) -> ResponseItem | None:
+    try:
+        return parse_item(payload.get("item"))
+    except ValidationError:
+        return None
+
+
+def parse_stream_payload(payload: Any) -> ResponseEvent | None:
+    """Map one decoded event payload to a :data:`ResponseEvent`; ``None`` means skip it."""
+    if not isinstance(payload, Mapping):
+        return None
+    kind = payload.get("type")
+    if kind == "response.output_text.delta":
+        delta = _str(payload.get("delta"))
+        if delta is None:
+            return None
+        return OutputTextDelta(
+            delta, _str(payload.get("item_id")), _int(payload.get("output_index"))
+        )
+    if kind == "response.output_item.done" or kind == "response.output_item.added":
+        item = _item(payload)
+        if item is None:
+            return None
+        index = _int(payload.get("output_index"))
+        if kind == "response.output_item.done":
+            return OutputItemDone(item, index)
+        return OutputItemAdded(item, index)
+    if kind == "response.created":
+        response = payload.get("response")
+        if not isinstance(response, Mapping):
+            return None
+        return Created(_str(response.get("id")))
+    if kind == "response.completed":
+        response = payload.get("response")
+        if not isinstance(response, Mapping):
+            return None
+        return Completed(_str(response.get("id")), TokenUsage.from_wire(response.get("usage")))
+    if kind == "response.reasoning_summary_text.delta":
+        delta = _str(payload.get("delta"))
+        if delta is None:
+            return None
+        return ReasoningSummaryDelta(
+            delta, _int(payload.get("summary_index")), _str(payload.get("item_id"))
+        )
+    if kind == "response.reasoning_text.delta":
+        delta = _str(payload.get("delta"))
+        if delta is None:
+            return None
+        return ReasoningContentDelta(
+            delta, _int(payload.get("content_index")), _str(payload.get("item_id"))
+        )
+    if kind == "response.reasoning_summary_part.added":
+        return ReasoningSummaryPartAdded(
+            _int(payload.get("summary_index")), _str(payload.get("item_id"))
+        )
+    if kind == "response.failed":
+        response = payload.get("response")
+        return StreamFailure(
+            classify_failed_response(response if isinstance(response, Mapping) else None)
+        )
+    if kind == "response.incomplete":
+        response = payload.get("response")
+        return StreamFailure(
+            classify_incomplete_response(response if isinstance(response, Mapping) else None)
+        )
+    if kind == "codex.rate_limits":
+        snapshot = parse_rate_limit_event(payload)
+        return RateLimits(snapshot) if snapshot is not None else None
+    return None

@@ -1,0 +1,130 @@
+"""Responses API conversation items (input and output), as pydantic models that keep unknown fields.
+
+An item of a type this module does not know parses as :class:`UnknownItem`, so a newer server never
+breaks a session and the item round-trips unchanged into the next request.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
+
+__all__ = [
+    "ContentPart",
+    "FunctionCall",
+    "FunctionCallOutput",
+    "Message",
+    "Reasoning",
+    "ResponseItem",
+    "UnknownItem",
+    "WebSearchCall",
+    "assistant_text",
+    "item_to_json",
+    "parse_item",
+    "user_message",
+]
+
+
+class _Open(BaseModel):
+    """Base for wire models: unknown fields are kept and serialized back."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class ContentPart(_Open):
+    """One part of a message: ``input_text``, ``output_text``, ``input_image``, ..."""
+
+    type: str
+    text: str | None = None
+
+
+class Message(_Open):
+    type: Literal["message"] = "message"
+    id: str | None = None
+    role: str
+    content: list[ContentPart]
+    status: str | None = None
+
+    def text(self) -> str:
+        """The concatenated text of every text-bearing part."""
+        return "".join(p.text for p in self.content if p.text is not None)
+
+
+class FunctionCall(_Open):
+    type: Literal["function_call"] = "function_call"
+    id: str | None = None
+    name: str
+    arguments: str
+    call_id: str
+    status: str | None = None
+
+
+class FunctionCallOutput(_Open):
+    type: Literal["function_call_output"] = "function_call_output"
+    id: str | None = None
+    call_id: str
+    output: Any
+
+
+class Reasoning(_Open):
+    type: Literal["reasoning"] = "reasoning"
+    id: str | None = None
+    summary: list[dict[str, Any]] = []
+    content: list[dict[str, Any]] | None = None
+    encrypted_content: str | None = None
+
+
+class WebSearchCall(_Open):
+    type: Literal["web_search_call"] = "web_search_call"
+    id: str | None = None
+    status: str | None = None
+    action: dict[str, Any] | None = None
+
+
+class UnknownItem(_Open):
+    """Any item type this version does not model; kept verbatim."""
+
+    type: str
+
+
+_KNOWN = {"message", "function_call", "function_call_output", "reasoning", "web_search_call"}
+
+
+def _tag(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return kind if kind in _KNOWN else "unknown"
+
+
+ResponseItem = Annotated[
+    Annotated[Message, Tag("message")]
+    | Annotated[FunctionCall, Tag("function_call")]
+    | Annotated[FunctionCallOutput, Tag("function_call_output")]
+    | Annotated[Reasoning, Tag("reasoning")]
+    | Annotated[WebSearchCall, Tag("web_search_call")]
+    | Annotated[UnknownItem, Tag("unknown")],
+    Discriminator(_tag),
+]
+
+_ADAPTER: TypeAdapter[ResponseItem] = TypeAdapter(ResponseItem)
+
+
+def parse_item(data: Any) -> ResponseItem:
+    """Parse one item from its JSON value; raises ``pydantic.ValidationError`` if malformed."""
+    return _ADAPTER.validate_python(data)
+
+
+def item_to_json(item: ResponseItem) -> dict[str, Any]:
+    """The item as the JSON object sent on the wire (``None`` fields left out)."""
+    return item.model_dump(mode="json", exclude_none=True)
+
+
+def user_message(text: str) -> Message:
+    return Message(role="user", content=[ContentPart(type="input_text", text=text)])
+
+
+def assistant_text(item: ResponseItem) -> str | None:
+    """The text of an assistant message, or ``None`` for any other item."""
+    if isinstance(item, Message) and item.role == "assistant":
+        return item.text()
+    return None

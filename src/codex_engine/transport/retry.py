@@ -1,0 +1,54 @@
+"""Retry timing shared by the transports and the turn-level stream retry: pure, no sleeping here."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from codex_engine.errors import ApiError, CodexError
+
+__all__ = ["RetryPolicy", "should_retry_request"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff ``base * 2**(n-1)`` with ±``jitter`` for retry ``n`` (1-based).
+
+    A server-provided delay (``Retry-After``, ``try again in 2s``) replaces the backoff, capped at
+    ``max_server_delay`` so a confused server cannot park a session for an hour.
+    """
+
+    max_retries: int
+    base_delay: float = 0.2
+    jitter: float = 0.1
+    max_server_delay: float = 60.0
+    rng: random.Random = field(default_factory=random.Random, compare=False)
+
+    def backoff(self, retry: int) -> float:
+        if retry < 1:
+            raise ValueError("retry numbers start at 1")
+        factor = self.rng.uniform(1.0 - self.jitter, 1.0 + self.jitter)
+        return float(self.base_delay * (2 ** (retry - 1)) * factor)
+
+    def delay(self, retry: int, server_delay: float | None = None) -> float:
+        if server_delay is not None and server_delay >= 0:
+            return min(server_delay, self.max_server_delay)
+        return self.backoff(retry)
+
+    def allows(self, retry: int) -> bool:
+        """Whether retry number ``retry`` (1-based) is still within the budget."""
+        return retry <= self.max_retries
+
+
+def should_retry_request(error: CodexError) -> bool:
+    """Whether a failed request (no stream yet) is worth sending again.
+
+    5xx and transport failures are; a 429 only when the server said when to come back, and never
+    a usage limit, which waiting seconds does not lift.
+    """
+    if isinstance(error, ApiError) and error.status == 429:
+        return error.delay is not None and error.code not in _USAGE_CODES
+    return error.retryable
+
+
+_USAGE_CODES = frozenset({"usage_limit_reached", "usage_not_included"})
