@@ -91,7 +91,8 @@ class ModelClient:
         self._http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(
                 connect=provider.websocket_connect_timeout_seconds(),
-                read=None,
+                # Bounds the wait for response headers too, not only between body chunks.
+                read=provider.stream_idle_timeout_seconds(),
                 write=30.0,
                 pool=30.0,
             ),

@@ -475,6 +475,14 @@ def scripted_reply(body: Mapping[str, Any]) -> Reply:
 
 def _output_text(output: Any) -> str:
     if isinstance(output, str):
+        # codex-engine's shell tool answers {"output": ..., "metadata": {...}}; show the output.
+        if output.startswith("{"):
+            try:
+                decoded = json.loads(output)
+            except ValueError:
+                return output
+            if isinstance(decoded, dict) and isinstance(decoded.get("output"), str):
+                return str(decoded["output"])
         return output
     if isinstance(output, list):
         return "".join(part.get("text", "") for part in output if isinstance(part, dict))

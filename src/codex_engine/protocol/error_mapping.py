@@ -337,7 +337,7 @@ def format_reset_time(resets_at: datetime, *, now: datetime | None = None) -> st
         return f"{clock} on {local:%b} {local.day}, {local.year}"
     except (OverflowError, ValueError, OSError):
         # Extreme dates cannot be moved to local time; the UTC form is still exact.
-        return f"{resets_at.isoformat()}"
+        return resets_at.isoformat()
 
 
 # --- 4xx/5xx details -------------------------------------------------------------------------

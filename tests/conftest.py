@@ -1,0 +1,79 @@
+"""Shared fixtures: a running emulator, an isolated CODEX_HOME, and a client pointed at both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codex_engine.client.credentials import StaticCredentials
+from codex_engine.client.model_client import ModelClient
+from codex_engine.config.providers import ModelProviderInfo
+from codex_engine.emulator import ResponsesEmulator
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[ResponsesEmulator]:
+    async with ResponsesEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def codex_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "codex-home"
+    home.mkdir()
+    monkeypatch.setenv("CODEX_HOME", str(home))
+    yield home
+
+
+class SleepRecorder:
+    """Stands in for asyncio.sleep so retry delays are observed, not waited for."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.delays.append(delay)
+
+
+@pytest.fixture
+def sleeps() -> SleepRecorder:
+    return SleepRecorder()
+
+
+def make_provider(base_url: str, **fields: Any) -> ModelProviderInfo:
+    return ModelProviderInfo(name="test", base_url=base_url, **fields)
+
+
+def make_client(
+    base_url: str,
+    *,
+    sleep: SleepRecorder | None = None,
+    bearer: str | None = "sk-test-123",
+    **provider_fields: Any,
+) -> ModelClient:
+    kwargs: dict[str, Any] = {}
+    if sleep is not None:
+        kwargs["sleep"] = sleep
+    return ModelClient(
+        provider=make_provider(base_url, **provider_fields),
+        credentials=StaticCredentials(bearer),
+        thread_id="01a20f91-ab8c-71e1-b849-551d55bec741",
+        env={},
+        **kwargs,
+    )
+
+
+def cli_env(codex_home: Path, **extra: str) -> dict[str, str]:
+    """Environment for a CLI subprocess: isolated home, no inherited keys."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.endswith("_API_KEY") and key != "CODEX_HOME"
+    }
+    env["CODEX_HOME"] = str(codex_home)
+    env.update(extra)
+    return env

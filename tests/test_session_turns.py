@@ -1,0 +1,163 @@
+"""Turns through the library API: tool calls, permissions, interrupts, failures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from codex_engine.config.catalog import find_model_info
+from codex_engine.core.events import (
+    AgentMessageDelta,
+    CommandFinished,
+    CommandRejected,
+    CommandStarted,
+    TurnCompleted,
+    TurnEvent,
+    TurnFailed,
+    TurnInterrupted,
+)
+from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
+from codex_engine.emulator import Reply, ResponsesEmulator
+from codex_engine.errors import InvalidRequestError
+from tests.conftest import make_client
+
+
+def settings(cwd: Path, **overrides: Any) -> SessionSettings:
+    info, _ = find_model_info("gpt-5.1-codex")
+    values: dict[str, Any] = {
+        "cwd": cwd,
+        "model_info": info,
+        "base_instructions": "You are a test agent.",
+        "approval_policy": "never",
+        "sandbox_mode": "danger-full-access",
+    }
+    values.update(overrides)
+    return SessionSettings(**values)
+
+
+async def run(session: Session, text: str) -> list[TurnEvent]:
+    return [event async for event in session.run_turn(text)]
+
+
+def outputs_sent(emulator: ResponsesEmulator) -> list[str]:
+    found = []
+    for request in emulator.requests_of("http"):
+        for item in request.body["input"]:
+            if item.get("type") == "function_call_output":
+                found.append(item["output"])
+    return found
+
+
+async def test_tool_turn_runs_the_command_and_answers_from_its_output(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "run `echo hello-from-tool`")
+    finished = [e for e in events if isinstance(e, CommandFinished)]
+    assert len(finished) == 1 and finished[0].exit_code == 0
+    assert finished[0].output == "hello-from-tool\n"
+    assert json.loads(outputs_sent(emulator)[-1])["output"] == "hello-from-tool\n"
+    answer = "".join(e.delta for e in events if isinstance(e, AgentMessageDelta))
+    assert "hello-from-tool" in answer
+    last = events[-1]
+    assert isinstance(last, TurnCompleted)
+    assert last.summary.requests == 2 and last.summary.tool_calls == 1
+    assert last.summary.usage.input_tokens > 0
+    # Both requests of the turn carry the same instructions and the same environment prefix.
+    bodies = [r.body for r in emulator.requests_of("http")]
+    assert {b["instructions"] for b in bodies} == {"You are a test agent."}
+    assert bodies[0]["input"][0] == bodies[1]["input"][0]
+    assert "<environment_context>" in bodies[0]["input"][0]["content"][0]["text"]
+
+
+async def test_command_that_may_write_is_refused_without_approval(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    target = tmp_path / "created.txt"
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        events = await run(session, f"run `touch {target}`")
+    assert any(isinstance(e, CommandRejected) for e in events)
+    assert not any(isinstance(e, CommandStarted) for e in events)
+    assert not target.exists()
+    assert outputs_sent(emulator)[-1].startswith("command not run:")
+    assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_read_only_command_runs_without_approval(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        events = await run(session, "run `ls`")
+    finished = [e for e in events if isinstance(e, CommandFinished)]
+    assert finished and "notes.txt" in finished[0].output
+
+
+async def test_approver_decides_commands_that_need_approval(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    asked: list[ApprovalRequest] = []
+
+    async def deny(request: ApprovalRequest) -> bool:
+        asked.append(request)
+        return False
+
+    async with make_client(emulator.base_url) as client:
+        session = Session(
+            settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
+            client,
+            approver=deny,
+        )
+        await run(session, "run `touch x`")
+    assert len(asked) == 1 and asked[0].command[-1] == "touch x"
+    assert "declined" in outputs_sent(emulator)[-1]
+
+
+async def test_interrupt_stops_a_running_command(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    marker = tmp_path / "after-sleep"
+    events: list[TurnEvent] = []
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        async for event in session.run_turn(f"run `sleep 30 && touch {marker}`"):
+            events.append(event)
+            if isinstance(event, CommandStarted):
+                session.interrupt()
+    assert isinstance(events[-1], TurnInterrupted)
+    assert not any(isinstance(e, CommandFinished) for e in events)
+    assert not marker.exists()
+    # the session stays usable after an interrupt
+    async with make_client(emulator.base_url) as client:
+        session.client = client
+        after = await run(session, "hello again")
+    assert isinstance(after[-1], TurnCompleted)
+
+
+async def test_server_error_fails_the_turn_with_the_error(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(Reply.status(400, body={"error": {"message": "bad input"}}))
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hi")
+    last = events[-1]
+    assert isinstance(last, TurnFailed)
+    assert isinstance(last.error, InvalidRequestError)
+
+
+async def test_history_carries_over_to_the_next_turn(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        await run(session, "first question")
+        await run(session, "second question")
+    bodies = [r.body for r in emulator.requests_of("http")]
+    texts = json.dumps(bodies[1]["input"])
+    assert "first question" in texts and "second question" in texts
+    assert session.total_usage.input_tokens > 0
