@@ -53,9 +53,10 @@ def make_client(
     *,
     sleep: SleepRecorder | None = None,
     bearer: str | None = "sk-test-123",
+    enable_websockets: bool = False,
     **provider_fields: Any,
 ) -> ModelClient:
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"enable_websockets": enable_websockets}
     if sleep is not None:
         kwargs["sleep"] = sleep
     return ModelClient(

@@ -1,27 +1,34 @@
 """The session-scoped :class:`ModelClient` and the turn-scoped :class:`ModelClientSession`.
 
-The client owns what lives as long as a session: provider, credentials, the HTTP connection pool.
-A new turn session is made for every turn and owns that turn's state: the sticky-routing token
-(``x-codex-turn-state``) and the stream retry loop. Per-request values come as arguments.
+The client owns what lives as long as a session: provider, credentials, the HTTP pool, the
+transport choice with its sticky HTTP fallback, and the startup preconnect slot. A new turn
+session is made for every turn and owns that turn's state: its WebSocket connection, the
+sticky-routing token (``x-codex-turn-state``), the memory for incremental follow-ups and the
+retry loop. Per-request values come as arguments; no object here sees the whole config.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
-from codex_engine.client.credentials import CredentialSource
+from codex_engine.client.credentials import Credentials, CredentialSource
+from codex_engine.client.preconnect import PreconnectSlot
 from codex_engine.client.replay import ReplayFilter
+from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.errors import CodexError, UnauthorizedError
-from codex_engine.protocol.events import Completed, RateLimits, ResponseEvent
+from codex_engine.protocol.events import Completed, OutputItemDone, RateLimits, ResponseEvent
+from codex_engine.protocol.items import item_to_json
 from codex_engine.protocol.rate_limits import parse_rate_limit_headers
 from codex_engine.protocol.request import (
     ClientIdentity,
@@ -34,12 +41,24 @@ from codex_engine.protocol.request import (
 from codex_engine.transport.http import HttpTransport
 from codex_engine.transport.retry import RetryPolicy, should_retry_request
 from codex_engine.transport.tls import ssl_context
+from codex_engine.transport.websocket import (
+    TURN_STATE_HEADER,
+    FallbackToHttpError,
+    Metadata,
+    WebSocketConnection,
+    connect_websocket,
+)
 
-__all__ = ["ClientEvent", "ModelClient", "ModelClientSession", "StreamRetry"]
+__all__ = [
+    "ClientEvent",
+    "ModelClient",
+    "ModelClientSession",
+    "RequestStats",
+    "StreamRetry",
+    "TransportFallback",
+]
 
 log = logging.getLogger(__name__)
-
-TURN_STATE_HEADER = "x-codex-turn-state"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +71,14 @@ class StreamRetry:
     message: str
 
 
-ClientEvent = ResponseEvent | StreamRetry
+@dataclass(frozen=True, slots=True)
+class TransportFallback:
+    """WebSockets failed; this and every later request of the session goes over HTTP."""
+
+    message: str
+
+
+ClientEvent = ResponseEvent | StreamRetry | TransportFallback
 
 
 @dataclass
@@ -62,12 +88,16 @@ class RequestStats:
     requests: int = 0
     retries: int = 0
     events: int = 0
+    websocket_handshakes: int = 0
+    websocket_handshake_s: float = 0.0
+    preconnect_adopted: bool = False
+    incremental_requests: int = 0
     first_event_at: float | None = None
     started_at: float = field(default_factory=time.monotonic)
 
 
 class ModelClient:
-    """One per session. Cheap to keep; :meth:`aclose` releases the connection pool."""
+    """One per session. :meth:`aclose` releases the connection pool and any warmed socket."""
 
     def __init__(
         self,
@@ -77,6 +107,7 @@ class ModelClient:
         thread_id: str,
         identity: ClientIdentity | None = None,
         beta_features: str | None = None,
+        enable_websockets: bool = False,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -87,6 +118,7 @@ class ModelClient:
         self._credentials = credentials
         self._beta_features = beta_features
         self._env: Mapping[str, str] = dict(os.environ) if env is None else env
+        self._ssl = ssl_context(self._env)
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(
@@ -96,7 +128,7 @@ class ModelClient:
                 write=30.0,
                 pool=30.0,
             ),
-            verify=ssl_context(self._env),
+            verify=self._ssl,
             trust_env=True,
         )
         self._sleep = sleep
@@ -104,12 +136,72 @@ class ModelClient:
             self._http, idle_timeout=provider.stream_idle_timeout_seconds()
         )
         self._provider_headers = provider.headers(self._env)
+        self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
+        self.preconnect_slot: PreconnectSlot[WebSocketConnection] = PreconnectSlot(
+            lambda connection: connection.aclose()
+        )
+        #: How many times this session fell back from WebSockets to HTTP (0 or 1).
+        self.fallbacks = 0
+
+    # -- session-level transport state ---------------------------------------------------
+
+    def preconnect(
+        self,
+        *,
+        prefer_websockets: bool = False,
+        turn_metadata: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Start warming one WebSocket handshake in the background (nothing is sent on it).
+
+        Returns whether a handshake was started. A failure is logged at debug level and handed
+        to the next turn as its first connection attempt; it never fails the session.
+        """
+        if not self.transport.use_websocket(prefer_websockets=prefer_websockets):
+            return False
+        ctx = RequestContext(model="", thread_id=self.thread_id, turn_metadata=turn_metadata)
+        return self.preconnect_slot.start(lambda: self._open_websocket(ctx, turn_state=None))
+
+    def fall_back_to_http(self, reason: str) -> bool:
+        """Make HTTP sticky for the session; ``True`` the first time (warn the user then)."""
+        if not self.transport.fall_back():
+            return False
+        self.fallbacks += 1
+        self.preconnect_slot.clear()
+        log.warning("falling back from WebSockets to HTTP for this session: %s", reason)
+        return True
+
+    async def _open_websocket(
+        self, ctx: RequestContext, *, turn_state: str | None
+    ) -> WebSocketConnection:
+        creds = await self._credentials.credentials()
+        headers = self._headers(ctx, creds, turn_state)
+        return await connect_websocket(
+            self.provider.websocket_responses_url(is_chatgpt=creds.is_chatgpt),
+            headers,
+            connect_timeout=self.provider.websocket_connect_timeout_seconds(),
+            idle_timeout=self.provider.stream_idle_timeout_seconds(),
+            ssl_context=self._ssl,
+        )
+
+    def _headers(
+        self, ctx: RequestContext, creds: Credentials, turn_state: str | None
+    ) -> dict[str, str]:
+        return build_request_headers(
+            identity=self.identity,
+            ctx=ctx,
+            bearer=creds.bearer,
+            account_id=creds.account_id,
+            turn_state=turn_state,
+            beta_features=self._beta_features,
+            provider_headers=self._provider_headers,
+        )
 
     def new_session(self) -> ModelClientSession:
         """A fresh turn session: call once per turn so no turn inherits another's routing token."""
         return ModelClientSession(self)
 
     async def aclose(self) -> None:
+        await self.preconnect_slot.aclose()
         if self._owns_http:
             await self._http.aclose()
 
@@ -120,12 +212,26 @@ class ModelClient:
         await self.aclose()
 
 
+@dataclass
+class _Retries:
+    request: int = 0
+    stream: int = 0
+
+
 class ModelClientSession:
     """One turn's view of the model: every request of the turn goes through the same object."""
 
     def __init__(self, client: ModelClient) -> None:
         self._client = client
         self._turn_state: str | None = None
+        self._connection: WebSocketConnection | None = None
+        self._preconnect_checked = False
+        # What the last completed WebSocket request sent and received, for incremental follow-ups.
+        self._last_request: dict[str, Any] | None = None
+        self._last_input: list[Any] = []
+        self._items_added: list[Any] = []
+        self._last_response_id: str | None = None
+        self._opened = False
         self.stats = RequestStats()
 
     @property
@@ -138,66 +244,74 @@ class ModelClientSession:
         if value and self._turn_state is None:
             self._turn_state = value
 
-    async def stream(self, prompt: Prompt, ctx: RequestContext) -> AsyncIterator[ClientEvent]:
+    async def stream(
+        self,
+        prompt: Prompt,
+        ctx: RequestContext,
+        *,
+        prefer_websockets: bool = False,
+    ) -> AsyncIterator[ClientEvent]:
         """Send one sampling request and yield its events until ``response.completed``.
 
-        Failures to open the request are retried up to the provider's ``request_max_retries``
-        (5xx, network, 429 with ``Retry-After``); a stream cut short is sent again up to
-        ``stream_max_retries``, and what the user already saw is not delivered twice. Anything
-        else is raised as it is.
+        Over HTTP, failures to open the request are retried up to ``request_max_retries``
+        (5xx, network, 429 with ``Retry-After``) and a stream cut short up to
+        ``stream_max_retries``. Over WebSocket every retryable failure counts against
+        ``stream_max_retries``; when those run out (or the server answers 426) the session
+        falls back to HTTP for good and the request goes on there. What the user already saw is
+        never delivered twice. Anything not retryable is raised as it is.
         """
         client = self._client
         provider = client.provider
         request_policy = RetryPolicy(max_retries=provider.request_max_retries_effective())
         stream_policy = RetryPolicy(max_retries=provider.stream_max_retries_effective())
-        body = json.dumps(build_request_body(prompt, ctx), separators=(",", ":")).encode()
+        body = build_request_body(prompt, ctx)
         replay = ReplayFilter()
-        request_retries = stream_retries = 0
+        retries = _Retries()
         recovered_auth = False
 
         while True:
+            use_ws = client.transport.use_websocket(prefer_websockets=prefer_websockets)
             replay.new_attempt()
-            opened = False
+            self._opened = False
             try:
-                creds = await client._credentials.credentials()
-                headers = build_request_headers(
-                    identity=client.identity,
-                    ctx=ctx,
-                    bearer=creds.bearer,
-                    account_id=creds.account_id,
-                    turn_state=self._turn_state,
-                    beta_features=client._beta_features,
-                    provider_headers=client._provider_headers,
-                )
-                url = provider.responses_url(is_chatgpt=creds.is_chatgpt)
-                self.stats.requests += 1
-                response = await client._http_transport.open(url, headers, body)
-                opened = True
-                self._capture_turn_state(response.headers.get(TURN_STATE_HEADER))
-                for snapshot in parse_rate_limit_headers(response.headers):
-                    yield RateLimits(snapshot)
-                async for event in response.events():
+                attempt = self._attempt_ws(body, ctx) if use_ws else self._attempt_http(body, ctx)
+                async for event in attempt:
                     if self.stats.first_event_at is None:
                         self.stats.first_event_at = time.monotonic()
-                    self.stats.events += 1
                     shown = replay.filter(event)
                     if shown is not None:
                         yield shown
                     if isinstance(event, Completed):
                         return
+            except FallbackToHttpError as exc:
+                await self._drop_connection()
+                if client.fall_back_to_http(str(exc)):
+                    yield TransportFallback(_fallback_message(exc))
+                continue
             except UnauthorizedError:
+                await self._drop_connection()
                 if recovered_auth or not await client._credentials.recover_unauthorized():
                     raise
                 recovered_auth = True
                 continue
             except CodexError as exc:
-                if opened:
-                    stream_retries += 1
-                    retry, policy = stream_retries, stream_policy
+                if use_ws:
+                    await self._drop_connection()
+                    retries.stream += 1
+                    retry, policy = retries.stream, stream_policy
+                    allowed = exc.retryable and policy.allows(retry)
+                    if not allowed and exc.retryable:
+                        if client.fall_back_to_http(str(exc)):
+                            yield TransportFallback(_fallback_message(exc))
+                        retries = _Retries()
+                        continue
+                elif self._opened:
+                    retries.stream += 1
+                    retry, policy = retries.stream, stream_policy
                     allowed = exc.retryable and policy.allows(retry)
                 else:
-                    request_retries += 1
-                    retry, policy = request_retries, request_policy
+                    retries.request += 1
+                    retry, policy = retries.request, request_policy
                     allowed = should_retry_request(exc) and policy.allows(retry)
                 if not allowed:
                     raise
@@ -205,7 +319,7 @@ class ModelClientSession:
                 self.stats.retries += 1
                 log.info(
                     "%s failed - retrying (%d/%d in %.2fs): %s",
-                    "stream" if opened else "request",
+                    "websocket" if use_ws else "stream" if self._opened else "request",
                     retry,
                     policy.max_retries,
                     delay,
@@ -213,3 +327,123 @@ class ModelClientSession:
                 )
                 yield StreamRetry(retry, policy.max_retries, delay, str(exc))
                 await client._sleep(delay)
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    async def _attempt_http(
+        self, body: dict[str, Any], ctx: RequestContext
+    ) -> AsyncIterator[ResponseEvent]:
+        client = self._client
+        creds = await client._credentials.credentials()
+        headers = client._headers(ctx, creds, self._turn_state)
+        url = client.provider.responses_url(is_chatgpt=creds.is_chatgpt)
+        self.stats.requests += 1
+        payload = json.dumps(body, separators=(",", ":")).encode()
+        response = await client._http_transport.open(url, headers, payload)
+        self._opened = True
+        self._capture_turn_state(response.headers.get(TURN_STATE_HEADER))
+        for snapshot in parse_rate_limit_headers(response.headers):
+            yield RateLimits(snapshot)
+        async for event in response.events():
+            self.stats.events += 1
+            yield event
+
+    # -- WebSocket ----------------------------------------------------------------------------
+
+    async def _websocket(self, ctx: RequestContext) -> WebSocketConnection:
+        """This turn's connection: the open one, else the preconnected one, else a new one."""
+        if self._connection is not None and not self._connection.is_closed:
+            return self._connection
+        await self._drop_connection()
+        client = self._client
+        if not self._preconnect_checked:
+            self._preconnect_checked = True
+            # Awaiting an in-flight preconnect is this turn's first connection attempt; its
+            # failure is raised here and counted like any other.
+            warmed = await client.preconnect_slot.take()
+            if warmed is not None and not warmed.is_closed:
+                self.stats.preconnect_adopted = True
+                self._capture_turn_state(warmed.turn_state)
+                self._connection = warmed
+                return warmed
+        else:
+            client.preconnect_slot.clear()
+        started = time.monotonic()
+        self.stats.websocket_handshakes += 1
+        try:
+            connection = await client._open_websocket(ctx, turn_state=self._turn_state)
+        finally:
+            self.stats.websocket_handshake_s += time.monotonic() - started
+        self._capture_turn_state(connection.turn_state)
+        self._connection = connection
+        return connection
+
+    def _ws_message(self, body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The ``response.create`` to send, and the request properties to remember.
+
+        A follow-up is incremental (``previous_response_id`` plus only the new items) when
+        nothing but the input changed and the input extends the previous request's input plus
+        the items the server returned; otherwise the full request goes out.
+        """
+        request = {key: value for key, value in body.items() if key != "input"}
+        items: list[Any] = body["input"]
+        baseline = self._last_input + self._items_added
+        message: dict[str, Any] = {"type": "response.create", **request}
+        if (
+            self._last_response_id is not None
+            and self._last_request == request
+            and baseline
+            and len(items) > len(baseline)
+            and items[: len(baseline)] == baseline
+        ):
+            message["previous_response_id"] = self._last_response_id
+            message["input"] = items[len(baseline) :]
+            self.stats.incremental_requests += 1
+        else:
+            message["input"] = items
+        if self._turn_state is not None:
+            metadata = dict(message.get("client_metadata") or {})
+            metadata[TURN_STATE_HEADER] = self._turn_state
+            message["client_metadata"] = metadata
+        return message, request
+
+    async def _attempt_ws(
+        self, body: dict[str, Any], ctx: RequestContext
+    ) -> AsyncIterator[ResponseEvent]:
+        connection = await self._websocket(ctx)
+        self._opened = True
+        message, request = self._ws_message(body)
+        self.stats.requests += 1
+        added: list[Any] = []
+        async for event in connection.stream(message):
+            if isinstance(event, Metadata):
+                self._capture_turn_state(event.turn_state)
+                continue
+            self.stats.events += 1
+            if isinstance(event, OutputItemDone):
+                added.append(item_to_json(event.item))
+            elif isinstance(event, Completed):
+                self._last_request = request
+                self._last_input = list(body["input"])
+                self._items_added = added
+                self._last_response_id = event.response_id
+            yield event
+
+    async def _drop_connection(self) -> None:
+        """Forget the connection and what it knew; the next request starts afresh and in full."""
+        connection, self._connection = self._connection, None
+        self._last_request = None
+        self._last_input = []
+        self._items_added = []
+        self._last_response_id = None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(connection.aclose(), 1.0)
+
+    async def aclose(self) -> None:
+        """Close the turn's connection (a finished turn's socket is not reused)."""
+        await self._drop_connection()
+
+
+def _fallback_message(exc: CodexError) -> str:
+    return f"Falling back from WebSockets to HTTPS transport for this session: {exc}"

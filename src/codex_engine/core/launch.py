@@ -60,6 +60,7 @@ async def open_session(
         thread_id=new_thread_id(),
         identity=identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
         beta_features=config.features.beta_header_value(),
+        enable_websockets=config.features.enabled("responses_websockets"),
         env=environ,
     )
     try:

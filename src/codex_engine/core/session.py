@@ -16,7 +16,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from codex_engine.client.model_client import ModelClient, ModelClientSession, StreamRetry
+from codex_engine.client.model_client import (
+    ModelClient,
+    ModelClientSession,
+    StreamRetry,
+    TransportFallback,
+)
 from codex_engine.config.catalog import ModelInfo
 from codex_engine.core.context import EnvironmentContext, developer_message
 from codex_engine.core.events import (
@@ -35,6 +40,7 @@ from codex_engine.core.events import (
     TurnInterrupted,
     TurnStarted,
     TurnSummary,
+    Warning,
 )
 from codex_engine.core.tools.safety import is_known_safe_command
 from codex_engine.core.tools.shell import (
@@ -141,6 +147,12 @@ class Session:
         self._approver = approver
         self._prefix_recorded = False
         self._turn_task: asyncio.Task[None] | None = None
+        # Warm the WebSocket now, before any prompt is built, so the first turn does not pay
+        # for the handshake (a no-op when the session uses HTTP).
+        client.preconnect(
+            prefer_websockets=settings.model_info.prefer_websockets,
+            turn_metadata={"sandbox": settings.sandbox_mode},
+        )
 
     @property
     def tools(self) -> list[dict[str, object]]:
@@ -195,6 +207,7 @@ class Session:
                 task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.shield(asyncio.gather(task, return_exceptions=True))
+            await turn.aclose()
         summary = self._summary(turn, state)
         if task.cancelled():
             yield TurnInterrupted(state.turn_id, summary)
@@ -248,7 +261,10 @@ class Session:
                 parallel_tool_calls=self.settings.model_info.supports_parallel_tool_calls,
             )
             calls: list[FunctionCall] = []
-            async for event in turn.stream(prompt, ctx):
+            stream = turn.stream(
+                prompt, ctx, prefer_websockets=self.settings.model_info.prefer_websockets
+            )
+            async for event in stream:
                 if isinstance(event, OutputTextDelta):
                     emit(AgentMessageDelta(event.delta))
                 elif isinstance(event, ReasoningSummaryDelta):
@@ -270,6 +286,8 @@ class Session:
                     emit(RateLimitsUpdated(event.snapshot))
                 elif isinstance(event, StreamRetry):
                     emit(Retrying(event.retry, event.max_retries, event.delay, event.message))
+                elif isinstance(event, TransportFallback):
+                    emit(Warning(event.message))
             if not calls:
                 return
             state.tool_calls += len(calls)

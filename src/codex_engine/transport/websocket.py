@@ -1,0 +1,209 @@
+"""WebSocket transport for the Responses API (``response.create`` over one connection).
+
+A :class:`WebSocketConnection` carries one response at a time; its events are parsed by the same
+parser as SSE, and error frames map to exactly the errors an HTTP status would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
+from codex_engine.errors import (
+    CodexError,
+    ConnectionFailedError,
+    RequestTimeoutError,
+    StreamError,
+)
+from codex_engine.protocol.error_mapping import classify_http_error, classify_websocket_error_frame
+from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
+from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.request import OPENAI_BETA_WEBSOCKETS
+
+__all__ = [
+    "TURN_STATE_HEADER",
+    "FallbackToHttpError",
+    "WebSocketConnection",
+    "connect_websocket",
+]
+
+log = logging.getLogger(__name__)
+
+TURN_STATE_HEADER = "x-codex-turn-state"
+# Responses events can be large (a whole file in one delta); the server's own limit applies.
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024
+
+
+class FallbackToHttpError(CodexError):
+    """The server answered the upgrade with 426: this endpoint wants HTTP, not WebSockets."""
+
+
+class WebSocketConnection:
+    """An open Responses WebSocket. Not safe for two responses at once (a lock enforces it)."""
+
+    def __init__(self, ws: ClientConnection, idle_timeout: float) -> None:
+        self._ws = ws
+        self._idle_timeout = idle_timeout
+        self._lock = asyncio.Lock()
+        response = ws.response
+        self.handshake_headers: Mapping[str, str] = (
+            {k.lower(): v for k, v in response.headers.raw_items()} if response is not None else {}
+        )
+
+    @property
+    def turn_state(self) -> str | None:
+        """The sticky-routing token the server sent with the 101 answer, if any."""
+        return self.handshake_headers.get(TURN_STATE_HEADER)
+
+    @property
+    def is_closed(self) -> bool:
+        return self._ws.close_code is not None or self._ws.state.name in {"CLOSING", "CLOSED"}
+
+    async def stream(self, message: Mapping[str, Any]) -> AsyncIterator[ResponseEvent | Metadata]:
+        """Send one ``response.create`` and yield its events until ``response.completed``."""
+        async with self._lock:
+            try:
+                await asyncio.wait_for(
+                    self._ws.send(json.dumps(message, separators=(",", ":"))),
+                    self._idle_timeout,
+                )
+            except TimeoutError:
+                raise RequestTimeoutError(
+                    "idle timeout sending the websocket request; check the network or raise "
+                    "stream_idle_timeout_ms"
+                ) from None
+            except ConnectionClosed as exc:
+                raise StreamError(f"websocket closed before the request was sent ({exc})") from None
+            while True:
+                try:
+                    frame = await asyncio.wait_for(self._ws.recv(), self._idle_timeout)
+                except TimeoutError:
+                    raise RequestTimeoutError(
+                        f"no data from the server for {self._idle_timeout:g}s (idle timeout "
+                        "waiting for websocket); raise stream_idle_timeout_ms if the model "
+                        "needs longer"
+                    ) from None
+                except ConnectionClosed as exc:
+                    raise StreamError(
+                        f"websocket closed by server before response.completed ({_close_text(exc)})"
+                    ) from None
+                if isinstance(frame, bytes):
+                    raise StreamError("unexpected binary websocket event")
+                try:
+                    payload: Any = json.loads(frame)
+                except ValueError:
+                    log.debug("skipping websocket frame that is not JSON (%d chars)", len(frame))
+                    continue
+                if not isinstance(payload, dict):
+                    continue
+                kind = payload.get("type")
+                if kind == "error":
+                    error = classify_websocket_error_frame(payload, raw=frame)
+                    if error is not None:
+                        raise error
+                    continue
+                if kind == "response.metadata":
+                    metadata = Metadata.from_payload(payload)
+                    if metadata is not None:
+                        yield metadata
+                    continue
+                event = parse_payload(payload)
+                if event is None:
+                    continue
+                if isinstance(event, StreamFailure):
+                    raise event.error
+                yield event
+                if isinstance(event, Completed):
+                    return
+
+    async def aclose(self) -> None:
+        await self._ws.close()
+
+
+class Metadata:
+    """A ``response.metadata`` event; codex-engine reads the turn-state token from it."""
+
+    __slots__ = ("turn_state",)
+
+    def __init__(self, turn_state: str | None) -> None:
+        self.turn_state = turn_state
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Metadata | None:
+        metadata = payload.get("metadata")
+        if not isinstance(metadata, Mapping):
+            return None
+        value = metadata.get(TURN_STATE_HEADER) or metadata.get("turn_state")
+        return cls(value) if isinstance(value, str) and value else None
+
+
+def _close_text(exc: ConnectionClosed) -> str:
+    frame = exc.rcvd
+    if frame is None:
+        return "no close frame"
+    return f"code {frame.code}" + (f": {frame.reason}" if frame.reason else "")
+
+
+async def connect_websocket(
+    url: str,
+    headers: Mapping[str, str],
+    *,
+    connect_timeout: float,
+    idle_timeout: float,
+    ssl_context: ssl.SSLContext | None = None,
+) -> WebSocketConnection:
+    """Open the connection (handshake only; nothing is sent on it).
+
+    A 426 answer raises :class:`FallbackToHttpError`; any other status maps like an HTTP error.
+    """
+    handshake = {**headers, "OpenAI-Beta": OPENAI_BETA_WEBSOCKETS}
+    user_agent = handshake.pop("User-Agent", None)
+    try:
+        ws = await connect(
+            url,
+            additional_headers=handshake,
+            user_agent_header=user_agent,
+            open_timeout=connect_timeout,
+            max_size=MAX_MESSAGE_BYTES,
+            max_queue=64,
+            ssl=ssl_context if url.startswith("wss://") else None,
+            proxy=True,
+            # Keepalive pings; the server answers pings from its side automatically.
+            ping_interval=20,
+            ping_timeout=20,
+        )
+    except InvalidStatus as exc:
+        response = exc.response
+        if response.status_code == 426:
+            raise FallbackToHttpError(
+                "the server asked for HTTP instead of WebSockets (426 Upgrade Required)"
+            ) from None
+        raw_headers = {k.lower(): v for k, v in response.headers.raw_items()}
+        raise classify_http_error(
+            response.status_code, raw_headers, bytes(response.body or b""), url=url
+        ) from None
+    except TimeoutError:
+        raise RequestTimeoutError(
+            f"websocket handshake with {url} timed out after {connect_timeout:g}s; check the "
+            "network or raise websocket_connect_timeout_ms"
+        ) from None
+    except InvalidURI as exc:
+        raise ConnectionFailedError(f"invalid websocket URL {url}: {exc}") from None
+    except (OSError, InvalidHandshake) as exc:
+        raise ConnectionFailedError(
+            f"could not open a websocket to {url} ({exc}); check that the server is running "
+            "and supports WebSockets, or set supports_websockets = false"
+        ) from None
+    return WebSocketConnection(ws, idle_timeout)

@@ -1,0 +1,242 @@
+"""WebSocket transport against the emulator: preconnect, reuse, turn state, fallback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from codex_engine.config.catalog import find_model_info
+from codex_engine.core.events import (
+    AgentMessageDelta,
+    CommandFinished,
+    TurnCompleted,
+    TurnEvent,
+    Warning,
+)
+from codex_engine.core.session import Session, SessionSettings
+from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
+from tests.conftest import SleepRecorder, make_client
+
+
+def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
+    info, _ = find_model_info("gpt-5.1-codex")
+    if prefer_websockets:
+        info = info.model_copy(update={"prefer_websockets": True})
+    return SessionSettings(
+        cwd=cwd,
+        model_info=info,
+        base_instructions="ws test",
+        approval_policy="never",
+        sandbox_mode="danger-full-access",
+    )
+
+
+def ws_client(emulator: ResponsesEmulator, sleeps: SleepRecorder | None = None, **kw: Any) -> Any:
+    kw.setdefault("supports_websockets", True)
+    kw.setdefault("enable_websockets", True)
+    return make_client(emulator.base_url, sleep=sleeps, **kw)
+
+
+async def run(session: Session, text: str) -> list[TurnEvent]:
+    return [event async for event in session.run_turn(text)]
+
+
+def text_of(events: list[TurnEvent]) -> str:
+    return "".join(e.delta for e in events if isinstance(e, AgentMessageDelta))
+
+
+def kinds(emulator: ResponsesEmulator) -> list[str]:
+    return [r.kind for r in emulator.requests if r.kind != "models"]
+
+
+async def test_startup_preconnect_happens_before_any_turn(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        Session(settings(tmp_path), client)
+        handshake = await emulator.wait_for_request("ws_handshake")
+        assert emulator.requests_of("ws_message") == []
+    assert handshake.headers["openai-beta"] == "responses_websockets=2026-02-06"
+    assert handshake.headers["authorization"] == "Bearer sk-test-123"
+    assert "x-codex-turn-state" not in handshake.headers
+
+
+async def test_first_turn_adopts_the_preconnected_socket(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        session = Session(settings(tmp_path), client)
+        await emulator.wait_for_request("ws_handshake")
+        events = await run(session, "run `echo adopted`")
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "ws_message", "ws_message"]
+    assert "adopted" in text_of(events)
+    messages = emulator.requests_of("ws_message")
+    assert {m.connection_id for m in messages} == {
+        emulator.requests_of("ws_handshake")[0].connection_id
+    }
+
+
+async def test_first_turn_waits_for_an_in_flight_preconnect(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.handshake_delay = 0.3
+    async with ws_client(emulator) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")  # started at once, while the handshake is held
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "ws_message"]
+
+
+async def test_follow_up_uses_previous_response_id_with_only_the_tool_output(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        session = Session(settings(tmp_path), client)
+        await run(session, "run `echo incremental`")
+    first, second = (m.body for m in emulator.requests_of("ws_message"))
+    assert first["type"] == "response.create" and "previous_response_id" not in first
+    assert second["previous_response_id"] == "resp_1"
+    assert [item["type"] for item in second["input"]] == ["function_call_output"]
+    assert "incremental" in second["input"][0]["output"]
+    for key in ("model", "instructions", "tools", "tool_choice", "store", "stream", "include"):
+        assert second[key] == first[key]
+
+
+async def test_second_turn_opens_a_new_connection_without_the_first_turns_token(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    tokens = iter(["ts-1", "ts-2"])
+    emulator.turn_state = lambda _request: next(tokens)
+    async with ws_client(emulator) as client:
+        session = Session(settings(tmp_path), client)
+        await run(session, "first")
+        await run(session, "second")
+    handshakes = emulator.requests_of("ws_handshake")
+    assert len(handshakes) == 2
+    assert [h.headers.get("x-codex-turn-state") for h in handshakes] == [None, None]
+    first, second = (m.body for m in emulator.requests_of("ws_message"))
+    assert first["client_metadata"]["x-codex-turn-state"] == "ts-1"
+    assert second["client_metadata"]["x-codex-turn-state"] == "ts-2"
+    # the second turn sends the whole conversation, not an increment of the first turn's socket
+    assert "previous_response_id" not in second
+
+
+async def test_turn_state_is_echoed_on_a_websocket_reconnect(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.turn_state = "sticky-ws"
+    text = "one two three four"
+    emulator.enqueue(Reply.text(text, drop_after=5), Reply.text(text))
+    async with ws_client(emulator, sleeps) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")
+    assert text_of(events) == text
+    handshakes = emulator.requests_of("ws_handshake")
+    assert [h.headers.get("x-codex-turn-state") for h in handshakes] == [None, "sticky-ws"]
+
+
+async def test_close_mid_stream_is_retried_on_a_new_connection_without_duplicates(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    text = "alpha beta gamma delta epsilon"
+    emulator.enqueue(Reply.text(text, drop_after=6), Reply.text(text))
+    async with ws_client(emulator, sleeps) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hi")
+    assert text_of(events) == text
+    handshakes = emulator.requests_of("ws_handshake")
+    messages = emulator.requests_of("ws_message")
+    assert len(handshakes) == 2 and len(messages) == 2
+    assert messages[0].connection_id != messages[1].connection_id
+    assert len(sleeps.delays) == 1
+
+
+async def test_426_at_the_handshake_falls_back_to_http_at_once(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(HandshakeReply.refuse(426))
+    async with ws_client(emulator, sleeps) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")
+        later = await run(session, "again")
+    assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
+    warnings = [e for e in events + later if isinstance(e, Warning)]
+    assert len(warnings) == 1 and "Falling back" in warnings[0].message
+    assert kinds(emulator) == ["ws_handshake", "http", "http"]
+    assert sleeps.delays == []
+    assert client.fallbacks == 1
+
+
+async def test_refused_handshakes_fall_back_after_two_attempts_and_stay_on_http(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(*[HandshakeReply.refuse(500) for _ in range(10)])
+    async with ws_client(emulator, sleeps, stream_max_retries=1) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "run `echo via-http`")
+        later = await run(session, "second turn")
+        # a new session on the same client does not preconnect again after the fallback
+        Session(settings(tmp_path), client)
+        third = await run(session, "third turn")
+    assert all(isinstance(e[-1], TurnCompleted) for e in (events, later, third))
+    assert next(e for e in events if isinstance(e, CommandFinished)).exit_code == 0
+    assert len(emulator.requests_of("ws_handshake")) == 2  # preconnect + one turn attempt
+    assert kinds(emulator)[2:] == ["http"] * 4
+    assert sum(isinstance(e, Warning) for e in events + later + third) == 1
+
+
+async def test_preconnect_failure_never_fails_the_session(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(HandshakeReply.refuse(502))
+    async with ws_client(emulator, sleeps) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "ws_handshake", "ws_message"]
+
+
+async def test_event_larger_than_one_mebibyte_arrives_intact(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(Reply.text("end", oversized_event_bytes=3 * 1024 * 1024))
+    async with ws_client(emulator) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "big")
+    deltas = [e.delta for e in events if isinstance(e, AgentMessageDelta)]
+    assert len(deltas[0]) == 3 * 1024 * 1024
+
+
+async def test_error_frame_maps_like_http(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue(Reply.status(500), Reply.text("recovered"))
+    async with ws_client(emulator, sleeps) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hi")
+    assert text_of(events) == "recovered"
+    assert len(sleeps.delays) == 1
+
+
+async def test_model_preferring_websockets_uses_them_with_the_feature_off(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator, enable_websockets=False) as client:
+        session = Session(settings(tmp_path, prefer_websockets=True), client)
+        await run(session, "hello")
+    assert kinds(emulator) == ["ws_handshake", "ws_message"]
+
+
+async def test_provider_without_websockets_uses_http_even_with_the_feature_on(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator, supports_websockets=False) as client:
+        session = Session(settings(tmp_path, prefer_websockets=True), client)
+        await run(session, "hello")
+    assert kinds(emulator) == ["http"]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
