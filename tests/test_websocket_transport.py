@@ -240,3 +240,20 @@ async def test_provider_without_websockets_uses_http_even_with_the_feature_on(
 
 def _json(value: Any) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+async def test_black_holed_handshake_costs_one_timeout_then_http(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    # Upgrades are held far longer than the connect timeout; plain HTTP is answered at once.
+    emulator.handshake_delay = 30
+    async with ws_client(emulator, sleeps, websocket_connect_timeout_ms=200) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")
+        later = await run(session, "again")
+    assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
+    # the preconnect paid the one timeout; no retry paid another
+    assert len(emulator.requests_of("ws_handshake")) == 1
+    assert sleeps.delays == []
+    assert kinds(emulator)[1:] == ["http", "http"]
+    assert sum(isinstance(e, Warning) for e in events + later) == 1

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import click
 
-from codex_engine.emulator import serve
-
 __all__ = ["emulator_command"]
 
 
@@ -31,6 +29,9 @@ def emulator_command(host: str, port: int, ready_file: Path | None) -> None:
     Point codex-engine at it with `-c model_provider=emulator
     -c model_providers.emulator.base_url=<printed URL>`.
     """
+
+    # Imported here: aiohttp is heavy and only this command needs it.
+    from codex_engine.emulator import serve
 
     def ready(base_url: str) -> None:
         print(base_url, flush=True)

@@ -8,8 +8,6 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from codex_engine._version import __version__
 from codex_engine.cli.emulator_cmd import emulator_command
@@ -55,6 +53,9 @@ def features_group() -> None:
 @click.pass_context
 def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     """Print every feature with its stage and effective value."""
+    from rich.console import Console
+    from rich.table import Table
+
     flags: ConfigFlags = gather_flags(ctx, **flag_values)
     try:
         config = load_config(overrides=flags.parsed(), profile=flags.profile)

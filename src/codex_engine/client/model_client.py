@@ -118,7 +118,10 @@ class ModelClient:
         self._credentials = credentials
         self._beta_features = beta_features
         self._env: Mapping[str, str] = dict(os.environ) if env is None else env
-        self._ssl = ssl_context(self._env)
+        # Loading the system CA store costs tens of milliseconds; a plain-http provider (the
+        # local emulator, a loopback proxy) never needs it.
+        base = provider.base_url
+        self._ssl = ssl_context(self._env) if base is None or base.startswith("https") else None
         self._owns_http = http_client is None
         self._http = http_client or httpx.AsyncClient(
             timeout=httpx.Timeout(
@@ -128,7 +131,7 @@ class ModelClient:
                 write=30.0,
                 pool=30.0,
             ),
-            verify=self._ssl,
+            verify=self._ssl if self._ssl is not None else False,
             trust_env=True,
         )
         self._sleep = sleep

@@ -11,15 +11,11 @@ import json
 import logging
 import ssl
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
+    from websockets.exceptions import ConnectionClosed
 
 from codex_engine.errors import (
     CodexError,
@@ -47,7 +43,11 @@ MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 
 class FallbackToHttpError(CodexError):
-    """The server answered the upgrade with 426: this endpoint wants HTTP, not WebSockets."""
+    """WebSockets cannot be used here; the session should switch to HTTP at once.
+
+    Raised for a 426 answer to the upgrade, and for a handshake that timed out: a network that
+    black-holes WebSockets would otherwise cost one full connect timeout per retry.
+    """
 
 
 class WebSocketConnection:
@@ -73,6 +73,8 @@ class WebSocketConnection:
 
     async def stream(self, message: Mapping[str, Any]) -> AsyncIterator[ResponseEvent | Metadata]:
         """Send one ``response.create`` and yield its events until ``response.completed``."""
+        from websockets.exceptions import ConnectionClosed
+
         async with self._lock:
             try:
                 await asyncio.wait_for(
@@ -168,6 +170,10 @@ async def connect_websocket(
 
     A 426 answer raises :class:`FallbackToHttpError`; any other status maps like an HTTP error.
     """
+    # Imported on first use: an HTTP-only session never pays for loading websockets.
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+
     handshake = {**headers, "OpenAI-Beta": OPENAI_BETA_WEBSOCKETS}
     user_agent = handshake.pop("User-Agent", None)
     try:
@@ -178,7 +184,7 @@ async def connect_websocket(
             open_timeout=connect_timeout,
             max_size=MAX_MESSAGE_BYTES,
             max_queue=64,
-            ssl=ssl_context if url.startswith("wss://") else None,
+            ssl=(ssl_context or True) if url.startswith("wss://") else None,
             proxy=True,
             # Keepalive pings; the server answers pings from its side automatically.
             ping_interval=20,
@@ -195,9 +201,9 @@ async def connect_websocket(
             response.status_code, raw_headers, bytes(response.body or b""), url=url
         ) from None
     except TimeoutError:
-        raise RequestTimeoutError(
-            f"websocket handshake with {url} timed out after {connect_timeout:g}s; check the "
-            "network or raise websocket_connect_timeout_ms"
+        raise FallbackToHttpError(
+            f"the websocket handshake with {url} timed out after {connect_timeout:g}s "
+            "(websocket_connect_timeout_ms)"
         ) from None
     except InvalidURI as exc:
         raise ConnectionFailedError(f"invalid websocket URL {url}: {exc}") from None
