@@ -54,9 +54,13 @@ def make_client(
     sleep: SleepRecorder | None = None,
     bearer: str | None = "sk-test-123",
     enable_websockets: bool = False,
+    enable_preconnect: bool = True,
     **provider_fields: Any,
 ) -> ModelClient:
-    kwargs: dict[str, Any] = {"enable_websockets": enable_websockets}
+    kwargs: dict[str, Any] = {
+        "enable_websockets": enable_websockets,
+        "enable_preconnect": enable_preconnect,
+    }
     if sleep is not None:
         kwargs["sleep"] = sleep
     return ModelClient(

@@ -257,3 +257,14 @@ async def test_black_holed_handshake_costs_one_timeout_then_http(
     assert sleeps.delays == []
     assert kinds(emulator)[1:] == ["http", "http"]
     assert sum(isinstance(e, Warning) for e in events + later) == 1
+
+
+async def test_with_preconnect_off_the_first_turn_opens_its_own_socket(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator, enable_preconnect=False) as client:
+        session = Session(settings(tmp_path), client)
+        assert emulator.requests == []
+        events = await run(session, "run `echo cold`")
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "ws_message", "ws_message"]

@@ -23,7 +23,33 @@ __all__ = ["emulator_command"]
     default=None,
     help="Write the base URL to this file once listening (for scripts).",
 )
-def emulator_command(host: str, port: int, ready_file: Path | None) -> None:
+@click.option(
+    "--handshake-delay",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds to hold every WebSocket upgrade before answering it.",
+)
+@click.option(
+    "--event-delay",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Seconds between streamed events.",
+)
+@click.option(
+    "--turn-state",
+    default=None,
+    help="Value to send as x-codex-turn-state on every response.",
+)
+def emulator_command(
+    host: str,
+    port: int,
+    ready_file: Path | None,
+    handshake_delay: float,
+    event_delay: float,
+    turn_state: str | None,
+) -> None:
     """Serve a scripted Responses API (HTTP+SSE and WebSocket) until interrupted.
 
     Point codex-engine at it with `-c model_provider=emulator
@@ -43,7 +69,16 @@ def emulator_command(host: str, port: int, ready_file: Path | None) -> None:
 
     try:
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(host, port, ready=ready))
+            asyncio.run(
+                serve(
+                    host,
+                    port,
+                    ready=ready,
+                    handshake_delay=handshake_delay,
+                    event_delay=event_delay,
+                    turn_state=turn_state,
+                )
+            )
     except OSError as exc:
         raise click.ClickException(
             f"could not listen on {host}:{port} ({exc.strerror or exc}); pick another --port"

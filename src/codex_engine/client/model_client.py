@@ -108,6 +108,7 @@ class ModelClient:
         identity: ClientIdentity | None = None,
         beta_features: str | None = None,
         enable_websockets: bool = False,
+        enable_preconnect: bool = True,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -140,6 +141,7 @@ class ModelClient:
         )
         self._provider_headers = provider.headers(self._env)
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
+        self._enable_preconnect = enable_preconnect
         self.preconnect_slot: PreconnectSlot[WebSocketConnection] = PreconnectSlot(
             lambda connection: connection.aclose()
         )
@@ -159,6 +161,8 @@ class ModelClient:
         Returns whether a handshake was started. A failure is logged at debug level and handed
         to the next turn as its first connection attempt; it never fails the session.
         """
+        if not self._enable_preconnect:
+            return False
         if not self.transport.use_websocket(prefer_websockets=prefer_websockets):
             return False
         ctx = RequestContext(model="", thread_id=self.thread_id, turn_metadata=turn_metadata)

@@ -70,6 +70,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Use the v2 WebSocket protocol (incremental follow-ups on one connection).",
     ),
     FeatureSpec(
+        "websocket_preconnect",
+        Stage.STABLE,
+        True,
+        "Open the WebSocket handshake when a session starts, so the first turn does not wait "
+        "for it.",
+    ),
+    FeatureSpec(
         "enable_request_compression",
         Stage.STABLE,
         True,

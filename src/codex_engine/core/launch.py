@@ -61,6 +61,7 @@ async def open_session(
         identity=identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
         beta_features=config.features.beta_header_value(),
         enable_websockets=config.features.enabled("responses_websockets"),
+        enable_preconnect=config.features.enabled("websocket_preconnect"),
         env=environ,
     )
     try:

@@ -587,9 +587,18 @@ async def serve(
     port: int = 0,
     *,
     ready: Callable[[str], None] | None = None,
+    handshake_delay: float = 0.0,
+    event_delay: float = 0.0,
+    turn_state: str | None = None,
 ) -> None:
     """Run an emulator until cancelled; `ready` gets the base URL once the port is bound."""
-    async with ResponsesEmulator(host, port) as emulator:
+    async with ResponsesEmulator(
+        host,
+        port,
+        handshake_delay=handshake_delay,
+        event_delay=event_delay,
+        turn_state=turn_state,
+    ) as emulator:
         if ready is not None:
             ready(emulator.base_url)
         await asyncio.Event().wait()
