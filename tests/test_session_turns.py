@@ -10,6 +10,7 @@ from codex_engine.config.catalog import find_model_info
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
+    CommandOutputDelta,
     CommandRejected,
     CommandStarted,
     TurnCompleted,
@@ -58,6 +59,8 @@ async def test_tool_turn_runs_the_command_and_answers_from_its_output(
     finished = [e for e in events if isinstance(e, CommandFinished)]
     assert len(finished) == 1 and finished[0].exit_code == 0
     assert finished[0].output == "hello-from-tool\n"
+    streamed = "".join(e.chunk for e in events if isinstance(e, CommandOutputDelta))
+    assert streamed == "hello-from-tool\n"
     assert json.loads(outputs_sent(emulator)[-1])["output"] == "hello-from-tool\n"
     answer = "".join(e.delta for e in events if isinstance(e, AgentMessageDelta))
     assert "hello-from-tool" in answer

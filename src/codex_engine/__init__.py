@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from codex_engine.core.events import (
         AgentMessageDelta,
         CommandFinished,
+        CommandOutputDelta,
         CommandRejected,
         CommandStarted,
         ItemCompleted,
@@ -106,6 +107,7 @@ _LAZY: dict[str, str] = {
     "ModelProviderInfo": "codex_engine.config.providers",
     "AgentMessageDelta": "codex_engine.core.events",
     "CommandFinished": "codex_engine.core.events",
+    "CommandOutputDelta": "codex_engine.core.events",
     "CommandRejected": "codex_engine.core.events",
     "CommandStarted": "codex_engine.core.events",
     "ItemCompleted": "codex_engine.core.events",
@@ -151,6 +153,7 @@ __all__ = [
     "ClientEvent",
     "CodexError",
     "CommandFinished",
+    "CommandOutputDelta",
     "CommandRejected",
     "CommandStarted",
     "Config",

@@ -13,6 +13,7 @@ from codex_engine.protocol.rate_limits import RateLimitSnapshot
 __all__ = [
     "AgentMessageDelta",
     "CommandFinished",
+    "CommandOutputDelta",
     "CommandRejected",
     "CommandStarted",
     "ItemCompleted",
@@ -70,6 +71,14 @@ class CommandStarted:
     call_id: str
     command: Sequence[str]
     cwd: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommandOutputDelta:
+    """A chunk of a running command's combined stdout/stderr, as it arrives."""
+
+    call_id: str
+    chunk: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +148,7 @@ TurnEvent = (
     | ReasoningDelta
     | ItemCompleted
     | CommandStarted
+    | CommandOutputDelta
     | CommandFinished
     | CommandRejected
     | Retrying

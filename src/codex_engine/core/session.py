@@ -8,6 +8,7 @@ so turn state is kept) and repeats until the model answers without calling a too
 from __future__ import annotations
 
 import asyncio
+import codecs
 import contextlib
 import logging
 import time
@@ -27,6 +28,7 @@ from codex_engine.core.context import EnvironmentContext, developer_message
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
+    CommandOutputDelta,
     CommandRejected,
     CommandStarted,
     ItemCompleted,
@@ -313,7 +315,14 @@ class Session:
             emit(CommandRejected(call.call_id, shell.command, refusal))
             return FunctionCallOutput(call_id=call.call_id, output=f"command not run: {refusal}")
         emit(CommandStarted(call.call_id, shell.command, str(shell.workdir)))
-        result = await run_shell(shell, env=self.settings.shell_env)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+
+        def on_output(chunk: bytes) -> None:
+            text = decoder.decode(chunk)
+            if text:
+                emit(CommandOutputDelta(call.call_id, text))
+
+        result = await run_shell(shell, env=self.settings.shell_env, on_output=on_output)
         emit(
             CommandFinished(
                 call.call_id,
