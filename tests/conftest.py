@@ -55,6 +55,7 @@ def make_client(
     bearer: str | None = "sk-test-123",
     enable_websockets: bool = False,
     enable_preconnect: bool = True,
+    env: dict[str, str] | None = None,
     **provider_fields: Any,
 ) -> ModelClient:
     kwargs: dict[str, Any] = {
@@ -67,7 +68,7 @@ def make_client(
         provider=make_provider(base_url, **provider_fields),
         credentials=StaticCredentials(bearer),
         thread_id="01a20f91-ab8c-71e1-b849-551d55bec741",
-        env={},
+        env=env or {},
         **kwargs,
     )
 
