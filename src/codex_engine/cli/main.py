@@ -12,6 +12,7 @@ import click
 from codex_engine._version import __version__
 from codex_engine.cli.emulator_cmd import emulator_command
 from codex_engine.cli.exec_cmd import EXIT_CONFIG, exec_command
+from codex_engine.cli.login_cmd import login_group, logout_command
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.config.loader import load_config
 from codex_engine.errors import ConfigError
@@ -76,6 +77,8 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
 
 cli.add_command(exec_command)
 cli.add_command(emulator_command)
+cli.add_command(login_group)
+cli.add_command(logout_command)
 
 
 def main() -> None:

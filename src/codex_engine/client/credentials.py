@@ -6,13 +6,17 @@ The client depends on this small protocol only; the auth layer's manager impleme
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Protocol
 
+from codex_engine.auth.manager import AuthManager
+from codex_engine.auth.tokens import ApiKeyAuth, CodexAuth
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.errors import AuthError
 
 __all__ = [
+    "AuthManagerCredentials",
     "CredentialSource",
     "Credentials",
     "EnvKeyCredentials",
@@ -70,26 +74,54 @@ class EnvKeyCredentials:
         return False
 
 
+# The credentials the current task last sent. Each turn runs in its own task, so a 401 can be
+# matched to the credentials that caused it even when many turns share one source.
+_issued: ContextVar[CodexAuth | None] = ContextVar("codex_engine_issued_auth", default=None)
+
+
+class AuthManagerCredentials:
+    """Credentials from an :class:`AuthManager`: API key or ChatGPT tokens, refreshed as needed."""
+
+    def __init__(self, manager: AuthManager) -> None:
+        self.manager = manager
+
+    async def credentials(self) -> Credentials:
+        auth = await self.manager.auth()
+        if auth is None:
+            env_hint = " (or set CODEX_API_KEY)" if self.manager.allows_env_api_key else ""
+            raise AuthError(
+                "not signed in: run `codex-engine login` to sign in with ChatGPT, or pipe an API "
+                f"key to `codex-engine login --with-api-key`{env_hint}"
+            )
+        _issued.set(auth)
+        if isinstance(auth, ApiKeyAuth):
+            return Credentials(auth.bearer)
+        return Credentials(auth.bearer, auth.account_id, is_chatgpt=True)
+
+    async def recover_unauthorized(self) -> bool:
+        return await self.manager.recover_unauthorized(_issued.get())
+
+
 def credentials_for_provider(
-    provider: ModelProviderInfo, env: Mapping[str, str]
+    provider: ModelProviderInfo,
+    env: Mapping[str, str],
+    auth_manager: AuthManager | None = None,
 ) -> CredentialSource:
     """Where a provider's requests take their bearer token from.
 
     ``env_key`` wins, then a configured bearer token; a provider that ``requires_openai_auth``
-    takes an API key from ``CODEX_API_KEY`` / ``OPENAI_API_KEY``. A provider with none of these
-    (the local emulator) sends no ``Authorization`` header.
+    takes its credentials from ``auth_manager`` (API key or ChatGPT sign-in). A provider with none
+    of these (the local emulator) sends no ``Authorization`` header.
     """
     if provider.env_key:
         return EnvKeyCredentials(provider, env)
     if provider.experimental_bearer_token:
         return StaticCredentials(provider.experimental_bearer_token)
     if provider.requires_openai_auth:
-        for name in ("CODEX_API_KEY", "OPENAI_API_KEY"):
-            value = env.get(name, "").strip()
-            if value:
-                return StaticCredentials(value)
-        raise AuthError(
-            f"provider {provider.name!r} needs OpenAI credentials and none were found; "
-            "set CODEX_API_KEY (or OPENAI_API_KEY) to an API key"
-        )
+        if auth_manager is None:
+            raise AuthError(
+                f"provider {provider.name!r} needs OpenAI credentials but no auth manager was "
+                "given; pass one (AuthManager.from_config(config))"
+            )
+        return AuthManagerCredentials(auth_manager)
     return StaticCredentials(None)

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from codex_engine.errors import AuthError
 
@@ -26,6 +26,7 @@ __all__ = [
     "OPENAI_PROVIDER_ID",
     "ModelProviderInfo",
     "built_in_providers",
+    "chatgpt_responses_base_url",
 ]
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -52,6 +53,12 @@ _AZURE_MARKERS = (
 )
 
 
+def chatgpt_responses_base_url(chatgpt_base_url: str) -> str:
+    """Responses base under `chatgpt_base_url`: `.../backend-api/` -> `.../backend-api/codex`."""
+    base = chatgpt_base_url.rstrip("/")
+    return base if base.endswith("/codex") else base + "/codex"
+
+
 class ModelProviderInfo(BaseModel):
     """One provider table. Unknown keys are errors so a misspelt key does not silently vanish."""
 
@@ -72,6 +79,8 @@ class ModelProviderInfo(BaseModel):
     websocket_connect_timeout_ms: int | None = Field(default=None, gt=0)
     requires_openai_auth: bool = False
     supports_websockets: bool = False
+    # Set by `with_chatgpt_base_url`, not by config tables: where ChatGPT-auth requests go.
+    _chatgpt_base_url: str | None = PrivateAttr(default=None)
 
     @field_validator("wire_api", mode="before")
     @classmethod
@@ -128,11 +137,21 @@ class ModelProviderInfo(BaseModel):
         base = (self.base_url or "").lower()
         return any(marker in base for marker in _AZURE_MARKERS)
 
+    def with_chatgpt_base_url(self, chatgpt_base_url: str | None) -> ModelProviderInfo:
+        """A copy whose ChatGPT-auth requests go under the configured `chatgpt_base_url`."""
+        copy = self.model_copy()
+        copy._chatgpt_base_url = (
+            chatgpt_responses_base_url(chatgpt_base_url) if chatgpt_base_url else None
+        )
+        return copy
+
     def api_base_url(self, is_chatgpt: bool) -> str:
         """Provider base_url if set; else the ChatGPT backend for ChatGPT auth; else OpenAI's."""
         if self.base_url:
             return self.base_url
-        return CHATGPT_BASE_URL if is_chatgpt else DEFAULT_OPENAI_BASE_URL
+        if is_chatgpt:
+            return self._chatgpt_base_url or CHATGPT_BASE_URL
+        return DEFAULT_OPENAI_BASE_URL
 
     def url_for_path(self, path: str, *, is_chatgpt: bool) -> str:
         """Join `path` to the base URL with exactly one `/` and append `query_params`."""

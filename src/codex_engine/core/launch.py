@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from codex_engine.auth.manager import AuthManager
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
@@ -44,18 +45,33 @@ async def open_session(
     credentials: CredentialSource | None = None,
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
+    auth_manager: AuthManager | None = None,
 ) -> AsyncIterator[Session]:
     """A ready session for ``config``; its connections are closed when the block exits.
 
-    Raises ``AuthError`` at once when the provider needs credentials that are not there, so a
-    caller learns it before the first turn rather than in the middle of one.
+    Raises ``AuthError`` at once when the provider needs credentials that are not there (or that
+    break the login policy), so a caller learns it before the first turn, not in the middle of
+    one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
     """
     environ = dict(os.environ) if env is None else dict(env)
     settings, _warning = settings_from_config(config, cwd=cwd)
-    source = credentials or credentials_for_provider(config.model_provider, environ)
-    await source.credentials()
+    provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
+    owned_manager: AuthManager | None = None
+    if credentials is None and auth_manager is None and provider.requires_openai_auth:
+        auth_manager = owned_manager = AuthManager.from_config(
+            config, env=environ, enable_codex_api_key_env=True
+        )
+    if auth_manager is not None:
+        auth_manager.enforce_login_policy()
+    source = credentials or credentials_for_provider(provider, environ, auth_manager)
+    try:
+        await source.credentials()
+    except BaseException:
+        if owned_manager is not None:
+            await owned_manager.aclose()
+        raise
     client = ModelClient(
-        provider=config.model_provider,
+        provider=provider,
         credentials=source,
         thread_id=new_thread_id(),
         identity=identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
@@ -68,3 +84,5 @@ async def open_session(
         yield Session(settings, client, approver=approver)
     finally:
         await client.aclose()
+        if owned_manager is not None:
+            await owned_manager.aclose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import ssl
 import time
 import weakref
 import zlib
@@ -19,6 +20,8 @@ from typing import Any, Literal
 import zstandard
 from aiohttp import WSMsgType, web
 
+from codex_engine.emulator.oauth import OAuthIssuer
+from codex_engine.emulator.oauth_http import OAUTH_PATHS, handle_oauth
 from codex_engine.emulator.script import (
     HandshakeReply,
     IdAllocator,
@@ -133,9 +136,12 @@ class ResponsesEmulator:
         handshake_delay: float = 0.0,
         first_event_delay: float = 0.0,
         event_delay: float = 0.0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.host = host
         self.port = port
+        #: Serve HTTPS / WSS with this context (tests of custom CA bundles); plain when None.
+        self.ssl_context = ssl_context
         self.turn_state: TurnStateSource = turn_state
         self.required_bearer = required_bearer
         self.handshake_delay = handshake_delay
@@ -153,6 +159,8 @@ class ResponsesEmulator:
             "x-codex-secondary-reset-at": reset_at,
         }
         self.requests: list[RecordedRequest] = []
+        # -- OAuth issuer (emulator/oauth.py): token endpoint, device codes, access-token check.
+        self.oauth = OAuthIssuer()
         self._replies: deque[Reply] = deque()
         self._handshakes: deque[HandshakeReply] = deque()
         self._ids = IdAllocator()
@@ -185,7 +193,7 @@ class ResponsesEmulator:
             app, auto_decompress=False, access_log=None, handle_signals=False, shutdown_timeout=2.0
         )
         await runner.setup()
-        site = web.TCPSite(runner, self.host, self.port)
+        site = web.TCPSite(runner, self.host, self.port, ssl_context=self.ssl_context)
         try:
             await site.start()
         except BaseException:
@@ -210,12 +218,19 @@ class ResponsesEmulator:
     @property
     def base_url(self) -> str:
         """`http://HOST:PORT/v1`, the provider base URL clients join `responses` to."""
-        return f"http://{self._url_host}:{self.port}/v1"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self._url_host}:{self.port}/v1"
 
     @property
     def ws_url(self) -> str:
         """`ws://HOST:PORT/v1/responses`, the WebSocket endpoint."""
-        return f"ws://{self._url_host}:{self.port}/v1/responses"
+        scheme = "wss" if self.ssl_context is not None else "ws"
+        return f"{scheme}://{self._url_host}:{self.port}/v1/responses"
+
+    @property
+    def issuer_url(self) -> str:
+        """`http://HOST:PORT`, the OAuth issuer (`--issuer`); tokens at `/oauth/token`."""
+        return f"http://{self._url_host}:{self.port}"
 
     @property
     def _url_host(self) -> str:
@@ -283,9 +298,14 @@ class ResponsesEmulator:
         return source(record) if callable(source) else source
 
     def _authorized(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        if self.oauth.check_access_tokens:
+            # ChatGPT mode: only live access tokens minted by the issuer pass.
+            token = header.removeprefix("Bearer ")
+            return header.startswith("Bearer ") and self.oauth.access_token_valid(token)
         if self.required_bearer is None:
             return True
-        return request.headers.get("Authorization") == f"Bearer {self.required_bearer}"
+        return header == f"Bearer {self.required_bearer}"
 
     def _unauthorized(self) -> web.Response:
         return web.json_response(
@@ -315,6 +335,8 @@ class ResponsesEmulator:
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         path = request.path.rstrip("/")
+        if path in OAUTH_PATHS:
+            return await handle_oauth(self.oauth, request)
         if path.endswith("/responses"):
             if request.headers.get("Upgrade", "").lower() == "websocket":
                 return await self._handle_websocket(request)
