@@ -1,0 +1,200 @@
+"""The bubblewrap sandbox, exercised with real commands (skipped where bwrap cannot run)."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from codex_engine.core import sandbox
+from codex_engine.core.sandbox import (
+    SandboxMode,
+    SandboxSupport,
+    detect_sandbox,
+    sandbox_writable_roots,
+    wrap_command,
+)
+from codex_engine.core.tools.shell import ShellCall, ShellResult, run_shell
+
+
+@pytest.fixture
+async def bwrap() -> AsyncIterator[str]:
+    support = await detect_sandbox()
+    if not support.available or support.bwrap is None:
+        pytest.skip(f"no working bubblewrap here: {support.reason}")
+    yield support.bwrap
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    path = tmp_path / "workspace"
+    path.mkdir()
+    return path
+
+
+async def run_in(
+    bwrap: str,
+    mode: SandboxMode,
+    workspace: Path,
+    script: str,
+    *,
+    network: bool = False,
+    writable: list[Path] | None = None,
+) -> ShellResult:
+    argv = wrap_command(
+        ["bash", "-c", script],
+        mode=mode,
+        cwd=workspace,
+        writable_roots=[workspace] if writable is None else writable,
+        network=network,
+        bwrap=bwrap,
+    )
+    return await run_shell(ShellCall(command=argv, workdir=workspace, timeout_s=60))
+
+
+async def test_workspace_write_allows_writes_inside_the_workspace_only(
+    bwrap: str, workspace: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+
+    inside = await run_in(bwrap, "workspace-write", workspace, "echo hi > made.txt")
+    escaped = await run_in(bwrap, "workspace-write", workspace, f"echo hi > {outside}/x.txt")
+
+    assert inside.exit_code == 0, inside.output
+    assert (workspace / "made.txt").read_text() == "hi\n"
+    assert escaped.exit_code != 0
+    assert "Read-only file system" in escaped.output
+    assert not (outside / "x.txt").exists()
+
+
+async def test_workspace_write_with_default_roots_can_use_tmp(bwrap: str, workspace: Path) -> None:
+    probe = Path("/tmp") / f"codex-engine-sandbox-{uuid.uuid4().hex}"
+    try:
+        result = await run_in(
+            bwrap,
+            "workspace-write",
+            workspace,
+            f"echo t > {probe}",
+            writable=sandbox_writable_roots(workspace),
+        )
+        assert result.exit_code == 0, result.output
+        assert probe.read_text() == "t\n"
+    finally:
+        probe.unlink(missing_ok=True)
+
+
+async def test_workspace_write_keeps_git_metadata_read_only(bwrap: str, workspace: Path) -> None:
+    (workspace / ".git").mkdir()
+    result = await run_in(bwrap, "workspace-write", workspace, "echo x > .git/HEAD")
+    assert result.exit_code != 0
+    assert not (workspace / ".git" / "HEAD").exists()
+
+
+async def test_read_only_refuses_every_write(bwrap: str, workspace: Path, tmp_path: Path) -> None:
+    result = await run_in(
+        bwrap,
+        "read-only",
+        workspace,
+        f"echo a > in.txt; echo b > {tmp_path}/probe; cat /etc/hostname",
+    )
+    assert result.output.count("Read-only file system") == 2, result.output
+    assert not (workspace / "in.txt").exists()
+    assert not (tmp_path / "probe").exists()
+
+
+async def test_read_only_still_runs_reading_commands(bwrap: str, workspace: Path) -> None:
+    (workspace / "data.txt").write_text("payload\n")
+    result = await run_in(bwrap, "read-only", workspace, "cat data.txt && pwd")
+    assert result.exit_code == 0
+    assert result.output == f"payload\n{workspace}\n"
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", ["read-only", "workspace-write"])
+async def test_network_is_cut_off_unless_allowed(
+    bwrap: str, workspace: Path, listening_port: int, mode: SandboxMode
+) -> None:
+    connect = f"exec 3<>/dev/tcp/127.0.0.1/{listening_port} && echo connected"
+
+    blocked = await run_in(bwrap, mode, workspace, connect)
+    allowed = await run_in(bwrap, mode, workspace, connect, network=True)
+    unsandboxed = await run_in(bwrap, "danger-full-access", workspace, connect)
+
+    assert blocked.exit_code != 0 and "connected" not in blocked.output
+    assert allowed.exit_code == 0 and "connected" in allowed.output
+    assert unsandboxed.exit_code == 0 and "connected" in unsandboxed.output
+
+
+def test_full_access_leaves_the_command_unchanged(tmp_path: Path) -> None:
+    argv = ["bash", "-lc", "make"]
+    wrapped = wrap_command(
+        argv, mode="danger-full-access", cwd=tmp_path, writable_roots=[tmp_path], network=False
+    )
+    assert wrapped == argv
+
+
+def test_nested_roots_are_bound_parent_first_and_git_after_them(tmp_path: Path) -> None:
+    inner = tmp_path / "outer" / "inner"
+    (inner / ".git").mkdir(parents=True)
+    outer = tmp_path / "outer"
+    argv = wrap_command(
+        ["true"],
+        mode="workspace-write",
+        cwd=inner,
+        writable_roots=[inner, outer, tmp_path / "missing"],
+        network=True,
+    )
+    binds = [argv[i + 1] for i, arg in enumerate(argv) if arg in {"--bind", "--ro-bind"}]
+    assert binds == ["/", str(outer.resolve()), str(inner.resolve()), str(inner / ".git")]
+    assert "--unshare-net" not in argv
+    assert argv[-2:] == ["--", "true"]
+    assert argv[argv.index("--chdir") + 1] == str(inner.resolve())
+
+
+def test_workspace_write_roots_are_the_workspace_tmp_and_extras(tmp_path: Path) -> None:
+    extra = tmp_path / "cache"
+    roots = sandbox_writable_roots(tmp_path, [extra, tmp_path])
+    assert roots == [tmp_path.resolve(), Path("/tmp").resolve(), extra.resolve()]
+
+
+@pytest.fixture
+def fresh_detection() -> Iterator[None]:
+    saved = sandbox._cached
+    sandbox._cached = None
+    yield
+    sandbox._cached = saved
+
+
+async def test_missing_bwrap_is_reported_with_how_to_install(
+    fresh_detection: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    support = await detect_sandbox()
+    assert support == SandboxSupport(available=False, reason=support.reason)
+    assert support.reason is not None and "bubblewrap" in support.reason
+
+
+async def test_detection_is_cached_until_refreshed(
+    fresh_detection: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    first = await detect_sandbox()
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    assert await detect_sandbox() is first
+    refreshed = await detect_sandbox(refresh=True)
+    assert refreshed.available is False
+    assert refreshed.bwrap == str(fake)
+    assert refreshed.reason is not None and "No permissions" in refreshed.reason
