@@ -17,7 +17,9 @@ from codex_engine.core.events import (
     TurnEvent,
     TurnFailed,
     TurnInterrupted,
+    Warning,
 )
+from codex_engine.core.sandbox import SandboxSupport, detect_sandbox
 from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import InvalidRequestError
@@ -75,13 +77,19 @@ async def test_tool_turn_runs_the_command_and_answers_from_its_output(
     assert "<environment_context>" in bodies[0]["input"][0]["content"][0]["text"]
 
 
-async def test_command_that_may_write_is_refused_without_approval(
+NO_SANDBOX = SandboxSupport(available=False, reason="disabled for this test")
+
+
+async def test_without_a_sandbox_a_command_that_may_write_is_refused(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     target = tmp_path / "created.txt"
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
         events = await run(session, f"run `touch {target}`")
+        again = await run(session, f"run `touch {target}`")
+    warnings = [e for e in events + again if isinstance(e, Warning)]
+    assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
     assert any(isinstance(e, CommandRejected) for e in events)
     assert not any(isinstance(e, CommandStarted) for e in events)
     assert not target.exists()
@@ -114,6 +122,7 @@ async def test_approver_decides_commands_that_need_approval(
             settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
             client,
             approver=deny,
+            sandbox=NO_SANDBOX,
         )
         await run(session, "run `touch x`")
     assert len(asked) == 1 and asked[0].command[-1] == "touch x"
@@ -164,3 +173,50 @@ async def test_history_carries_over_to_the_next_turn(
     texts = json.dumps(bodies[1]["input"])
     assert "first question" in texts and "second question" in texts
     assert session.total_usage.input_tokens > 0
+
+
+async def _require_sandbox() -> None:
+    import pytest
+
+    support = await detect_sandbox()
+    if not support.available:
+        pytest.skip(f"no OS sandbox here: {support.reason}")
+
+
+async def test_read_only_sandbox_runs_the_command_but_blocks_the_write(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    await _require_sandbox()
+    target = tmp_path / "created.txt"
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        events = await run(session, f"run `touch {target}`")
+    finished = [e for e in events if isinstance(e, CommandFinished)]
+    assert finished and finished[0].exit_code != 0
+    assert not target.exists()
+
+
+async def test_workspace_write_allows_the_workspace_and_nothing_outside(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    await _require_sandbox()
+    import shutil
+    import tempfile
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    # /tmp is writable under workspace-write, so "outside" must live elsewhere.
+    elsewhere = Path(tempfile.mkdtemp(prefix="codex-engine-test-", dir="/var/tmp"))
+    outside = elsewhere / "outside.txt"
+    try:
+        async with make_client(emulator.base_url) as client:
+            session = Session(settings(workspace, sandbox_mode="workspace-write"), client)
+            inside_events = await run(session, "run `touch inside.txt`")
+            outside_events = await run(session, f"run `touch {outside}`")
+    finally:
+        created = outside.exists()
+        shutil.rmtree(elsewhere, ignore_errors=True)
+    inside = [e for e in inside_events if isinstance(e, CommandFinished)]
+    assert inside and inside[0].exit_code == 0 and (workspace / "inside.txt").exists()
+    blocked = [e for e in outside_events if isinstance(e, CommandFinished)]
+    assert blocked and blocked[0].exit_code != 0 and not created

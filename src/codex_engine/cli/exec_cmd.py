@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -14,7 +16,13 @@ from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
-from codex_engine.core.launch import open_session, settings_from_config
+from codex_engine.core.launch import (
+    fork_session,
+    open_session,
+    resume_session,
+    settings_from_config,
+)
+from codex_engine.core.session import Session
 from codex_engine.errors import CodexError, ConfigError
 
 __all__ = ["exec_command"]
@@ -50,15 +58,60 @@ def _load(flags: ConfigFlags, *, model: str | None, sandbox: str | None, cwd: Pa
     return load_config(overrides=overrides, profile=flags.profile, cwd=cwd)
 
 
-async def _run(config: Config, prompt: str, renderer: Renderer) -> int:
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Which session a run continues: a new one, a resumed one, or a fork of one."""
+
+    kind: Literal["new", "resume", "fork"] = "new"
+    thread: str | None = None
+    cut: int | None = None
+
+    def open(self, config: Config) -> AbstractAsyncContextManager[Session]:
+        if self.kind == "resume":
+            assert self.thread is not None
+            return resume_session(config, self.thread)
+        if self.kind == "fork":
+            assert self.thread is not None
+            return fork_session(config, self.thread, cut_after_user_turns=self.cut)
+        return open_session(config)
+
+
+def _target(args: tuple[str, ...], *, last: bool, cut: int | None) -> tuple[Target, str | None]:
+    """Split ``[resume (--last | ID) | fork ID] [PROMPT]`` into the target and the prompt."""
+    if args and args[0] in {"resume", "fork"}:
+        kind, rest = args[0], list(args[1:])
+        if kind == "resume" and last:
+            thread = "last"
+        elif rest:
+            thread = rest.pop(0)
+        else:
+            hint = "pass a session id or --last" if kind == "resume" else "pass a session id"
+            raise click.UsageError(f"`exec {kind}` needs the session to continue: {hint}")
+        if len(rest) > 1:
+            raise click.UsageError("give the prompt as one argument (quote it)")
+        target = Target("resume" if kind == "resume" else "fork", thread, cut)
+        return target, rest[0] if rest else None
+    if last or cut is not None:
+        raise click.UsageError("--last goes with `exec resume`, --cut with `exec fork`")
+    if len(args) > 1:
+        raise click.UsageError("give the prompt as one argument (quote it)")
+    return Target(), args[0] if args else None
+
+
+async def _run(config: Config, prompt: str, renderer: Renderer, target: Target) -> int:
     settings, warning = settings_from_config(config)
     if warning:
         renderer.warning(warning)
     for notice in config.feature_warnings:
         renderer.warning(notice)
-    async with open_session(config) as session:
+    async with target.open(config) as session:
+        for notice in session.load_warnings:
+            renderer.warning(notice)
         renderer.session_started(
-            session.thread_id, settings.model_info.slug, config.model_provider_id, str(settings.cwd)
+            session.thread_id,
+            settings.model_info.slug,
+            config.model_provider_id,
+            str(session.settings.cwd),
         )
         loop = asyncio.get_running_loop()
         try:
@@ -79,7 +132,14 @@ async def _run(config: Config, prompt: str, renderer: Renderer) -> int:
 
 
 @click.command("exec")
-@click.argument("prompt", required=False)
+@click.argument("args", nargs=-1, metavar="[resume (--last | ID) | fork ID] [PROMPT]")
+@click.option("--last", is_flag=True, help="With `resume`: continue the most recent session.")
+@click.option(
+    "--cut",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With `fork`: keep only the first N user turns of the source session.",
+)
 @click.option("-m", "--model", default=None, help="Model to use (overrides config `model`).")
 @click.option(
     "-C",
@@ -107,7 +167,9 @@ async def _run(config: Config, prompt: str, renderer: Renderer) -> int:
 def exec_command(
     ctx: click.Context,
     /,
-    prompt: str | None,
+    args: tuple[str, ...],
+    last: bool,
+    cut: int | None,
     model: str | None,
     cd: Path | None,
     sandbox: str | None,
@@ -115,10 +177,15 @@ def exec_command(
     as_json: bool,
     **flag_values: Any,
 ) -> None:
-    """Run one turn with PROMPT (or stdin when PROMPT is `-` or piped) and print the answer."""
+    """Run one turn with PROMPT (or stdin when PROMPT is `-` or piped) and print the answer.
+
+    `exec resume --last PROMPT` or `exec resume ID PROMPT` continues a recorded session (same
+    id, same rollout file); `exec fork ID PROMPT` starts a new session from a copy of one.
+    """
     renderer: Renderer = JsonRenderer() if as_json else HumanRenderer()
     cwd = (cd or Path.cwd()).resolve()
     try:
+        target, prompt = _target(args, last=last, cut=cut)
         text = _read_prompt(prompt)
         if not cwd.is_dir():
             raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
@@ -129,7 +196,7 @@ def exec_command(
             )
             ctx.exit(EXIT_FAILED)
         config = _load(gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd)
-        code = asyncio.run(_run(config, text, renderer))
+        code = asyncio.run(_run(config, text, renderer, target))
     except ConfigError as exc:
         renderer.fatal(str(exc))
         ctx.exit(EXIT_CONFIG)

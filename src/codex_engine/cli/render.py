@@ -16,6 +16,7 @@ from codex_engine.core.events import (
     CommandFinished,
     CommandRejected,
     CommandStarted,
+    ContextCompacted,
     ItemCompleted,
     RateLimitsUpdated,
     ReasoningDelta,
@@ -97,6 +98,13 @@ class HumanRenderer:
         elif isinstance(event, ItemCompleted) and isinstance(event.item, Message):
             if event.item.role == "assistant":
                 self._end_text_line()
+        elif isinstance(event, ItemCompleted) and isinstance(event.item, WebSearchCall):
+            query = (event.item.action or {}).get("query") or "(no query)"
+            self._end_text_line()
+            self._err.print(f"[cyan]web search:[/cyan] {escape(str(query))}")
+        elif isinstance(event, ContextCompacted):
+            how = "automatically" if event.automatic else "on request"
+            self._err.print(f"[dim]context compacted {how} ({len(event.summary)} chars)[/dim]")
         elif isinstance(event, CommandStarted):
             self._end_text_line()
             self._err.print(f"[cyan]$[/cyan] {escape(describe(event.command))}")
@@ -252,6 +260,8 @@ class JsonRenderer:
             )
         elif isinstance(event, Warning):
             self.warning(event.message)
+        elif isinstance(event, ContextCompacted):
+            self._emit({"type": "context.compacted", "automatic": event.automatic})
         elif isinstance(event, TurnCompleted):
             self._emit(
                 {

@@ -16,6 +16,7 @@ __all__ = [
     "CommandOutputDelta",
     "CommandRejected",
     "CommandStarted",
+    "ContextCompacted",
     "ItemCompleted",
     "RateLimitsUpdated",
     "ReasoningDelta",
@@ -112,6 +113,14 @@ class RateLimitsUpdated:
 
 
 @dataclass(frozen=True, slots=True)
+class ContextCompacted:
+    """Older history was replaced by a summary; ``automatic`` when the token limit triggered it."""
+
+    summary: str
+    automatic: bool
+
+
+@dataclass(frozen=True, slots=True)
 class TokenCount:
     last: TokenUsage
     total: TokenUsage
@@ -154,6 +163,7 @@ TurnEvent = (
     | Retrying
     | RateLimitsUpdated
     | TokenCount
+    | ContextCompacted
     | Warning
     | TurnCompleted
     | TurnFailed

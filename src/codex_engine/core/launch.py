@@ -1,20 +1,50 @@
-"""Opening a session from a loaded :class:`Config`: the library entry point the CLI uses too."""
+"""Opening a session from a loaded :class:`Config`: new, resumed or forked.
+
+The library entry points the CLI and the app-server use too. A session's rollout file records it
+as it runs, so it can be resumed (same thread, same file) or forked (new thread, new file).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from codex_engine._version import __version__
 from codex_engine.auth.manager import AuthManager
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
+from codex_engine.core.git_info import collect_git_info
+from codex_engine.core.rollout import (
+    RolloutContents,
+    RolloutRecorder,
+    SessionMeta,
+    find_rollout,
+    fork_rollout,
+    latest_rollout,
+    load_rollout,
+)
 from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
+from codex_engine.errors import CodexError
+from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 
-__all__ = ["open_session", "settings_from_config"]
+__all__ = [
+    "ThreadNotFoundError",
+    "fork_session",
+    "locate_thread",
+    "open_session",
+    "resume_session",
+    "settings_from_config",
+]
+
+
+class ThreadNotFoundError(CodexError):
+    """No recorded session matches the id (or there is none to resume)."""
 
 
 def settings_from_config(
@@ -32,8 +62,41 @@ def settings_from_config(
         reasoning_effort=config.model_reasoning_effort,
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
+        web_search=config.web_search,
     )
     return settings, warning
+
+
+def locate_thread(config: Config, thread: str | Path, *, cwd: Path | None = None) -> Path:
+    """The rollout file for a thread id, a path, or ``"last"`` (the newest, in ``cwd`` if given).
+
+    Blocking (walks ``CODEX_HOME/sessions``); call it from a thread in async code.
+    """
+    home = config.codex_home
+    if isinstance(thread, Path) or str(thread).endswith(".jsonl"):
+        path = Path(thread)
+        if not path.is_file():
+            raise ThreadNotFoundError(f"no rollout file at {path}; check the path")
+        return path
+    if thread == "last":
+        found = latest_rollout(home, cwd)
+        where = f" for {cwd}" if cwd is not None else ""
+        if found is None:
+            raise ThreadNotFoundError(
+                f"no recorded session to resume{where} under {home / 'sessions'}; "
+                "start one with `codex-engine exec`"
+            )
+        return found
+    try:
+        found = find_rollout(home, str(thread))
+    except ValueError:
+        found = None
+    if found is None:
+        raise ThreadNotFoundError(
+            f"no recorded session with id {thread} under {home / 'sessions'}; "
+            "check the id (the first line of `exec` names it)"
+        )
+    return found
 
 
 @asynccontextmanager
@@ -46,15 +109,141 @@ async def open_session(
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
     auth_manager: AuthManager | None = None,
+    ephemeral: bool = False,
+    source: str = "exec",
 ) -> AsyncIterator[Session]:
-    """A ready session for ``config``; its connections are closed when the block exits.
+    """A new session for ``config``; its connections are closed when the block exits.
 
     Raises ``AuthError`` at once when the provider needs credentials that are not there (or that
     break the login policy), so a caller learns it before the first turn, not in the middle of
     one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
+    ``ephemeral`` sessions write no rollout file.
     """
-    environ = dict(os.environ) if env is None else dict(env)
     settings, _warning = settings_from_config(config, cwd=cwd)
+    async with _session(
+        config,
+        settings,
+        thread_id=new_thread_id(),
+        rollout=None if ephemeral else "new",
+        approver=approver,
+        credentials=credentials,
+        identity=identity,
+        env=env,
+        auth_manager=auth_manager,
+        source=source,
+    ) as session:
+        yield session
+
+
+@asynccontextmanager
+async def resume_session(
+    config: Config,
+    thread: str | Path,
+    *,
+    cwd: Path | None = None,
+    approver: Approver | None = None,
+    credentials: CredentialSource | None = None,
+    identity: ClientIdentity | None = None,
+    env: Mapping[str, str] | None = None,
+    auth_manager: AuthManager | None = None,
+) -> AsyncIterator[Session]:
+    """Continue a recorded session: same thread id, same file, its history and instructions.
+
+    ``thread`` is an id, a rollout path or ``"last"``. The stored base instructions are kept
+    (even if the model changed) unless the config sets ``base_instructions`` explicitly.
+    """
+    path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
+    contents = await asyncio.to_thread(load_rollout, path)
+    settings = _resumed_settings(config, contents, cwd)
+    async with _session(
+        config,
+        settings,
+        thread_id=contents.meta.id,
+        rollout=path,
+        history=contents.items,
+        approver=approver,
+        credentials=credentials,
+        identity=identity,
+        env=env,
+        auth_manager=auth_manager,
+        source="exec",
+        warnings=contents.warnings,
+    ) as session:
+        yield session
+
+
+@asynccontextmanager
+async def fork_session(
+    config: Config,
+    thread: str | Path,
+    *,
+    cut_after_user_turns: int | None = None,
+    cwd: Path | None = None,
+    approver: Approver | None = None,
+    credentials: CredentialSource | None = None,
+    identity: ClientIdentity | None = None,
+    env: Mapping[str, str] | None = None,
+    auth_manager: AuthManager | None = None,
+) -> AsyncIterator[Session]:
+    """A new thread that starts as a copy of a recorded one (up to a cut point).
+
+    Its rollout names the source in ``forked_from_id``; base instructions carry over.
+    """
+    source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
+    thread_id = new_thread_id()
+    path = await asyncio.to_thread(
+        fork_rollout,
+        source_path,
+        config.codex_home,
+        new_thread_id=thread_id,
+        cut_after_user_turns=cut_after_user_turns,
+    )
+    contents = await asyncio.to_thread(load_rollout, path)
+    settings = _resumed_settings(config, contents, cwd)
+    async with _session(
+        config,
+        settings,
+        thread_id=thread_id,
+        rollout=path,
+        history=contents.items,
+        approver=approver,
+        credentials=credentials,
+        identity=identity,
+        env=env,
+        auth_manager=auth_manager,
+        source="exec",
+        warnings=contents.warnings,
+    ) as session:
+        yield session
+
+
+def _resumed_settings(
+    config: Config, contents: RolloutContents, cwd: Path | None
+) -> SessionSettings:
+    settings, _warning = settings_from_config(config, cwd=cwd)
+    stored = contents.meta.base_instructions
+    if config.base_instructions is None and stored:
+        settings = dataclasses.replace(settings, base_instructions=stored)
+    return settings
+
+
+@asynccontextmanager
+async def _session(
+    config: Config,
+    settings: SessionSettings,
+    *,
+    thread_id: str,
+    rollout: Path | str | None,
+    approver: Approver | None,
+    credentials: CredentialSource | None,
+    identity: ClientIdentity | None,
+    env: Mapping[str, str] | None,
+    auth_manager: AuthManager | None,
+    source: str,
+    history: Sequence[ResponseItem] = (),
+    warnings: Sequence[str] = (),
+) -> AsyncIterator[Session]:
+    environ = dict(os.environ) if env is None else dict(env)
     provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
     owned_manager: AuthManager | None = None
     if credentials is None and auth_manager is None and provider.requires_openai_auth:
@@ -63,26 +252,53 @@ async def open_session(
         )
     if auth_manager is not None:
         auth_manager.enforce_login_policy()
-    source = credentials or credentials_for_provider(provider, environ, auth_manager)
+    source_creds = credentials or credentials_for_provider(provider, environ, auth_manager)
     try:
-        await source.credentials()
+        await source_creds.credentials()
     except BaseException:
         if owned_manager is not None:
             await owned_manager.aclose()
         raise
+    ident = identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"))
     client = ModelClient(
         provider=provider,
-        credentials=source,
-        thread_id=new_thread_id(),
-        identity=identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
+        credentials=source_creds,
+        thread_id=thread_id,
+        identity=ident,
         beta_features=config.features.beta_header_value(),
         enable_websockets=config.features.enabled("responses_websockets"),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         env=environ,
     )
+    recorder: RolloutRecorder | None = None
     try:
-        yield Session(settings, client, approver=approver)
+        # Git runs while the WebSocket handshake (started by the session) is in flight; it is
+        # bounded to a fraction of a second and never fails the session.
+        session = Session(settings, client, approver=approver, history=history)
+        git = await collect_git_info(settings.cwd)
+        session.git_info = git
+        if isinstance(rollout, Path):
+            recorder = await RolloutRecorder.resume(rollout)
+        elif rollout == "new":
+            recorder = await RolloutRecorder.create(
+                config.codex_home,
+                SessionMeta(
+                    id=thread_id,
+                    cwd=str(settings.cwd),
+                    originator=ident.originator,
+                    cli_version=__version__,
+                    source=source,
+                    model_provider=config.model_provider_id,
+                    base_instructions=settings.base_instructions,
+                    git=git.to_session_meta() if git is not None else None,
+                ),
+            )
+        session.recorder = recorder
+        session.load_warnings = list(warnings)
+        yield session
     finally:
+        if recorder is not None:
+            await recorder.close()
         await client.aclose()
         if owned_manager is not None:
             await owned_manager.aclose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import contextlib
+import dataclasses
 import logging
 import time
 import uuid
@@ -24,6 +25,8 @@ from codex_engine.client.model_client import (
     TransportFallback,
 )
 from codex_engine.config.catalog import ModelInfo
+from codex_engine.config.loader import ApprovalPolicy, SandboxMode, WebSearchMode
+from codex_engine.core import compaction
 from codex_engine.core.context import EnvironmentContext, developer_message
 from codex_engine.core.events import (
     AgentMessageDelta,
@@ -31,6 +34,7 @@ from codex_engine.core.events import (
     CommandOutputDelta,
     CommandRejected,
     CommandStarted,
+    ContextCompacted,
     ItemCompleted,
     RateLimitsUpdated,
     ReasoningDelta,
@@ -44,14 +48,24 @@ from codex_engine.core.events import (
     TurnSummary,
     Warning,
 )
+from codex_engine.core.git_info import GitInfo, git_context_message
+from codex_engine.core.rollout import RolloutError, RolloutRecorder
+from codex_engine.core.sandbox import (
+    SandboxSupport,
+    detect_sandbox,
+    sandbox_writable_roots,
+    wrap_command,
+)
 from codex_engine.core.tools.safety import is_known_safe_command
 from codex_engine.core.tools.shell import (
     SHELL_TOOL_NAME,
+    ShellCall,
     format_for_model,
     parse_shell_arguments,
     run_shell,
     shell_tool_spec,
 )
+from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import (
     Completed,
@@ -66,6 +80,7 @@ from codex_engine.protocol.items import (
     FunctionCallOutput,
     ResponseItem,
     assistant_text,
+    item_to_json,
     user_message,
 )
 from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
@@ -101,13 +116,17 @@ class SessionSettings:
     cwd: Path
     model_info: ModelInfo
     base_instructions: str
-    approval_policy: str = "never"
-    sandbox_mode: str = "read-only"
+    approval_policy: ApprovalPolicy = "never"
+    sandbox_mode: SandboxMode = "read-only"
     developer_instructions: str | None = None
     reasoning_effort: str | None = None
     reasoning_summary: str | None = "auto"
     verbosity: str | None = None
     shell_env: Mapping[str, str] | None = None
+    #: ``web_search`` from config; ``None`` means not set, which lets the sandbox decide.
+    web_search: WebSearchMode | None = None
+    #: Whether sandboxed commands may use the network.
+    network_access: bool = False
 
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info
@@ -140,14 +159,26 @@ class Session:
         client: ModelClient,
         *,
         approver: Approver | None = None,
+        recorder: RolloutRecorder | None = None,
+        git_info: GitInfo | None = None,
+        history: Sequence[ResponseItem] = (),
+        sandbox: SandboxSupport | None = None,
     ) -> None:
         self.settings = settings
         self.client = client
         self.thread_id = client.thread_id
-        self.history: list[ResponseItem] = []
+        #: The conversation as the model sees it (a resumed session starts from its rollout).
+        self.history: list[ResponseItem] = list(history)
         self.total_usage = TokenUsage()
+        self.recorder = recorder
+        self.git_info = git_info
+        #: Problems found while reading a resumed rollout (e.g. a torn last line), for the UI.
+        self.load_warnings: list[str] = []
         self._approver = approver
-        self._prefix_recorded = False
+        self._sandbox = sandbox
+        self._warned_no_sandbox = False
+        self._prefix_recorded = bool(self.history)
+        self._last_total_tokens = 0
         self._turn_task: asyncio.Task[None] | None = None
         # Warm the WebSocket now, before any prompt is built, so the first turn does not pay
         # for the handshake (a no-op when the session uses HTTP).
@@ -158,7 +189,27 @@ class Session:
 
     @property
     def tools(self) -> list[dict[str, object]]:
-        return [shell_tool_spec()]
+        tools: list[dict[str, object]] = [shell_tool_spec()]
+        mode = resolve_web_search_mode(
+            self.settings.web_search, sandbox_mode=self.settings.sandbox_mode
+        )
+        hosted = web_search_tool(mode)
+        if hosted is not None:
+            tools.append(hosted)
+        return tools
+
+    def _record(self, items: Sequence[ResponseItem]) -> None:
+        if self.recorder is not None:
+            self.recorder.record_items(items)
+
+    def _prefix_items(self) -> list[ResponseItem]:
+        """The leading items before the first real user turn: instructions and context."""
+        prefix: list[ResponseItem] = []
+        for item in self.history:
+            if compaction.is_user_turn_message(item):
+                break
+            prefix.append(item)
+        return prefix
 
     def _session_prefix(self) -> list[ResponseItem]:
         items: list[ResponseItem] = []
@@ -170,6 +221,9 @@ class Session:
             sandbox_mode=self.settings.sandbox_mode,
         )
         items.append(context.to_message())
+        git_block = git_context_message([self.git_info] if self.git_info is not None else [])
+        if git_block is not None:
+            items.append(git_block)
         return items
 
     def interrupt(self) -> None:
@@ -186,9 +240,14 @@ class Session:
         queue: asyncio.Queue[TurnEvent | _Done] = asyncio.Queue()
         yield TurnStarted(state.turn_id)
         if not self._prefix_recorded:
-            self.history.extend(self._session_prefix())
+            prefix = self._session_prefix()
+            self.history.extend(prefix)
+            self._record(prefix)
             self._prefix_recorded = True
-        self.history.append(user_message(text))
+        self._record_turn_context(state.turn_id)
+        message = user_message(text)
+        self.history.append(message)
+        self._record([message])
 
         async def work() -> None:
             try:
@@ -211,6 +270,24 @@ class Session:
                 await asyncio.shield(asyncio.gather(task, return_exceptions=True))
             await turn.aclose()
         summary = self._summary(turn, state)
+        if self.recorder is not None:
+            self.recorder.record(
+                "event_msg",
+                {
+                    "type": "turn_complete",
+                    "turn_id": state.turn_id,
+                    "status": "interrupted"
+                    if task.cancelled()
+                    else "failed"
+                    if task.exception() is not None
+                    else "completed",
+                    "last_agent_message": state.last_message,
+                },
+            )
+            try:
+                await self.recorder.flush()
+            except RolloutError as exc:
+                yield Warning(str(exc))
         if task.cancelled():
             yield TurnInterrupted(state.turn_id, summary)
             return
@@ -235,18 +312,78 @@ class Session:
             usage=state.usage,
         )
 
-    def _request_context(self, state: _TurnState) -> RequestContext:
+    def _record_turn_context(self, turn_id: str) -> None:
+        if self.recorder is None:
+            return
+        settings = self.settings
+        self.recorder.record(
+            "turn_context",
+            {
+                "turn_id": turn_id,
+                "cwd": str(settings.cwd),
+                "approval_policy": settings.approval_policy,
+                "sandbox_policy": {"type": settings.sandbox_mode},
+                "model": settings.model_info.slug,
+                "effort": settings.reasoning_effort,
+                "summary": settings.reasoning_summary,
+                "developer_instructions": settings.developer_instructions,
+            },
+        )
+
+    def _request_context(self, turn_id: str | None) -> RequestContext:
+        metadata: dict[str, object] = {"sandbox": self.settings.sandbox_mode}
+        if turn_id is not None:
+            metadata["turn_id"] = turn_id
+        if self.git_info is not None:
+            metadata["workspaces"] = self.git_info.to_turn_metadata_workspaces()
         return RequestContext(
             model=self.settings.model_info.slug,
             thread_id=self.thread_id,
-            turn_id=state.turn_id,
+            turn_id=turn_id,
             reasoning=self.settings.reasoning(),
             verbosity=self.settings.verbosity,
-            turn_metadata={
-                "turn_id": state.turn_id,
-                "sandbox": self.settings.sandbox_mode,
-            },
+            turn_metadata=metadata,
         )
+
+    async def compact(self) -> str:
+        """Replace older history with a summary written by the model; returns the summary.
+
+        Base instructions and the session prefix stay as they are; a ``compacted`` line is
+        recorded so a resumed session rebuilds the same history.
+        """
+        turn = self.client.new_session()
+        try:
+            return await self._compact(turn, self._request_context(None))
+        finally:
+            await turn.aclose()
+
+    async def _compact(self, turn: ModelClientSession, ctx: RequestContext) -> str:
+        prompt = Prompt(
+            input=compaction.build_compaction_prompt(self.history),
+            base_instructions=self.settings.base_instructions,
+        )
+        answer: list[ResponseItem] = []
+        async for event in turn.stream(
+            prompt, ctx, prefer_websockets=self.settings.model_info.prefer_websockets
+        ):
+            if isinstance(event, OutputItemDone):
+                answer.append(event.item)
+            elif isinstance(event, Completed) and event.token_usage is not None:
+                self.total_usage = self.total_usage + event.token_usage
+        summary = compaction.summary_from_response(answer)
+        self.history = compaction.compacted_history(
+            self._prefix_items(), compaction.collect_user_messages(self.history), summary
+        )
+        self._last_total_tokens = 0
+        if self.recorder is not None:
+            self.recorder.record(
+                "compacted",
+                {
+                    "message": summary,
+                    "replacement_history": [item_to_json(item) for item in self.history],
+                },
+            )
+        return summary
 
     async def _sample_until_done(
         self,
@@ -254,8 +391,11 @@ class Session:
         state: _TurnState,
         emit: Callable[[TurnEvent], None],
     ) -> None:
-        ctx = self._request_context(state)
+        ctx = self._request_context(state.turn_id)
         while True:
+            if compaction.should_auto_compact(self._last_total_tokens, self.settings.model_info):
+                summary = await self._compact(turn, ctx)
+                emit(ContextCompacted(summary, automatic=True))
             prompt = Prompt(
                 input=list(self.history),
                 base_instructions=self.settings.base_instructions,
@@ -273,6 +413,7 @@ class Session:
                     emit(ReasoningDelta(event.delta))
                 elif isinstance(event, OutputItemDone):
                     self.history.append(event.item)
+                    self._record([event.item])
                     emit(ItemCompleted(event.item))
                     message = assistant_text(event.item)
                     if message is not None:
@@ -283,6 +424,7 @@ class Session:
                     if event.token_usage is not None:
                         state.usage = state.usage + event.token_usage
                         self.total_usage = self.total_usage + event.token_usage
+                        self._last_total_tokens = event.token_usage.total_tokens
                         emit(TokenCount(event.token_usage, self.total_usage))
                 elif isinstance(event, RateLimits):
                     emit(RateLimitsUpdated(event.snapshot))
@@ -298,6 +440,7 @@ class Session:
             else:
                 outputs = [await self._call_tool(c, emit) for c in calls]
             self.history.extend(outputs)
+            self._record(outputs)
 
     async def _call_tool(
         self, call: FunctionCall, emit: Callable[[TurnEvent], None]
@@ -310,7 +453,7 @@ class Session:
             shell = parse_shell_arguments(call.arguments, self.settings.cwd)
         except ValueError as exc:
             return FunctionCallOutput(call_id=call.call_id, output=f"invalid arguments: {exc}")
-        refusal = await self._check_permission(call.call_id, shell.command, shell.workdir)
+        refusal, sandboxed = await self._permission(call.call_id, shell, emit)
         if refusal is not None:
             emit(CommandRejected(call.call_id, shell.command, refusal))
             return FunctionCallOutput(call_id=call.call_id, output=f"command not run: {refusal}")
@@ -322,7 +465,20 @@ class Session:
             if text:
                 emit(CommandOutputDelta(call.call_id, text))
 
-        result = await run_shell(shell, env=self.settings.shell_env, on_output=on_output)
+        runnable = shell
+        if sandboxed is not None:
+            runnable = dataclasses.replace(
+                shell,
+                command=wrap_command(
+                    shell.command,
+                    mode=self.settings.sandbox_mode,
+                    cwd=shell.workdir,
+                    writable_roots=sandbox_writable_roots(self.settings.cwd),
+                    network=self.settings.network_access,
+                    bwrap=sandboxed,
+                ),
+            )
+        result = await run_shell(runnable, env=self.settings.shell_env, on_output=on_output)
         emit(
             CommandFinished(
                 call.call_id,
@@ -338,35 +494,58 @@ class Session:
             output=format_for_model(result, self.settings.truncation_limit_bytes()),
         )
 
-    async def _check_permission(
-        self, call_id: str, command: Sequence[str], cwd: Path
-    ) -> str | None:
-        """``None`` to run the command, else the reason it was not run (told to the model).
+    async def _sandbox_support(self) -> SandboxSupport:
+        if self._sandbox is None:
+            self._sandbox = await detect_sandbox()
+        return self._sandbox
 
-        codex-engine does not yet confine commands with an OS sandbox, so outside
-        ``danger-full-access`` only commands known to just read run on their own; anything else
-        needs the approver's yes, and never runs under ``approval_policy = never``.
+    async def _permission(
+        self, call_id: str, shell: ShellCall, emit: Callable[[TurnEvent], None]
+    ) -> tuple[str | None, str | None]:
+        """``(refusal, bwrap)``: why the command may not run (told to the model), or ``None``
+        and the bubblewrap binary to confine it with (``None`` = run it unconfined).
+
+        ``danger-full-access`` runs commands as they are (``untrusted`` still asks before any
+        that may write). In ``read-only`` and ``workspace-write`` the OS sandbox confines every
+        command; without one, only commands known to just read run on their own, the rest need
+        the approver's yes (and the user is told once that no sandbox is available).
         """
         settings = self.settings
-        if (
-            settings.sandbox_mode == "danger-full-access"
-            and settings.approval_policy != "untrusted"
-        ):
-            return None
-        if is_known_safe_command(command):
-            return None
-        reason = (
-            f"sandbox mode {settings.sandbox_mode!r} is not enforced by an OS sandbox in this "
-            "build, so commands that may write need approval"
-            if settings.sandbox_mode != "danger-full-access"
-            else "approval policy 'untrusted' asks before commands that may write"
-        )
-        if self._approver is None or settings.approval_policy == "never":
-            return (
-                f"{reason}, and none can be given here (approval policy "
-                f"{settings.approval_policy!r}); run with --sandbox danger-full-access to allow it"
+        safe = is_known_safe_command(shell.command)
+        if settings.sandbox_mode == "danger-full-access":
+            if settings.approval_policy != "untrusted" or safe:
+                return None, None
+            return await self._ask(call_id, shell, "approval policy 'untrusted' asks first"), None
+        support = await self._sandbox_support()
+        if support.available and support.bwrap is not None:
+            if settings.approval_policy != "untrusted" or safe:
+                return None, support.bwrap
+            refusal = await self._ask(call_id, shell, "approval policy 'untrusted' asks first")
+            return refusal, support.bwrap
+        if safe:
+            return None, None
+        if not self._warned_no_sandbox:
+            self._warned_no_sandbox = True
+            emit(
+                Warning(
+                    f"no OS sandbox is available here ({support.reason}), so sandbox mode "
+                    f"{settings.sandbox_mode!r} cannot be enforced: commands that may write "
+                    "need approval"
+                )
             )
-        approved = await self._approver(ApprovalRequest(call_id, command, cwd, reason))
+        reason = f"sandbox mode {settings.sandbox_mode!r} cannot be enforced without an OS sandbox"
+        return await self._ask(call_id, shell, reason), None
+
+    async def _ask(self, call_id: str, shell: ShellCall, reason: str) -> str | None:
+        if self._approver is None or self.settings.approval_policy == "never":
+            return (
+                f"{reason}, and no approval can be given here (approval policy "
+                f"{self.settings.approval_policy!r}); run with --sandbox danger-full-access to "
+                "allow it"
+            )
+        approved = await self._approver(
+            ApprovalRequest(call_id, shell.command, shell.workdir, reason)
+        )
         return None if approved else "the user declined to run this command"
 
 
