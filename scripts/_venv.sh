@@ -5,10 +5,13 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
     "$PY" -m venv .venv
 fi
-stamp=.venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)
+stamp=.venv/.installed-$(cat pyproject.toml scripts/_venv.sh | sha1sum | cut -c1-12)
 if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e '.[dev]'
+    # The official Python SDK, for the app-server compatibility tests. --no-deps: it would
+    # otherwise pull in the reference CLI's binary, which codex-engine replaces.
+    .venv/bin/python -m pip install --quiet --no-deps 'openai-codex>=0.163.0'
     rm -f .venv/.installed-*
     touch "$stamp"
 fi

@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from codex_engine._version import __version__
+from codex_engine.cli.app_server_cmd import app_server_command
 from codex_engine.cli.emulator_cmd import emulator_command
 from codex_engine.cli.exec_cmd import EXIT_CONFIG, exec_command
 from codex_engine.cli.login_cmd import login_group, logout_command
@@ -77,6 +78,7 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
 
 cli.add_command(exec_command)
 cli.add_command(emulator_command)
+cli.add_command(app_server_command)
 cli.add_command(login_group)
 cli.add_command(logout_command)
 

@@ -132,6 +132,7 @@ class HumanRenderer:
         elif isinstance(event, TurnCompleted):
             self._end_text_line()
             self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
+            self._err.print(f"[dim]runtime · {escape(event.summary.runtime.render())}[/dim]")
         elif isinstance(event, TurnFailed):
             self.fatal(str(event.error))
             self._err.print(f"[dim]turn failed · {_summary_line(event.summary)}[/dim]")
@@ -270,6 +271,7 @@ class JsonRenderer:
                     "summary": _summary(event.summary),
                 }
             )
+            self._emit({"type": "turn.runtime_summary", **event.summary.runtime.to_json()})
         elif isinstance(event, TurnFailed):
             self._emit(
                 {

@@ -26,8 +26,25 @@ from codex_engine.client.preconnect import PreconnectSlot
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.errors import CodexError, UnauthorizedError
-from codex_engine.protocol.events import Completed, OutputItemDone, RateLimits, ResponseEvent
+from codex_engine.errors import ApiError, CodexError, UnauthorizedError
+from codex_engine.protocol.compression import (
+    CompressionState,
+    compress_body,
+    compressed_request_headers,
+    should_compress,
+)
+from codex_engine.protocol.events import (
+    Completed,
+    Created,
+    OutputItemAdded,
+    OutputItemDone,
+    OutputTextDelta,
+    RateLimits,
+    ReasoningContentDelta,
+    ReasoningSummaryDelta,
+    ReasoningSummaryPartAdded,
+    ResponseEvent,
+)
 from codex_engine.protocol.items import item_to_json
 from codex_engine.protocol.rate_limits import parse_rate_limit_headers
 from codex_engine.protocol.request import (
@@ -38,7 +55,8 @@ from codex_engine.protocol.request import (
     build_request_headers,
     default_identity,
 )
-from codex_engine.transport.http import HttpTransport
+from codex_engine.telemetry.metrics import Metrics, TurnMetrics
+from codex_engine.transport.http import HttpResponseStream, HttpTransport
 from codex_engine.transport.retry import RetryPolicy, should_retry_request
 from codex_engine.transport.tls import ssl_context
 from codex_engine.transport.websocket import (
@@ -59,6 +77,19 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Metric tag for each parsed event: the wire name it came from.
+_EVENT_KIND: dict[type, str] = {
+    Created: "response.created",
+    OutputItemAdded: "response.output_item.added",
+    OutputItemDone: "response.output_item.done",
+    OutputTextDelta: "response.output_text.delta",
+    ReasoningSummaryDelta: "response.reasoning_summary_text.delta",
+    ReasoningContentDelta: "response.reasoning_text.delta",
+    ReasoningSummaryPartAdded: "response.reasoning_summary_part.added",
+    Completed: "response.completed",
+    RateLimits: "codex.rate_limits",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +140,8 @@ class ModelClient:
         beta_features: str | None = None,
         enable_websockets: bool = False,
         enable_preconnect: bool = True,
+        enable_compression: bool = True,
+        metrics: Metrics | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -142,6 +175,8 @@ class ModelClient:
         self._provider_headers = provider.headers(self._env)
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
         self._enable_preconnect = enable_preconnect
+        self.compression = CompressionState(enable_compression)
+        self.metrics = metrics or Metrics.disabled()
         self.preconnect_slot: PreconnectSlot[WebSocketConnection] = PreconnectSlot(
             lambda connection: connection.aclose()
         )
@@ -166,13 +201,25 @@ class ModelClient:
         if not self.transport.use_websocket(prefer_websockets=prefer_websockets):
             return False
         ctx = RequestContext(model="", thread_id=self.thread_id, turn_metadata=turn_metadata)
-        return self.preconnect_slot.start(lambda: self._open_websocket(ctx, turn_state=None))
+
+        async def warm() -> WebSocketConnection:
+            started = time.monotonic()
+            try:
+                connection = await self._open_websocket(ctx, turn_state=None)
+            except BaseException:
+                self.metrics.prewarm((time.monotonic() - started) * 1000, success=False)
+                raise
+            self.metrics.prewarm((time.monotonic() - started) * 1000)
+            return connection
+
+        return self.preconnect_slot.start(warm)
 
     def fall_back_to_http(self, reason: str) -> bool:
         """Make HTTP sticky for the session; ``True`` the first time (warn the user then)."""
         if not self.transport.fall_back():
             return False
         self.fallbacks += 1
+        self.metrics.fallback_to_http()
         self.preconnect_slot.clear()
         log.warning("falling back from WebSockets to HTTP for this session: %s", reason)
         return True
@@ -240,6 +287,10 @@ class ModelClientSession:
         self._last_response_id: str | None = None
         self._opened = False
         self.stats = RequestStats()
+        # Warnings raised below the stream loop (compression turned off), yielded by it.
+        self._notices: list[str] = []
+        #: Per-turn metrics; ``metrics.summary`` is the turn's runtime summary.
+        self.metrics: TurnMetrics = client.metrics.for_turn()
 
     @property
     def turn_state(self) -> str | None:
@@ -283,6 +334,8 @@ class ModelClientSession:
             try:
                 attempt = self._attempt_ws(body, ctx) if use_ws else self._attempt_http(body, ctx)
                 async for event in attempt:
+                    while self._notices:
+                        yield TransportFallback(self._notices.pop(0))
                     if self.stats.first_event_at is None:
                         self.stats.first_event_at = time.monotonic()
                     shown = replay.filter(event)
@@ -344,16 +397,69 @@ class ModelClientSession:
         creds = await client._credentials.credentials()
         headers = client._headers(ctx, creds, self._turn_state)
         url = client.provider.responses_url(is_chatgpt=creds.is_chatgpt)
-        self.stats.requests += 1
         payload = json.dumps(body, separators=(",", ":")).encode()
-        response = await client._http_transport.open(url, headers, payload)
+        compress = client.compression.enabled and should_compress(
+            feature_enabled=True,
+            is_chatgpt_auth=creds.is_chatgpt,
+            provider_is_openai=client.provider.is_openai(),
+            transport="http",
+        )
+        response = await self._open_http(url, headers, payload, compress=compress)
         self._opened = True
         self._capture_turn_state(response.headers.get(TURN_STATE_HEADER))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
+        last = time.monotonic()
         async for event in response.events():
+            now = time.monotonic()
             self.stats.events += 1
+            self.metrics.stream_event(
+                _EVENT_KIND.get(type(event), "other"), "http", (now - last) * 1000
+            )
+            last = now
             yield event
+
+    async def _open_http(
+        self, url: str, headers: dict[str, str], payload: bytes, *, compress: bool
+    ) -> HttpResponseStream:
+        """POST the body, zstd-compressed when asked; a 400/415 to a compressed body is sent
+        again uncompressed once, and compression stays off for the session after that."""
+        client = self._client
+        send, send_headers, seconds = payload, headers, None
+        if compress:
+            packed = compress_body(payload)
+            send, send_headers, seconds = (
+                packed.data,
+                compressed_request_headers(headers),
+                packed.seconds,
+            )
+            log.info(
+                "compressed request body with zstd: %d -> %d bytes in %.2f ms",
+                packed.original_size,
+                packed.compressed_size,
+                packed.seconds * 1000,
+            )
+        self.metrics.request_body(len(payload), len(send), compression_s=seconds)
+        self.stats.requests += 1
+        started = time.monotonic()
+        try:
+            response = await client._http_transport.open(url, send_headers, send)
+        except ApiError as exc:
+            self.metrics.api_request(exc.status, "http", _ms_since(started), error=True)
+            if not (
+                compress and exc.status is not None and client.compression.on_rejected(exc.status)
+            ):
+                raise
+            warning = client.compression.take_warning()
+            if warning is not None:
+                log.warning("%s", warning)
+                self._notices.append(warning)
+            return await self._open_http(url, headers, payload, compress=False)
+        except CodexError:
+            self.metrics.api_request(None, "http", _ms_since(started), error=True)
+            raise
+        self.metrics.api_request(response.status_code, "http", _ms_since(started))
+        return response
 
     # -- WebSocket ----------------------------------------------------------------------------
 
@@ -367,9 +473,14 @@ class ModelClientSession:
             self._preconnect_checked = True
             # Awaiting an in-flight preconnect is this turn's first connection attempt; its
             # failure is raised here and counted like any other.
+            waited = time.monotonic()
             warmed = await client.preconnect_slot.take()
             if warmed is not None and not warmed.is_closed:
                 self.stats.preconnect_adopted = True
+                self.metrics.websocket_handshake(_ms_since(waited), adopted_preconnect=True)
+                settled = client.preconnect_slot.settled_at
+                if settled is not None:
+                    client.metrics.prewarm_age_at_first_turn(_ms_since(settled))
                 self._capture_turn_state(warmed.turn_state)
                 self._connection = warmed
                 return warmed
@@ -381,6 +492,7 @@ class ModelClientSession:
             connection = await client._open_websocket(ctx, turn_state=self._turn_state)
         finally:
             self.stats.websocket_handshake_s += time.monotonic() - started
+            self.metrics.websocket_handshake(_ms_since(started), adopted_preconnect=False)
         self._capture_turn_state(connection.turn_state)
         self._connection = connection
         return connection
@@ -420,21 +532,39 @@ class ModelClientSession:
         connection = await self._websocket(ctx)
         self._opened = True
         message, request = self._ws_message(body)
+        reused = "previous_response_id" in message
         self.stats.requests += 1
+        encoded = len(json.dumps(message, separators=(",", ":")))
+        self.metrics.request_body(encoded, encoded)
         added: list[Any] = []
-        async for event in connection.stream(message):
-            if isinstance(event, Metadata):
-                self._capture_turn_state(event.turn_state)
-                continue
-            self.stats.events += 1
-            if isinstance(event, OutputItemDone):
-                added.append(item_to_json(event.item))
-            elif isinstance(event, Completed):
-                self._last_request = request
-                self._last_input = list(body["input"])
-                self._items_added = added
-                self._last_response_id = event.response_id
-            yield event
+        started = last = time.monotonic()
+        try:
+            async for event in connection.stream(message):
+                if isinstance(event, Metadata):
+                    self._capture_turn_state(event.turn_state)
+                    continue
+                now = time.monotonic()
+                self.stats.events += 1
+                self.metrics.stream_event(
+                    _EVENT_KIND.get(type(event), "other"), "websocket", (now - last) * 1000
+                )
+                last = now
+                if isinstance(event, OutputItemDone):
+                    added.append(item_to_json(event.item))
+                elif isinstance(event, Completed):
+                    self._last_request = request
+                    self._last_input = list(body["input"])
+                    self._items_added = added
+                    self._last_response_id = event.response_id
+                    self.metrics.websocket_request(
+                        _ms_since(started), success=True, connection_reused=reused
+                    )
+                yield event
+        except CodexError:
+            self.metrics.websocket_request(
+                _ms_since(started), success=False, connection_reused=reused
+            )
+            raise
 
     async def _drop_connection(self) -> None:
         """Forget the connection and what it knew; the next request starts afresh and in full."""
@@ -454,3 +584,7 @@ class ModelClientSession:
 
 def _fallback_message(exc: CodexError) -> str:
     return f"Falling back from WebSockets to HTTPS transport for this session: {exc}"
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000

@@ -9,6 +9,7 @@ from codex_engine.errors import CodexError
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.rate_limits import RateLimitSnapshot
+from codex_engine.telemetry.summary import RuntimeSummary
 
 __all__ = [
     "AgentMessageDelta",
@@ -43,6 +44,8 @@ class TurnSummary:
     duration_s: float = 0.0
     time_to_first_token_s: float | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
+    #: Where the time went: API calls, stream and WebSocket events, handshake, compression.
+    runtime: RuntimeSummary = field(default_factory=RuntimeSummary)
 
 
 @dataclass(frozen=True, slots=True)

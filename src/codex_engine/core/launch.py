@@ -32,6 +32,8 @@ from codex_engine.core.session import Approver, Session, SessionSettings, new_th
 from codex_engine.errors import CodexError
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
+from codex_engine.telemetry.metrics import Metrics
+from codex_engine.telemetry.settings import parse_otel_settings
 
 __all__ = [
     "ThreadNotFoundError",
@@ -260,6 +262,13 @@ async def _session(
             await owned_manager.aclose()
         raise
     ident = identity or default_identity(environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE"))
+    otel = parse_otel_settings(
+        config.otel, codex_home=config.codex_home, source=str(config.config_path)
+    )
+    # Owned by this session, not installed globally: an embedding app keeps its own providers.
+    metrics = Metrics.from_settings(
+        otel, originator=ident.originator, model=settings.model_info.slug
+    )
     client = ModelClient(
         provider=provider,
         credentials=source_creds,
@@ -268,6 +277,8 @@ async def _session(
         beta_features=config.features.beta_header_value(),
         enable_websockets=config.features.enabled("responses_websockets"),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
+        enable_compression=config.features.enabled("enable_request_compression"),
+        metrics=metrics,
         env=environ,
     )
     recorder: RolloutRecorder | None = None
@@ -300,5 +311,7 @@ async def _session(
         if recorder is not None:
             await recorder.close()
         await client.aclose()
+        # Flushes what is left, so even a one-shot `exec` exports its metrics before exiting.
+        await metrics.aclose()
         if owned_manager is not None:
             await owned_manager.aclose()

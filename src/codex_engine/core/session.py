@@ -302,14 +302,17 @@ class Session:
     def _summary(self, turn: ModelClientSession, state: _TurnState) -> TurnSummary:
         stats = turn.stats
         ttft = stats.first_event_at - state.started if stats.first_event_at is not None else None
+        duration = time.monotonic() - state.started
+        turn.metrics.completed(duration * 1000, state.usage)
         return TurnSummary(
             requests=stats.requests,
             retries=stats.retries,
             tool_calls=state.tool_calls,
             stream_events=stats.events,
-            duration_s=time.monotonic() - state.started,
+            duration_s=duration,
             time_to_first_token_s=ttft,
             usage=state.usage,
+            runtime=turn.metrics.summary,
         )
 
     def _record_turn_context(self, turn_id: str) -> None:
@@ -408,8 +411,10 @@ class Session:
             )
             async for event in stream:
                 if isinstance(event, OutputTextDelta):
+                    turn.metrics.first_token((time.monotonic() - state.started) * 1000)
                     emit(AgentMessageDelta(event.delta))
                 elif isinstance(event, ReasoningSummaryDelta):
+                    turn.metrics.first_token((time.monotonic() - state.started) * 1000)
                     emit(ReasoningDelta(event.delta))
                 elif isinstance(event, OutputItemDone):
                     self.history.append(event.item)
@@ -436,14 +441,14 @@ class Session:
                 return
             state.tool_calls += len(calls)
             if self.settings.model_info.supports_parallel_tool_calls and len(calls) > 1:
-                outputs = await asyncio.gather(*(self._call_tool(c, emit) for c in calls))
+                outputs = await asyncio.gather(*(self._call_tool(turn, c, emit) for c in calls))
             else:
-                outputs = [await self._call_tool(c, emit) for c in calls]
+                outputs = [await self._call_tool(turn, c, emit) for c in calls]
             self.history.extend(outputs)
             self._record(outputs)
 
     async def _call_tool(
-        self, call: FunctionCall, emit: Callable[[TurnEvent], None]
+        self, turn: ModelClientSession, call: FunctionCall, emit: Callable[[TurnEvent], None]
     ) -> FunctionCallOutput:
         if call.name != SHELL_TOOL_NAME:
             return FunctionCallOutput(
@@ -479,6 +484,7 @@ class Session:
                 ),
             )
         result = await run_shell(runnable, env=self.settings.shell_env, on_output=on_output)
+        turn.metrics.tool_call(SHELL_TOOL_NAME, result.exit_code == 0, result.duration_s * 1000)
         emit(
             CommandFinished(
                 call.call_id,

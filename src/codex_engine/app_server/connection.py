@@ -1,0 +1,287 @@
+"""One JSON-RPC connection: reads lines, runs handlers, writes through one bounded outbound queue.
+
+Back-pressure: every outgoing message (responses, notifications, server requests) goes through a
+queue of ``outbound_capacity`` messages drained by a single writer task. When the client reads
+too slowly and the queue is full, the coroutine sending the message waits for room: a turn's
+notification pump stops pulling events until the client catches up, while the reader keeps
+reading requests (it never waits on the queue itself). Waiting senders are served first come,
+first served, so every thread's turn keeps its share of the pipe. Inbound, at most
+``max_in_flight`` requests run at once; one more is answered at once with ``-32001``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from codex_engine.errors import CodexError
+from codex_engine.protocol.jsonrpc import (
+    INTERNAL_ERROR,
+    INVALID_REQUEST,
+    OVERLOADED,
+    DecodeFailure,
+    ErrorResponse,
+    JsonRpcError,
+    LineFramer,
+    Message,
+    Notification,
+    Request,
+    RequestId,
+    Response,
+    decode,
+    encode,
+)
+
+__all__ = ["Connection", "ConnectionClosedError", "Dispatcher", "LineSink", "LineSource", "Reply"]
+
+log = logging.getLogger(__name__)
+
+_READ_CHUNK = 64 * 1024
+
+
+class ConnectionClosedError(CodexError):
+    """The client went away before answering a request the server sent it."""
+
+
+class LineSource(Protocol):
+    async def read(self, n: int = -1, /) -> bytes: ...
+
+
+class LineSink(Protocol):
+    def write(self, data: bytes, /) -> None: ...
+
+    async def drain(self) -> None: ...
+
+
+class Reply:
+    """Answers one request exactly once; a handler may answer early and keep working."""
+
+    def __init__(self, connection: Connection, request_id: RequestId) -> None:
+        self._connection = connection
+        self.request_id = request_id
+        self.sent = False
+
+    async def result(self, value: Any) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        await self._connection.send(Response(self.request_id, value))
+
+    async def error(self, code: int, message: str, data: Any = None) -> None:
+        if self.sent:
+            return
+        self.sent = True
+        await self._connection.send(ErrorResponse(self.request_id, code, message, data))
+
+
+class Dispatcher(Protocol):
+    async def handle_request(self, method: str, params: Any, reply: Reply) -> Any:
+        """The result, unless ``reply`` was already used; raise JsonRpcError to fail."""
+        ...
+
+    async def handle_notification(self, method: str, params: Any) -> None: ...
+
+
+class Connection:
+    """Drives one client: call :meth:`run` until the client hangs up or :meth:`stop` is called."""
+
+    def __init__(
+        self,
+        source: LineSource,
+        sink: LineSink,
+        *,
+        max_in_flight: int = 256,
+        outbound_capacity: int = 1024,
+        max_line_bytes: int = 64 * 1024 * 1024,
+        clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+    ) -> None:
+        self._source = source
+        self._sink = sink
+        self._dispatcher: Dispatcher | None = None
+        self._max_in_flight = max_in_flight
+        self._outbound: asyncio.Queue[Message | None] = asyncio.Queue(outbound_capacity)
+        self._framer = LineFramer(max_line_bytes=max_line_bytes)
+        self._clock_ms = clock_ms
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._pending: dict[RequestId, asyncio.Future[Any]] = {}
+        self._ids = itertools.count(1)
+        self._stopping = asyncio.Event()
+        self._writer_failed = asyncio.Event()
+        self.closed = False
+        #: Notification methods the client opted out of in ``initialize``.
+        self.opt_out: frozenset[str] = frozenset()
+
+    # -- sending -------------------------------------------------------------------------------
+
+    async def send(self, message: Message) -> None:
+        """Queue a message for the writer; waits while the outbound queue is full."""
+        if self.closed:
+            return
+        await self._outbound.put(message)
+
+    async def notify(self, method: str, params: Any) -> None:
+        if method in self.opt_out:
+            return
+        await self.send(Notification(method, params, self._clock_ms()))
+
+    def next_request_id(self) -> int:
+        return next(self._ids)
+
+    async def request(self, method: str, params: Any, *, request_id: int | None = None) -> Any:
+        """Send a server→client request and wait for the client's answer.
+
+        Raises JsonRpcError when the client answers with an error and ConnectionClosedError when
+        the connection ends first.
+        """
+        if self.closed:
+            raise ConnectionClosedError(f"cannot send {method}: the client disconnected")
+        rid = request_id if request_id is not None else self.next_request_id()
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = future
+        try:
+            await self.send(Request(rid, method, params))
+            return await future
+        finally:
+            self._pending.pop(rid, None)
+
+    # -- running -------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Stop reading; :meth:`run` returns after in-flight handlers are cancelled."""
+        self._stopping.set()
+
+    async def run(self, dispatcher: Dispatcher) -> None:
+        """Serve until end of input (or :meth:`stop`); queued output is flushed by :meth:`close`."""
+        self._dispatcher = dispatcher
+        self._writer = asyncio.create_task(self._write_loop())
+        reader = asyncio.create_task(self._read_loop())
+        stopping = asyncio.create_task(self._stopping.wait())
+        writer_failed = asyncio.create_task(self._writer_failed.wait())
+        try:
+            await asyncio.wait(
+                {reader, stopping, writer_failed}, return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for task in (reader, stopping, writer_failed):
+                task.cancel()
+            await asyncio.gather(reader, stopping, writer_failed, return_exceptions=True)
+            for future in self._pending.values():
+                if not future.done():
+                    future.set_exception(ConnectionClosedError("the client disconnected"))
+            for task in list(self._in_flight):
+                task.cancel()
+            await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def close(self, *, flush_timeout: float = 2.0) -> None:
+        """Write what is queued (for at most ``flush_timeout`` seconds), then stop writing."""
+        writer = getattr(self, "_writer", None)
+        if writer is not None and not writer.done():
+            with contextlib.suppress(asyncio.QueueFull):
+                self._outbound.put_nowait(None)
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(writer), flush_timeout)
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+        self.closed = True
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def _write_loop(self) -> None:
+        try:
+            while True:
+                message = await self._outbound.get()
+                if message is None:
+                    return
+                self._sink.write(encode(message))
+                await self._sink.drain()
+        except (ConnectionError, OSError) as exc:
+            log.warning("app-server output closed: %s", exc)
+            self.closed = True
+            self._writer_failed.set()
+
+    async def _read_loop(self) -> None:
+        while True:
+            data = await self._source.read(_READ_CHUNK)
+            lines = self._framer.feed(data) if data else self._framer.at_eof()
+            for line in lines:
+                self._on_line(line)
+            if not data:
+                return
+
+    def _on_line(self, line: bytes | None) -> None:
+        if line is None:
+            log.warning("dropped an input line longer than the limit; it had no readable id")
+            return
+        message = decode(line)
+        if isinstance(message, DecodeFailure):
+            if message.id is None:
+                # The schema has no null id, so an error nobody can match is only logged.
+                log.warning("dropped malformed input: %s", message.message)
+            else:
+                self._spawn(self.send(ErrorResponse(message.id, message.code, message.message)))
+        elif isinstance(message, Request):
+            if len(self._in_flight) >= self._max_in_flight:
+                self._spawn(
+                    self.send(
+                        ErrorResponse(
+                            message.id,
+                            OVERLOADED,
+                            f"server overloaded: {len(self._in_flight)} requests are already "
+                            "running on this connection; retry later",
+                            {"codexErrorInfo": "server_overloaded"},
+                        )
+                    )
+                )
+                return
+            task = asyncio.create_task(self._handle(message))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        elif isinstance(message, Notification):
+            assert self._dispatcher is not None
+            self._spawn(self._dispatcher.handle_notification(message.method, message.params))
+        else:
+            future = self._pending.get(message.id)
+            if future is None or future.done():
+                log.warning("ignored a response to unknown request id %r", message.id)
+            elif isinstance(message, Response):
+                future.set_result(message.result)
+            else:
+                future.set_exception(JsonRpcError(message.code, message.message, message.data))
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        async def run() -> None:
+            await coro
+
+        task = asyncio.create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _handle(self, request: Request) -> None:
+        assert self._dispatcher is not None
+        reply = Reply(self, request.id)
+        try:
+            result = await self._dispatcher.handle_request(request.method, request.params, reply)
+        except JsonRpcError as exc:
+            if reply.sent:
+                log.warning("%s failed after it was answered: %s", request.method, exc)
+            else:
+                await reply.error(exc.code, str(exc), exc.data)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.exception("%s failed", request.method)
+            await reply.error(INTERNAL_ERROR, f"internal error in {request.method}: {exc}")
+            return
+        await reply.result(result if result is not None else {})
+
+
+def invalid_request(message: str) -> JsonRpcError:
+    return JsonRpcError(INVALID_REQUEST, message)

@@ -1,0 +1,349 @@
+"""Turns a session's :data:`TurnEvent` stream into app-server notifications for one turn.
+
+Pure: ids and times come from injected callables. Item ids stay the same from ``item/started``
+through the deltas to ``item/completed``.
+"""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from codex_engine.core.events import (
+    AgentMessageDelta,
+    CommandFinished,
+    CommandOutputDelta,
+    CommandRejected,
+    CommandStarted,
+    ContextCompacted,
+    ItemCompleted,
+    ReasoningDelta,
+    Retrying,
+    TokenCount,
+    TurnEvent,
+    Warning,
+)
+from codex_engine.errors import (
+    ApiError,
+    AuthError,
+    CodexError,
+    ConnectionFailedError,
+    ContextWindowExceededError,
+    InternalServerError,
+    InvalidRequestError,
+    QuotaExceededError,
+    RequestTimeoutError,
+    RetryLimitError,
+    ServerOverloadedError,
+    StreamError,
+    UnauthorizedError,
+    UnexpectedStatusError,
+    UsageLimitReachedError,
+    UsageNotIncludedError,
+)
+from codex_engine.protocol.app_server_types import (
+    AgentMessageDeltaNotification,
+    AgentMessageItem,
+    CommandExecutionItem,
+    CommandExecutionOutputDeltaNotification,
+    ContextCompactionItem,
+    ErrorNotification,
+    ItemCompletedNotification,
+    ItemStartedNotification,
+    ReasoningItem,
+    ReasoningSummaryTextDeltaNotification,
+    ThreadItem,
+    ThreadTokenUsage,
+    ThreadTokenUsageUpdatedNotification,
+    TokenUsageBreakdown,
+    TurnError,
+    WarningNotification,
+    WebSearchItem,
+)
+from codex_engine.protocol.events import TokenUsage
+from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
+
+__all__ = ["Note", "TurnProjector", "codex_error_info", "command_actions", "command_text"]
+
+#: One notification: method and params.
+Note = tuple[str, dict[str, Any]]
+
+_PHASES = {"commentary", "partial_answer", "final_answer"}
+
+
+def codex_error_info(error: CodexError) -> str | dict[str, Any]:
+    """The schema's CodexErrorInfo for an error a turn ended with."""
+    status = error.status if isinstance(error, ApiError) else None
+    if isinstance(error, ContextWindowExceededError):
+        return "contextWindowExceeded"
+    if isinstance(error, UsageLimitReachedError | QuotaExceededError | UsageNotIncludedError):
+        return "usageLimitExceeded"
+    if isinstance(error, ServerOverloadedError):
+        return "serverOverloaded"
+    if isinstance(error, InternalServerError):
+        return "internalServerError"
+    if isinstance(error, UnauthorizedError | AuthError):
+        return "unauthorized"
+    if isinstance(error, InvalidRequestError):
+        return "badRequest"
+    if isinstance(error, RetryLimitError):
+        return {"responseTooManyFailedAttempts": {"httpStatusCode": status}}
+    if isinstance(error, UnexpectedStatusError):
+        return {"responseStreamConnectionFailed": {"httpStatusCode": status}}
+    if isinstance(error, ConnectionFailedError):
+        return {"httpConnectionFailed": {"httpStatusCode": None}}
+    if isinstance(error, StreamError | RequestTimeoutError):
+        return {"responseStreamDisconnected": {"httpStatusCode": None}}
+    return "other"
+
+
+def turn_error(error: CodexError) -> TurnError:
+    return TurnError(message=str(error), codex_error_info=codex_error_info(error))
+
+
+def command_text(command: Sequence[str]) -> str:
+    return shlex.join(command)
+
+
+def command_actions(command: Sequence[str]) -> list[dict[str, Any]]:
+    # codex-engine does not parse commands into read/search/list actions yet.
+    return [{"type": "unknown", "command": command_text(command)}]
+
+
+def _usage(usage: TokenUsage) -> TokenUsageBreakdown:
+    return TokenUsageBreakdown(
+        total_tokens=usage.total_tokens,
+        input_tokens=usage.input_tokens,
+        cached_input_tokens=usage.cached_input_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning_output_tokens=usage.reasoning_output_tokens,
+    )
+
+
+def _web_search_action(action: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not action:
+        return None
+    kind = action.get("type")
+    if kind == "search":
+        return {"type": "search", "query": action.get("query"), "queries": action.get("queries")}
+    if kind == "open_page":
+        return {"type": "openPage", "url": action.get("url")}
+    if kind == "find_in_page":
+        return {"type": "findInPage", "url": action.get("url"), "pattern": action.get("pattern")}
+    return {"type": "other"}
+
+
+class TurnProjector:
+    """Per-turn state: which items are open, and the items completed so far."""
+
+    def __init__(
+        self,
+        thread_id: str,
+        turn_id: str,
+        *,
+        context_window: int | None,
+        clock_ms: Callable[[], int],
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.thread_id = thread_id
+        self.turn_id = turn_id
+        self.context_window = context_window
+        self.completed: list[ThreadItem] = []
+        self._clock_ms = clock_ms
+        self._new_id = new_id
+        self._message_id: str | None = None
+        self._message_text: list[str] = []
+        self._reasoning_id: str | None = None
+        self._reasoning_text: list[str] = []
+        self._commands: dict[str, CommandExecutionItem] = {}
+
+    # -- item lifecycle ------------------------------------------------------------------------
+
+    def started(self, item: ThreadItem) -> Note:
+        params = ItemStartedNotification(
+            thread_id=self.thread_id,
+            turn_id=self.turn_id,
+            item=item,
+            started_at_ms=self._clock_ms(),
+        )
+        return "item/started", params.to_wire()
+
+    def finished(self, item: ThreadItem) -> Note:
+        self.completed.append(item)
+        params = ItemCompletedNotification(
+            thread_id=self.thread_id,
+            turn_id=self.turn_id,
+            item=item,
+            completed_at_ms=self._clock_ms(),
+        )
+        return "item/completed", params.to_wire()
+
+    def on_event(self, event: TurnEvent) -> list[Note]:
+        """Notifications for one event; terminal events are handled by :meth:`close_open_items`."""
+        notes: list[Note] = []
+        if isinstance(event, AgentMessageDelta):
+            if self._message_id is None:
+                self._message_id = self._new_id()
+                notes.append(self.started(AgentMessageItem(id=self._message_id, text="")))
+            self._message_text.append(event.delta)
+            delta = AgentMessageDeltaNotification(
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                item_id=self._message_id,
+                delta=event.delta,
+            )
+            notes.append(("item/agentMessage/delta", delta.to_wire()))
+        elif isinstance(event, ReasoningDelta):
+            if self._reasoning_id is None:
+                self._reasoning_id = self._new_id()
+                notes.append(self.started(ReasoningItem(id=self._reasoning_id)))
+            self._reasoning_text.append(event.delta)
+            # The session does not report summary part boundaries yet, so all is part 0.
+            summary_delta = ReasoningSummaryTextDeltaNotification(
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                item_id=self._reasoning_id,
+                delta=event.delta,
+                summary_index=0,
+            )
+            notes.append(("item/reasoning/summaryTextDelta", summary_delta.to_wire()))
+        elif isinstance(event, ItemCompleted):
+            notes.extend(self._item_completed(event))
+        elif isinstance(event, CommandStarted):
+            item = CommandExecutionItem(
+                id=event.call_id,
+                command=command_text(event.command),
+                cwd=event.cwd,
+                status="inProgress",
+                command_actions=command_actions(event.command),
+            )
+            self._commands[event.call_id] = item
+            notes.append(self.started(item))
+        elif isinstance(event, CommandOutputDelta):
+            output = CommandExecutionOutputDeltaNotification(
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                item_id=event.call_id,
+                delta=event.chunk,
+            )
+            notes.append(("item/commandExecution/outputDelta", output.to_wire()))
+        elif isinstance(event, ContextCompacted):
+            compaction = ContextCompactionItem(id=self._new_id())
+            notes.append(self.started(compaction))
+            notes.append(self.finished(compaction))
+        elif isinstance(event, CommandFinished):
+            begun = self._commands.pop(event.call_id, None)
+            base = begun or CommandExecutionItem(
+                id=event.call_id,
+                command=command_text(event.command),
+                cwd="",
+                status="inProgress",
+                command_actions=command_actions(event.command),
+            )
+            if begun is None:
+                notes.append(self.started(base))
+            done = base.model_copy(
+                update={
+                    "status": "completed" if event.exit_code == 0 else "failed",
+                    "aggregated_output": event.output,
+                    "exit_code": event.exit_code,
+                    "duration_ms": int(event.duration_s * 1000),
+                }
+            )
+            notes.append(self.finished(done))
+        elif isinstance(event, CommandRejected):
+            item = CommandExecutionItem(
+                id=event.call_id,
+                command=command_text(event.command),
+                cwd="",
+                status="declined",
+                command_actions=command_actions(event.command),
+            )
+            notes.append(self.started(item))
+            notes.append(self.finished(item))
+        elif isinstance(event, Retrying):
+            error = ErrorNotification(
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                error=TurnError(
+                    message=f"{event.message} (retry {event.retry}/{event.max_retries})",
+                    codex_error_info={"responseStreamDisconnected": {"httpStatusCode": None}},
+                ),
+                will_retry=True,
+            )
+            notes.append(("error", error.to_wire()))
+        elif isinstance(event, TokenCount):
+            usage = ThreadTokenUsageUpdatedNotification(
+                thread_id=self.thread_id,
+                turn_id=self.turn_id,
+                token_usage=ThreadTokenUsage(
+                    total=_usage(event.total),
+                    last=_usage(event.last),
+                    model_context_window=self.context_window,
+                ),
+            )
+            notes.append(("thread/tokenUsage/updated", usage.to_wire()))
+        elif isinstance(event, Warning):
+            warning = WarningNotification(message=event.message, thread_id=self.thread_id)
+            notes.append(("warning", warning.to_wire()))
+        return notes
+
+    def _item_completed(self, event: ItemCompleted) -> list[Note]:
+        item = event.item
+        notes: list[Note] = []
+        if isinstance(item, Message) and item.role == "assistant":
+            item_id = self._message_id
+            if item_id is None:
+                item_id = self._new_id()
+                notes.append(self.started(AgentMessageItem(id=item_id, text="")))
+            phase = (item.model_extra or {}).get("phase")
+            notes.append(
+                self.finished(
+                    AgentMessageItem(
+                        id=item_id, text=item.text(), phase=phase if phase in _PHASES else None
+                    )
+                )
+            )
+            self._message_id = None
+            self._message_text = []
+        elif isinstance(item, Reasoning):
+            item_id = self._reasoning_id
+            if item_id is None:
+                item_id = self._new_id()
+                notes.append(self.started(ReasoningItem(id=item_id)))
+            summary = [str(part.get("text", "")) for part in item.summary]
+            content = [str(part.get("text", "")) for part in item.content or []]
+            if not summary and self._reasoning_text:
+                summary = ["".join(self._reasoning_text)]
+            notes.append(self.finished(ReasoningItem(id=item_id, summary=summary, content=content)))
+            self._reasoning_id = None
+            self._reasoning_text = []
+        elif isinstance(item, WebSearchCall):
+            action = item.action or {}
+            query = action.get("query")
+            search = WebSearchItem(
+                id=item.id or self._new_id(),
+                query=query if isinstance(query, str) else "",
+                action=_web_search_action(item.action),
+            )
+            notes.append(self.started(search))
+            notes.append(self.finished(search))
+        return notes
+
+    def close_open_items(self) -> list[Note]:
+        """Complete items a turn left open (interrupted or failed mid-stream) with what arrived."""
+        notes: list[Note] = []
+        if self._message_id is not None:
+            text = "".join(self._message_text)
+            notes.append(self.finished(AgentMessageItem(id=self._message_id, text=text)))
+            self._message_id = None
+        if self._reasoning_id is not None:
+            summary = ["".join(self._reasoning_text)]
+            notes.append(self.finished(ReasoningItem(id=self._reasoning_id, summary=summary)))
+            self._reasoning_id = None
+        for item in self._commands.values():
+            notes.append(self.finished(item.model_copy(update={"status": "failed"})))
+        self._commands.clear()
+        return notes

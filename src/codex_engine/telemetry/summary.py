@@ -1,0 +1,117 @@
+"""Per-turn runtime summary: counts and time per kind of work, for the CLI summary line.
+
+Test helpers that read exported metrics back live in :mod:`codex_engine.telemetry.testing`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["RuntimeSummary", "Tally"]
+
+
+@dataclass(slots=True)
+class Tally:
+    """How many times something happened and the milliseconds it took in total."""
+
+    count: int = 0
+    duration_ms: float = 0.0
+
+    def add(self, duration_ms: float) -> None:
+        self.count += 1
+        self.duration_ms += duration_ms
+
+    def merge(self, other: Tally) -> None:
+        self.count += other.count
+        self.duration_ms += other.duration_ms
+
+    def to_json(self) -> dict[str, int]:
+        return {"count": self.count, "duration_ms": round(self.duration_ms)}
+
+
+@dataclass(slots=True)
+class RuntimeSummary:
+    """What one turn spent, filled in by :class:`~codex_engine.telemetry.metrics.TurnMetrics`."""
+
+    tool_calls: Tally = field(default_factory=Tally)
+    api_calls: Tally = field(default_factory=Tally)
+    stream_events: Tally = field(default_factory=Tally)
+    websocket_calls: Tally = field(default_factory=Tally)
+    websocket_events: Tally = field(default_factory=Tally)
+    handshakes: Tally = field(default_factory=Tally)
+    preconnect_adopted: bool = False
+    #: Request bodies as built, and as sent (smaller when compressed).
+    body_bytes: int = 0
+    sent_bytes: int = 0
+    compressed_requests: int = 0
+    compression_ms: float = 0.0
+    time_to_first_token_ms: float | None = None
+
+    def is_empty(self) -> bool:
+        return self == RuntimeSummary()
+
+    def merge(self, other: RuntimeSummary) -> None:
+        """Add ``other`` into this one (e.g. a session total from its turns)."""
+        for name in _TALLIES:
+            getattr(self, name).merge(getattr(other, name))
+        self.preconnect_adopted = self.preconnect_adopted or other.preconnect_adopted
+        self.body_bytes += other.body_bytes
+        self.sent_bytes += other.sent_bytes
+        self.compressed_requests += other.compressed_requests
+        self.compression_ms += other.compression_ms
+        if self.time_to_first_token_ms is None:
+            self.time_to_first_token_ms = other.time_to_first_token_ms
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; durations in whole milliseconds."""
+        result: dict[str, Any] = {name: getattr(self, name).to_json() for name in _TALLIES}
+        result["handshake_ms"] = round(self.handshakes.duration_ms)
+        result["preconnect_adopted"] = self.preconnect_adopted
+        result["request_bytes"] = {
+            "before_compression": self.body_bytes,
+            "after_compression": self.sent_bytes,
+            "compressed_requests": self.compressed_requests,
+            "compression_ms": round(self.compression_ms, 3),
+        }
+        ttft = self.time_to_first_token_ms
+        result["time_to_first_token_ms"] = None if ttft is None else round(ttft)
+        return result
+
+    def render(self) -> str:
+        """One line for people, leaving out what did not happen."""
+        parts: list[str] = []
+        if self.api_calls.count:
+            parts.append(_tally("api call", self.api_calls))
+        if self.stream_events.count:
+            parts.append(_tally("stream event", self.stream_events))
+        if self.websocket_calls.count:
+            parts.append(_tally("websocket request", self.websocket_calls))
+        if self.websocket_events.count:
+            parts.append(_tally("websocket event", self.websocket_events))
+        if self.handshakes.count or self.preconnect_adopted:
+            adopted = ", preconnect adopted" if self.preconnect_adopted else ""
+            parts.append(f"handshake {self.handshakes.duration_ms:.0f} ms{adopted}")
+        if self.tool_calls.count:
+            parts.append(_tally("tool call", self.tool_calls))
+        if self.body_bytes:
+            sent = f" → {_size(self.sent_bytes)} zstd" if self.compressed_requests else ""
+            parts.append(f"sent {_size(self.body_bytes)}{sent}")
+        if self.time_to_first_token_ms is not None:
+            parts.append(f"first token {self.time_to_first_token_ms:.0f} ms")
+        return ", ".join(parts) if parts else "nothing recorded"
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+_TALLIES = ("tool_calls", "api_calls", "stream_events", "websocket_calls", "websocket_events")
+
+
+def _tally(noun: str, tally: Tally) -> str:
+    plural = "" if tally.count == 1 else "s"
+    return f"{tally.count} {noun}{plural} {tally.duration_ms:.0f} ms"
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1000 else f"{n / 1000:.1f} kB"

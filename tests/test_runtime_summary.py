@@ -1,0 +1,57 @@
+"""The per-turn runtime summary: JSON shape, the one-line rendering, merging."""
+
+from __future__ import annotations
+
+import json
+
+from codex_engine.telemetry.summary import RuntimeSummary, Tally
+
+
+def _busy_turn() -> RuntimeSummary:
+    summary = RuntimeSummary()
+    summary.api_calls.add(300.4)
+    summary.stream_events.add(2.2)
+    summary.stream_events.add(3.1)
+    summary.tool_calls.add(35.0)
+    summary.handshakes.add(120.0)
+    summary.preconnect_adopted = True
+    summary.body_bytes, summary.sent_bytes, summary.compressed_requests = 41_000, 9_800, 1
+    summary.compression_ms = 0.41
+    summary.time_to_first_token_ms = 310.2
+    return summary
+
+
+def test_json_has_count_and_whole_milliseconds_per_kind() -> None:
+    data = _busy_turn().to_json()
+    assert json.loads(json.dumps(data)) == data
+    assert data["api_calls"] == {"count": 1, "duration_ms": 300}
+    assert data["stream_events"] == {"count": 2, "duration_ms": 5}
+    assert data["websocket_calls"] == {"count": 0, "duration_ms": 0}
+    assert data["handshake_ms"] == 120
+    assert data["preconnect_adopted"] is True
+    assert data["request_bytes"]["before_compression"] == 41_000
+    assert data["request_bytes"]["after_compression"] == 9_800
+    assert data["time_to_first_token_ms"] == 310
+
+
+def test_rendering_is_one_line_and_leaves_out_what_did_not_happen() -> None:
+    line = _busy_turn().render()
+    assert "\n" not in line
+    assert "1 api call 300 ms" in line
+    assert "2 stream events 5 ms" in line
+    assert "preconnect adopted" in line
+    assert "41.0 kB → 9.8 kB zstd" in line
+    assert "first token 310 ms" in line
+    assert "websocket" not in line
+    assert str(RuntimeSummary()) == "nothing recorded"
+
+
+def test_merge_adds_and_keeps_the_first_time_to_first_token() -> None:
+    total = RuntimeSummary()
+    assert total.is_empty()
+    total.merge(_busy_turn())
+    total.merge(_busy_turn())
+    assert not total.is_empty()
+    assert total.api_calls == Tally(2, 600.8)
+    assert total.body_bytes == 82_000
+    assert total.time_to_first_token_ms == 310.2
