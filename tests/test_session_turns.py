@@ -13,6 +13,7 @@ from codex_engine.core.events import (
     CommandOutputDelta,
     CommandRejected,
     CommandStarted,
+    ItemStarted,
     TurnCompleted,
     TurnEvent,
     TurnFailed,
@@ -220,3 +221,44 @@ async def test_workspace_write_allows_the_workspace_and_nothing_outside(
     assert inside and inside[0].exit_code == 0 and (workspace / "inside.txt").exists()
     blocked = [e for e in outside_events if isinstance(e, CommandFinished)]
     assert blocked and blocked[0].exit_code != 0 and not created
+
+
+async def test_interrupt_right_after_turn_started_ends_the_turn(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    events: list[TurnEvent] = []
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        async for event in session.run_turn("hello"):
+            events.append(event)
+            if len(events) == 1:
+                session.interrupt()
+    assert isinstance(events[-1], TurnInterrupted)
+
+
+async def test_deltas_carry_the_item_id_of_their_message(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        events = await run(session, "hello")
+    started = [e for e in events if isinstance(e, ItemStarted)]
+    deltas = [e for e in events if isinstance(e, AgentMessageDelta)]
+    assert started and deltas
+    assert {d.item_id for d in deltas} == {started[0].item.id}
+
+
+async def test_settings_change_between_turns_adds_a_new_environment_context(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    other.mkdir()
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path), client)
+        await run(session, "first")
+        session.update_settings(cwd=other, sandbox_mode="read-only")
+        await run(session, "second")
+    last_input = emulator.requests_of("http")[-1].body["input"]
+    contexts = [json.dumps(i) for i in last_input if "<environment_context>" in json.dumps(i)]
+    assert len(contexts) == 2 and str(other) in contexts[1] and "read-only" in contexts[1]
+    assert emulator.requests_of("http")[-1].body["instructions"] == "You are a test agent."

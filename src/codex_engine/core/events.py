@@ -19,6 +19,7 @@ __all__ = [
     "CommandStarted",
     "ContextCompacted",
     "ItemCompleted",
+    "ItemStarted",
     "RateLimitsUpdated",
     "ReasoningDelta",
     "Retrying",
@@ -56,11 +57,22 @@ class TurnStarted:
 @dataclass(frozen=True, slots=True)
 class AgentMessageDelta:
     delta: str
+    #: The Responses item this text belongs to (``msg_…``), when the server named it.
+    item_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ReasoningDelta:
     delta: str
+    item_id: str | None = None
+    summary_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemStarted:
+    """The model began an item (``response.output_item.added``); deltas with its id follow."""
+
+    item: ResponseItem
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,9 @@ class CommandRejected:
     call_id: str
     command: Sequence[str]
     reason: str
+    cwd: str = ""
+    #: True when a person said no; False when policy refused without asking anyone.
+    declined_by_user: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +173,7 @@ TurnEvent = (
     TurnStarted
     | AgentMessageDelta
     | ReasoningDelta
+    | ItemStarted
     | ItemCompleted
     | CommandStarted
     | CommandOutputDelta

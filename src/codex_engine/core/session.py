@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import collections
 import contextlib
 import dataclasses
 import logging
@@ -17,6 +18,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codex_engine.client.model_client import (
     ModelClient,
@@ -36,6 +38,7 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    ItemStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -69,6 +72,7 @@ from codex_engine.core.web_search import resolve_web_search_mode, web_search_too
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import (
     Completed,
+    OutputItemAdded,
     OutputItemDone,
     OutputTextDelta,
     RateLimits,
@@ -88,6 +92,40 @@ from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContex
 __all__ = ["ApprovalRequest", "Approver", "Session", "SessionSettings"]
 
 log = logging.getLogger(__name__)
+
+
+_USER_DECLINED = "the user declined to run this command"
+_EVENT_HIGH_WATER = 256
+
+
+class _EventChannel:
+    """The turn's events on their way to the consumer: ``put`` never blocks, ``writable``
+    waits while more than ``high_water`` are waiting to be read."""
+
+    def __init__(self, high_water: int) -> None:
+        self._items: collections.deque[TurnEvent | _Done] = collections.deque()
+        self._high_water = high_water
+        self._readable = asyncio.Event()
+        self._writable = asyncio.Event()
+        self._writable.set()
+
+    def put(self, item: TurnEvent | _Done) -> None:
+        self._items.append(item)
+        self._readable.set()
+        if len(self._items) >= self._high_water:
+            self._writable.clear()
+
+    async def writable(self) -> None:
+        await self._writable.wait()
+
+    async def get(self) -> TurnEvent | _Done:
+        while not self._items:
+            self._readable.clear()
+            await self._readable.wait()
+        item = self._items.popleft()
+        if len(self._items) < self._high_water:
+            self._writable.set()
+        return item
 
 
 class _Done:
@@ -226,6 +264,31 @@ class Session:
             items.append(git_block)
         return items
 
+    def update_settings(self, **changes: Any) -> None:
+        """Change settings for the turns that follow (model, effort, summary, cwd, approval
+        policy, sandbox, ...). Not allowed while a turn runs.
+
+        Base instructions stay what the session fixed unless ``base_instructions`` is passed.
+        When cwd, approval policy or sandbox change, a fresh environment context is appended so
+        the model sees the new situation; earlier history is left as it was.
+        """
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("settings cannot change while a turn is running")
+        before = self.settings
+        self.settings = dataclasses.replace(before, **changes)
+        after = self.settings
+        context_changed = (before.cwd, before.approval_policy, before.sandbox_mode) != (
+            after.cwd,
+            after.approval_policy,
+            after.sandbox_mode,
+        )
+        if context_changed and self._prefix_recorded:
+            message = EnvironmentContext.capture(
+                after.cwd, approval_policy=after.approval_policy, sandbox_mode=after.sandbox_mode
+            ).to_message()
+            self.history.append(message)
+            self._record([message])
+
     def interrupt(self) -> None:
         """Stop the running turn: its stream and commands are cancelled; it ends interrupted."""
         if self._turn_task is not None and not self._turn_task.done():
@@ -237,8 +300,7 @@ class Session:
             raise RuntimeError("a turn is already running in this session")
         state = _TurnState(turn_id=str(uuid.uuid4()))
         turn = self.client.new_session()
-        queue: asyncio.Queue[TurnEvent | _Done] = asyncio.Queue()
-        yield TurnStarted(state.turn_id)
+        channel = _EventChannel(_EVENT_HIGH_WATER)
         if not self._prefix_recorded:
             prefix = self._session_prefix()
             self.history.extend(prefix)
@@ -249,17 +311,15 @@ class Session:
         self.history.append(message)
         self._record([message])
 
-        async def work() -> None:
-            try:
-                await self._sample_until_done(turn, state, queue.put_nowait)
-            finally:
-                queue.put_nowait(_DONE)
-
-        task = asyncio.create_task(work())
+        # The task exists before TurnStarted is seen, so an interrupt right after it works; the
+        # done callback ends the stream even when the task is cancelled before it ever ran.
+        task = asyncio.create_task(self._sample_until_done(turn, state, channel))
+        task.add_done_callback(lambda _task: channel.put(_DONE))
         self._turn_task = task
+        yield TurnStarted(state.turn_id)
         try:
             while True:
-                event = await queue.get()
+                event = await channel.get()
                 if isinstance(event, _Done):
                     break
                 yield event
@@ -392,8 +452,9 @@ class Session:
         self,
         turn: ModelClientSession,
         state: _TurnState,
-        emit: Callable[[TurnEvent], None],
+        channel: _EventChannel,
     ) -> None:
+        emit = channel.put
         ctx = self._request_context(state.turn_id)
         while True:
             if compaction.should_auto_compact(self._last_total_tokens, self.settings.model_info):
@@ -410,12 +471,17 @@ class Session:
                 prompt, ctx, prefer_websockets=self.settings.model_info.prefer_websockets
             )
             async for event in stream:
+                # A consumer that falls behind slows the model stream down instead of letting
+                # events pile up without bound.
+                await channel.writable()
                 if isinstance(event, OutputTextDelta):
                     turn.metrics.first_token((time.monotonic() - state.started) * 1000)
-                    emit(AgentMessageDelta(event.delta))
+                    emit(AgentMessageDelta(event.delta, event.item_id))
                 elif isinstance(event, ReasoningSummaryDelta):
                     turn.metrics.first_token((time.monotonic() - state.started) * 1000)
-                    emit(ReasoningDelta(event.delta))
+                    emit(ReasoningDelta(event.delta, event.item_id, event.summary_index))
+                elif isinstance(event, OutputItemAdded):
+                    emit(ItemStarted(event.item))
                 elif isinstance(event, OutputItemDone):
                     self.history.append(event.item)
                     self._record([event.item])
@@ -460,7 +526,15 @@ class Session:
             return FunctionCallOutput(call_id=call.call_id, output=f"invalid arguments: {exc}")
         refusal, sandboxed = await self._permission(call.call_id, shell, emit)
         if refusal is not None:
-            emit(CommandRejected(call.call_id, shell.command, refusal))
+            emit(
+                CommandRejected(
+                    call.call_id,
+                    shell.command,
+                    refusal,
+                    str(shell.workdir),
+                    declined_by_user=refusal == _USER_DECLINED,
+                )
+            )
             return FunctionCallOutput(call_id=call.call_id, output=f"command not run: {refusal}")
         emit(CommandStarted(call.call_id, shell.command, str(shell.workdir)))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -552,7 +626,7 @@ class Session:
         approved = await self._approver(
             ApprovalRequest(call_id, shell.command, shell.workdir, reason)
         )
-        return None if approved else "the user declined to run this command"
+        return None if approved else _USER_DECLINED
 
 
 def new_thread_id() -> str:
