@@ -184,3 +184,41 @@ async def test_a_collector_that_refuses_the_export_does_not_fail_shutdown(
     metrics.tool_call("shell", False, 3.0)
     assert await metrics.aclose() is False
     assert len(receiver.requests) == 1
+
+
+async def test_exec_exports_its_metrics_before_it_exits(receiver: Receiver, tmp_path: Any) -> None:
+    import asyncio
+    import sys
+
+    from codex_engine.emulator import ResponsesEmulator
+    from tests.conftest import cli_env
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    home = tmp_path / "home"
+    home.mkdir()
+    async with ResponsesEmulator() as emulator:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "codex_engine", "exec", "--skip-git-repo-check",
+            "-s", "danger-full-access",
+            "-c", "model_provider=emulator",
+            "-c", f"model_providers.emulator.base_url={emulator.base_url}",
+            "-c", f'otel.metrics_exporter={{otlp-http={{endpoint="{receiver.base_url}"}}}}',
+            "run `echo metered`",
+            cwd=repo, env=cli_env(home), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert receiver.requests, "exec exited without exporting"
+    names: set[str] = set()
+    for received in receiver.requests:
+        names |= set(_metrics(received))
+    assert {
+        "codex.api_request",
+        "codex.api_request.duration_ms",
+        "codex.sse_event",
+        "codex.turn.e2e_duration_ms",
+        "codex.turn.token_usage",
+        "codex.tool.call",
+    } <= names

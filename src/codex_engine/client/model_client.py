@@ -69,6 +69,7 @@ from codex_engine.transport.websocket import (
 
 __all__ = [
     "ClientEvent",
+    "ClientWarning",
     "ModelClient",
     "ModelClientSession",
     "RequestStats",
@@ -109,7 +110,14 @@ class TransportFallback:
     message: str
 
 
-ClientEvent = ResponseEvent | StreamRetry | TransportFallback
+@dataclass(frozen=True, slots=True)
+class ClientWarning:
+    """Something the user should hear about once, that does not stop the request."""
+
+    message: str
+
+
+ClientEvent = ResponseEvent | StreamRetry | TransportFallback | ClientWarning
 
 
 @dataclass
@@ -335,7 +343,7 @@ class ModelClientSession:
                 attempt = self._attempt_ws(body, ctx) if use_ws else self._attempt_http(body, ctx)
                 async for event in attempt:
                     while self._notices:
-                        yield TransportFallback(self._notices.pop(0))
+                        yield ClientWarning(self._notices.pop(0))
                     if self.stats.first_event_at is None:
                         self.stats.first_event_at = time.monotonic()
                     shown = replay.filter(event)

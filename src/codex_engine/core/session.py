@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codex_engine.client.model_client import (
+    ClientWarning,
     ModelClient,
     ModelClientSession,
     StreamRetry,
@@ -501,7 +502,7 @@ class Session:
                     emit(RateLimitsUpdated(event.snapshot))
                 elif isinstance(event, StreamRetry):
                     emit(Retrying(event.retry, event.max_retries, event.delay, event.message))
-                elif isinstance(event, TransportFallback):
+                elif isinstance(event, TransportFallback | ClientWarning):
                     emit(Warning(event.message))
             if not calls:
                 return
