@@ -247,3 +247,36 @@ async def test_features_list_shows_stage_and_effective_value(codex_home: Path, r
     assert rows["responses_websockets"][-1] == "true"
     assert rows["enable_request_compression"][-1] == "true"
     assert "under" in " ".join(rows["responses_websockets"][:-1]).lower()
+
+
+async def test_exec_over_websockets_adopts_the_handshake_started_at_launch(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path
+) -> None:
+    result = await codex(
+        "exec",
+        "--json",
+        "-s",
+        "danger-full-access",
+        "--enable",
+        "responses_websockets",
+        "-c",
+        "model_provider=mock",
+        "-c",
+        f'model_providers.mock={{name="mock", base_url="{emulator.base_url}", '
+        'env_key="MOCK_KEY", supports_websockets=true}',
+        "run `echo over-ws`",
+        home=codex_home,
+        cwd=repo,
+        MOCK_KEY="sk-mock",
+    )
+    assert result.code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    thread_id = next(e["thread_id"] for e in lines if e["type"] == "thread.started")
+    (handshake,) = emulator.requests_of("ws_handshake")
+    assert handshake.headers["session-id"] == thread_id
+    assert handshake.headers["authorization"] == "Bearer sk-mock"
+    messages = emulator.requests_of("ws_message")
+    assert len(messages) == 2 and not emulator.requests_of("http")
+    assert {m.connection_id for m in messages} == {handshake.connection_id}
+    assert "over-ws" in result.stdout
+    assert lines[-1]["preconnect_adopted"] is True

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import os
 import signal
 import sys
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
@@ -16,14 +18,11 @@ from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
-from codex_engine.core.launch import (
-    fork_session,
-    open_session,
-    resume_session,
-    settings_from_config,
-)
-from codex_engine.core.session import Session
 from codex_engine.errors import CodexError, ConfigError
+
+if TYPE_CHECKING:
+    from codex_engine.core.session import Session
+    from codex_engine.transport.websocket import WebSocketConnection
 
 __all__ = ["exec_command"]
 
@@ -66,14 +65,47 @@ class Target:
     thread: str | None = None
     cut: int | None = None
 
-    def open(self, config: Config) -> AbstractAsyncContextManager[Session]:
+    def open(
+        self,
+        config: Config,
+        *,
+        thread_id: str | None = None,
+        warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+    ) -> AbstractAsyncContextManager[Session]:
+        from codex_engine.core.launch import fork_session, open_session, resume_session
+
         if self.kind == "resume":
             assert self.thread is not None
             return resume_session(config, self.thread)
         if self.kind == "fork":
             assert self.thread is not None
             return fork_session(config, self.thread, cut_after_user_turns=self.cut)
-        return open_session(config)
+        return open_session(config, thread_id=thread_id, warm_handshake=warm_handshake)
+
+
+def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConnection] | None]:
+    """Start the WebSocket handshake now, before the engine is imported, when it can be."""
+    if not config.features.enabled("websocket_preconnect"):
+        return None, None
+    model_info, _warning = config.model_info()
+    wanted = config.features.enabled("responses_websockets") or model_info.prefer_websockets
+    from codex_engine.client.warm import can_warm_early, start_warm_handshake
+
+    if not can_warm_early(config.model_provider, websockets_wanted=wanted):
+        return None, None
+    from codex_engine.protocol.ids import new_thread_id
+    from codex_engine.protocol.request import default_identity
+
+    thread_id = new_thread_id()
+    task = start_warm_handshake(
+        config.model_provider,
+        thread_id=thread_id,
+        identity=default_identity(os.environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
+        beta_features=config.features.beta_header_value(),
+        env=dict(os.environ),
+        turn_metadata={"sandbox": config.sandbox_mode},
+    )
+    return thread_id, task
 
 
 def _target(args: tuple[str, ...], *, last: bool, cut: int | None) -> tuple[Target, str | None]:
@@ -99,12 +131,17 @@ def _target(args: tuple[str, ...], *, last: bool, cut: int | None) -> tuple[Targ
 
 
 async def _run(config: Config, prompt: str, renderer: Renderer, target: Target) -> int:
+    thread_id, warm = _warm_early(config) if target.kind == "new" else (None, None)
+    # Most of start-up is importing the engine: do it while the handshake is in flight.
+    await asyncio.to_thread(importlib.import_module, "codex_engine.core.launch")
+    from codex_engine.core.launch import settings_from_config
+
     settings, warning = settings_from_config(config)
     if warning:
         renderer.warning(warning)
     for notice in config.feature_warnings:
         renderer.warning(notice)
-    async with target.open(config) as session:
+    async with target.open(config, thread_id=thread_id, warm_handshake=warm) as session:
         for notice in session.load_warnings:
             renderer.warning(notice)
         renderer.session_started(

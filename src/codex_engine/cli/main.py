@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -10,13 +11,33 @@ from typing import Any
 import click
 
 from codex_engine._version import __version__
-from codex_engine.cli.app_server_cmd import app_server_command
-from codex_engine.cli.emulator_cmd import emulator_command
-from codex_engine.cli.exec_cmd import EXIT_CONFIG, exec_command
-from codex_engine.cli.login_cmd import login_group, logout_command
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
-from codex_engine.config.loader import load_config
-from codex_engine.errors import ConfigError
+
+EXIT_CONFIG = 2
+
+# Subcommands are imported when used: each pulls in a different part of the engine (the
+# emulator needs aiohttp, login needs the auth stack), and `exec` should load only its own.
+_SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "exec": ("codex_engine.cli.exec_cmd", "exec_command"),
+    "login": ("codex_engine.cli.login_cmd", "login_group"),
+    "logout": ("codex_engine.cli.login_cmd", "logout_command"),
+    "app-server": ("codex_engine.cli.app_server_cmd", "app_server_command"),
+    "emulator": ("codex_engine.cli.emulator_cmd", "emulator_command"),
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_SUBCOMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _SUBCOMMANDS:
+            module, attribute = _SUBCOMMANDS[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
 
 __all__ = ["cli", "main"]
 
@@ -34,7 +55,7 @@ def _configure_logging(verbose: int) -> None:
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="codex-engine")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-v info, -vv debug).")
 @config_flags
@@ -58,6 +79,9 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from codex_engine.config.loader import load_config
+    from codex_engine.errors import ConfigError
+
     flags: ConfigFlags = gather_flags(ctx, **flag_values)
     try:
         config = load_config(overrides=flags.parsed(), profile=flags.profile)
@@ -74,13 +98,6 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     err = Console(stderr=True, highlight=False)
     for warning in config.feature_warnings:
         err.print(f"[yellow]warning:[/yellow] {warning}")
-
-
-cli.add_command(exec_command)
-cli.add_command(emulator_command)
-cli.add_command(app_server_command)
-cli.add_command(login_group)
-cli.add_command(logout_command)
 
 
 def main() -> None:

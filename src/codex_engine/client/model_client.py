@@ -150,6 +150,7 @@ class ModelClient:
         enable_preconnect: bool = True,
         enable_compression: bool = True,
         metrics: Metrics | None = None,
+        warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -190,6 +191,9 @@ class ModelClient:
         )
         #: How many times this session fell back from WebSockets to HTTP (0 or 1).
         self.fallbacks = 0
+        if warm_handshake is not None:
+            # Started before this client existed (see client/warm.py); the first turn takes it.
+            self.preconnect_slot.adopt(warm_handshake)
 
     # -- session-level transport state ---------------------------------------------------
 

@@ -63,6 +63,20 @@ class PreconnectSlot(Generic[C]):
         self.settled_at = None
         return True
 
+    def adopt(self, task: asyncio.Task[C]) -> bool:
+        """Hold a handshake someone else started (e.g. before the client existed)."""
+        if self._state is not PreconnectState.IDLE:
+            return False
+        self._task = task
+        self._state = PreconnectState.IN_FLIGHT
+        self.started_at = time.monotonic()
+        self.settled_at = None
+        if task.done():
+            self._settled(task)
+        else:
+            task.add_done_callback(self._settled)
+        return True
+
     def _settled(self, task: asyncio.Task[C]) -> None:
         if task is not self._task:
             return  # already taken or cleared

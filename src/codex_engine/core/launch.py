@@ -34,6 +34,7 @@ from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.settings import parse_otel_settings
+from codex_engine.transport.websocket import WebSocketConnection
 
 __all__ = [
     "ThreadNotFoundError",
@@ -113,19 +114,23 @@ async def open_session(
     auth_manager: AuthManager | None = None,
     ephemeral: bool = False,
     source: str = "exec",
+    thread_id: str | None = None,
+    warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
 ) -> AsyncIterator[Session]:
     """A new session for ``config``; its connections are closed when the block exits.
 
     Raises ``AuthError`` at once when the provider needs credentials that are not there (or that
     break the login policy), so a caller learns it before the first turn, not in the middle of
     one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
-    ``ephemeral`` sessions write no rollout file.
+    ``ephemeral`` sessions write no rollout file. ``warm_handshake`` is a WebSocket handshake
+    already started for ``thread_id`` (see ``client/warm.py``); the first turn adopts it.
     """
     settings, _warning = settings_from_config(config, cwd=cwd)
     async with _session(
         config,
         settings,
-        thread_id=new_thread_id(),
+        thread_id=thread_id or new_thread_id(),
+        warm_handshake=warm_handshake,
         rollout=None if ephemeral else "new",
         approver=approver,
         credentials=credentials,
@@ -244,6 +249,7 @@ async def _session(
     source: str,
     history: Sequence[ResponseItem] = (),
     warnings: Sequence[str] = (),
+    warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
@@ -258,6 +264,8 @@ async def _session(
     try:
         await source_creds.credentials()
     except BaseException:
+        if warm_handshake is not None:
+            warm_handshake.cancel()
         if owned_manager is not None:
             await owned_manager.aclose()
         raise
@@ -279,6 +287,7 @@ async def _session(
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
         metrics=metrics,
+        warm_handshake=warm_handshake,
         env=environ,
     )
     recorder: RolloutRecorder | None = None

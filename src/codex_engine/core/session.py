@@ -80,6 +80,7 @@ from codex_engine.protocol.events import (
     ReasoningSummaryDelta,
     TokenUsage,
 )
+from codex_engine.protocol.ids import new_thread_id
 from codex_engine.protocol.items import (
     FunctionCall,
     FunctionCallOutput,
@@ -90,7 +91,7 @@ from codex_engine.protocol.items import (
 )
 from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
 
-__all__ = ["ApprovalRequest", "Approver", "Session", "SessionSettings"]
+__all__ = ["ApprovalRequest", "Approver", "Session", "SessionSettings", "new_thread_id"]
 
 log = logging.getLogger(__name__)
 
@@ -628,17 +629,3 @@ class Session:
             ApprovalRequest(call_id, shell.command, shell.workdir, reason)
         )
         return None if approved else _USER_DECLINED
-
-
-def new_thread_id() -> str:
-    """Thread ids are UUIDv7-like: time-ordered so rollout files sort by creation."""
-    millis = int(time.time() * 1000)
-    rand = uuid.uuid4().int & ((1 << 74) - 1)
-    value = (
-        (millis << 80)
-        | (0x7 << 76)
-        | ((rand >> 62) << 64)
-        | (0b10 << 62)
-        | (rand & ((1 << 62) - 1))
-    )
-    return str(uuid.UUID(int=value))

@@ -1,0 +1,68 @@
+"""Starting the WebSocket handshake before the rest of the engine is even imported.
+
+A one-shot ``exec`` spends most of its start-up importing; a handshake begun right after the
+config is read overlaps with that, and the session's client adopts it as its preconnect. Only
+this module's light imports are needed to start it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from codex_engine.config.providers import ModelProviderInfo
+from codex_engine.protocol.request import (
+    ClientIdentity,
+    RequestContext,
+    build_request_headers,
+)
+from codex_engine.transport.websocket import WebSocketConnection, connect_websocket
+
+__all__ = ["can_warm_early", "start_warm_handshake"]
+
+
+def can_warm_early(provider: ModelProviderInfo, *, websockets_wanted: bool) -> bool:
+    """Whether a handshake can start before auth is loaded: WebSockets will be used and the
+    provider's credentials come from the environment or the config, not the AuthManager."""
+    return websockets_wanted and provider.supports_websockets and not provider.requires_openai_auth
+
+
+def start_warm_handshake(
+    provider: ModelProviderInfo,
+    *,
+    thread_id: str,
+    identity: ClientIdentity,
+    beta_features: str | None,
+    env: Mapping[str, str],
+    turn_metadata: Mapping[str, Any] | None = None,
+) -> asyncio.Task[WebSocketConnection]:
+    """Begin the handshake in the background with exactly the headers the client would send.
+
+    A missing key or a refused handshake surfaces when the first turn adopts the task, the same
+    way a failed preconnect does.
+    """
+
+    async def handshake() -> WebSocketConnection:
+        ctx = RequestContext(model="", thread_id=thread_id, turn_metadata=turn_metadata)
+        bearer = provider.api_key_from_env(env) or provider.experimental_bearer_token
+        headers = build_request_headers(
+            identity=identity,
+            ctx=ctx,
+            bearer=bearer,
+            beta_features=beta_features,
+            provider_headers=provider.headers(env),
+        )
+        # https endpoints need the CA store; imported here so plain-http runs never load it.
+        from codex_engine.transport.tls import ssl_context
+
+        url = provider.websocket_responses_url()
+        return await connect_websocket(
+            url,
+            headers,
+            connect_timeout=provider.websocket_connect_timeout_seconds(),
+            idle_timeout=provider.stream_idle_timeout_seconds(),
+            ssl_context=ssl_context(env) if url.startswith("wss://") else None,
+        )
+
+    return asyncio.ensure_future(handshake())
