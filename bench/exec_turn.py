@@ -263,16 +263,28 @@ def command(cli: Cli, scenario: Scenario, url: str) -> list[str]:
     ]
 
 
-def run_once(cli: Cli, scenario: Scenario, url: str, tmp_root: Path | None) -> Run:
-    """One measured run; raises RuntimeError (with the child's stderr) when it fails."""
-    with tempfile.TemporaryDirectory(prefix="exec-turn-", dir=tmp_root) as tmp:
+@dataclass(frozen=True)
+class Measured:
+    """One CLI process run in a fresh CODEX_HOME and git repo: exit code, output, costs."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    wall: float
+    cpu: float
+    max_rss_kib: int
+
+
+def measure_cli(argv: list[str], tmp_root: Path | None, *, prefix: str) -> Measured:
+    """Run ``argv`` once in a fresh CODEX_HOME and git repo; wall from perf_counter, CPU and
+    peak RSS of that process from os.wait4."""
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=tmp_root) as tmp:
         base = Path(tmp)
         home, repo = base / "codex-home", base / "repo"
         home.mkdir()
         make_repo(repo)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
         env.update(CODEX_HOME=str(home), MOCK_KEY="sk-test", NO_COLOR="1")
-        argv = command(cli, scenario, url)
         with open(base / "stdout", "w+b") as out, open(base / "stderr", "w+b") as err:
             t0 = time.perf_counter()
             proc = subprocess.Popen(
@@ -291,19 +303,30 @@ def run_once(cli: Cli, scenario: Scenario, url: str, tmp_root: Path | None) -> R
             finally:
                 timer.cancel()
             wall = time.perf_counter() - t0
-            proc.returncode = os.waitstatus_to_exitcode(status)
             _kill_group(proc.pid)  # anything the CLI left behind
             out.seek(0)
             err.seek(0)
-            stdout = out.read().decode(errors="replace")
-            stderr = err.read().decode(errors="replace")
-    problem = f"exit code {proc.returncode}" if proc.returncode != 0 else scenario.check(stdout)
+            return Measured(
+                os.waitstatus_to_exitcode(status),
+                out.read().decode(errors="replace"),
+                err.read().decode(errors="replace"),
+                wall,
+                rusage.ru_utime + rusage.ru_stime,
+                rusage.ru_maxrss,
+            )
+
+
+def run_once(cli: Cli, scenario: Scenario, url: str, tmp_root: Path | None) -> Run:
+    """One measured run; raises RuntimeError (with the child's stderr) when it fails."""
+    argv = command(cli, scenario, url)
+    m = measure_cli(argv, tmp_root, prefix="exec-turn-")
+    problem = f"exit code {m.returncode}" if m.returncode != 0 else scenario.check(m.stdout)
     if problem is not None:
         raise RuntimeError(
             f"{cli.name} / {scenario.name} failed: {problem}\n"
-            f"command: {shlex.join(argv)}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
+            f"command: {shlex.join(argv)}\n--- stdout ---\n{m.stdout}--- stderr ---\n{m.stderr}"
         )
-    return Run(wall, rusage.ru_utime + rusage.ru_stime, rusage.ru_maxrss)
+    return Run(m.wall, m.cpu, m.max_rss_kib)
 
 
 def _kill_group(pid: int) -> None:

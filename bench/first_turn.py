@@ -50,8 +50,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
@@ -59,7 +57,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exec_turn import REF_VERSION, _kill_group, _version, ensure_reference, make_repo
+from exec_turn import REF_VERSION, _kill_group, _version, ensure_reference, measure_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-5.1-codex"
@@ -360,45 +358,15 @@ FIRST_EVENT = re.compile(r"first event ([\d,.]+) ms")
 
 def exec_run(argv: list[str], tmp_root: Path | None) -> tuple[float, float, float | None]:
     """(wall s, CPU s, codex-engine's own "first event" ms or None); raises on failure."""
-    with tempfile.TemporaryDirectory(prefix="first-turn-", dir=tmp_root) as tmp:
-        base = Path(tmp)
-        home, repo = base / "codex-home", base / "repo"
-        home.mkdir()
-        make_repo(repo)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CODEX_", "OPENAI_"))}
-        env.update(CODEX_HOME=str(home), MOCK_KEY="sk-test", NO_COLOR="1")
-        with open(base / "stdout", "w+b") as out, open(base / "stderr", "w+b") as err:
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(
-                argv,
-                cwd=repo,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
-            timer = threading.Timer(RUN_TIMEOUT, _kill_group, (proc.pid,))
-            timer.start()
-            try:
-                _, status, rusage = os.wait4(proc.pid, 0)
-            finally:
-                timer.cancel()
-            wall = time.perf_counter() - t0
-            proc.returncode = os.waitstatus_to_exitcode(status)
-            _kill_group(proc.pid)
-            out.seek(0)
-            err.seek(0)
-            stdout = out.read().decode(errors="replace")
-            stderr = err.read().decode(errors="replace")
-    if proc.returncode != 0 or EXPECTED not in stdout:
+    m = measure_cli(argv, tmp_root, prefix="first-turn-")
+    if m.returncode != 0 or EXPECTED not in m.stdout:
         raise RuntimeError(
-            f"exit code {proc.returncode}, expected {EXPECTED!r} on stdout\n"
-            f"command: {shlex.join(argv)}\n--- stdout ---\n{stdout}--- stderr ---\n{stderr}"
+            f"exit code {m.returncode}, expected {EXPECTED!r} on stdout\n"
+            f"command: {shlex.join(argv)}\n--- stdout ---\n{m.stdout}--- stderr ---\n{m.stderr}"
         )
-    match = FIRST_EVENT.search(stderr)
+    match = FIRST_EVENT.search(m.stderr)
     first = float(match.group(1).replace(",", "")) if match else None
-    return wall, rusage.ru_utime + rusage.ru_stime, first
+    return m.wall, m.cpu, first
 
 
 def run_exec(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +11,9 @@ from codex_engine.auth import AuthDocument, AuthManager, ChatGptAuth, TokenData
 from codex_engine.auth.tokens import parse_jwt_claims
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.emulator.oauth import IssuedTokens
-from tests.conftest import cli_env
+from tests.conftest import Run, run_cli
+
+__all__ = ["Run", "error_lines", "manager_for", "run_cli", "sign_in", "stored_tokens", "token_data"]
 
 
 def token_data(issued: IssuedTokens) -> TokenData:
@@ -53,31 +52,6 @@ def stored_tokens(home: Path) -> dict[str, Any]:
 
 
 STALE = datetime.now(UTC) - timedelta(days=30)
-
-
-@dataclass
-class Run:
-    code: int
-    stdout: str
-    stderr: str
-
-
-async def run_cli(*args: str, home: Path, cwd: Path, stdin: str | None = None, **env: str) -> Run:
-    """`python -m codex_engine ARGS` with an isolated CODEX_HOME (the emulator keeps serving)."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_engine",
-        *args,
-        cwd=cwd,
-        env=cli_env(home, **env),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate(stdin.encode() if stdin is not None else None)
-    assert process.returncode is not None
-    return Run(process.returncode, out.decode(), err.decode())
 
 
 def error_lines(run: Run) -> list[str]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,3 +86,28 @@ def cli_env(codex_home: Path, **extra: str) -> dict[str, str]:
     env["CODEX_HOME"] = str(codex_home)
     env.update(extra)
     return env
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def run_cli(*args: str, home: Path, cwd: Path, stdin: str | None = None, **env: str) -> Run:
+    """`python -m codex_engine ARGS` with an isolated CODEX_HOME (the emulator keeps serving)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "codex_engine",
+        *args,
+        cwd=cwd,
+        env=cli_env(home, **env),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate(stdin.encode() if stdin is not None else None)
+    assert process.returncode is not None
+    return Run(process.returncode, out.decode(), err.decode())

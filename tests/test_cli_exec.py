@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
-from tests.conftest import cli_env
-
-
-@dataclass
-class Result:
-    code: int
-    stdout: str
-    stderr: str
+from tests.conftest import Run, run_cli
 
 
 @pytest.fixture
@@ -30,28 +20,14 @@ def repo(tmp_path: Path) -> Path:
     return path
 
 
-async def codex(*args: str, home: Path, cwd: Path, stdin: str | None = None, **env: str) -> Result:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "codex_engine",
-        *args,
-        cwd=cwd,
-        env=cli_env(home, **env),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate(stdin.encode() if stdin is not None else None)
-    assert process.returncode is not None
-    return Result(process.returncode, out.decode(), err.decode())
+codex = run_cli
 
 
 def emulator_flags(emu_url: str) -> list[str]:
     return ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={emu_url}"]
 
 
-def assert_one_line_error(result: Result, *needles: str) -> None:
+def assert_one_line_error(result: Run, *needles: str) -> None:
     assert "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1, result.stderr

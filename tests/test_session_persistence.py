@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ from codex_engine.core.rollout import load_rollout
 from codex_engine.core.session import Session
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.items import item_to_json
-from tests.conftest import cli_env
+from tests.conftest import run_cli
 
 
 def git(repo: Path, *args: str) -> None:
@@ -232,14 +230,8 @@ async def test_web_search_tool_follows_mode_and_sandbox(
 
 
 async def codex(*args: str, home: Path, cwd: Path) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "codex_engine", *args, cwd=cwd, env=cli_env(home),
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    out, err = await process.communicate()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    run = await run_cli(*args, home=home, cwd=cwd)
+    return run.code, run.stdout, run.stderr
 
 
 async def test_exec_resume_last_and_fork_from_the_command_line(

@@ -160,21 +160,15 @@ async def resume_session(
     (even if the model changed) unless the config sets ``base_instructions`` explicitly.
     """
     path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
-    contents = await asyncio.to_thread(load_rollout, path)
-    settings = _resumed_settings(config, contents, cwd)
-    async with _session(
+    async with _recorded(
         config,
-        settings,
-        thread_id=contents.meta.id,
-        rollout=path,
-        history=contents.items,
+        path,
+        cwd=cwd,
         approver=approver,
         credentials=credentials,
         identity=identity,
         env=env,
         auth_manager=auth_manager,
-        source="exec",
-        warnings=contents.warnings,
     ) as session:
         yield session
 
@@ -205,12 +199,37 @@ async def fork_session(
         new_thread_id=thread_id,
         cut_after_user_turns=cut_after_user_turns,
     )
+    async with _recorded(
+        config,
+        path,
+        cwd=cwd,
+        approver=approver,
+        credentials=credentials,
+        identity=identity,
+        env=env,
+        auth_manager=auth_manager,
+    ) as session:
+        yield session
+
+
+@asynccontextmanager
+async def _recorded(
+    config: Config,
+    path: Path,
+    *,
+    cwd: Path | None,
+    approver: Approver | None,
+    credentials: CredentialSource | None,
+    identity: ClientIdentity | None,
+    env: Mapping[str, str] | None,
+    auth_manager: AuthManager | None,
+) -> AsyncIterator[Session]:
+    """A session that continues the rollout at ``path`` under the id its meta names."""
     contents = await asyncio.to_thread(load_rollout, path)
-    settings = _resumed_settings(config, contents, cwd)
     async with _session(
         config,
-        settings,
-        thread_id=thread_id,
+        _resumed_settings(config, contents, cwd),
+        thread_id=contents.meta.id,
         rollout=path,
         history=contents.items,
         approver=approver,

@@ -30,6 +30,7 @@ from codex_engine.errors import (
     UsageLimitReachedError,
     UsageNotIncludedError,
 )
+from codex_engine.protocol.headers import lower_headers
 
 __all__ = [
     "FAILED_WITHOUT_DETAILS_MESSAGE",
@@ -91,7 +92,7 @@ def classify_http_error(
     Never raises; every message is a single non-empty line that names the cause and the fix.
     401 maps to :class:`UnauthorizedError`; the auth layer decides whether to recover first.
     """
-    lowered = _lower_headers(headers)
+    lowered = lower_headers(headers)
     text = _decode_body(body)
     error = _error_object(text)
     code = _str_field(error, "code")
@@ -173,7 +174,7 @@ def retry_after_seconds(
     ``retry-after-ms`` wins over ``Retry-After``; the latter may be seconds or an HTTP date
     (a date in the past means "now", 0.0). ``now`` exists for tests.
     """
-    lowered = _lower_headers(headers)
+    lowered = lower_headers(headers)
     millis = _parse_non_negative(lowered.get("retry-after-ms"))
     if millis is not None:
         return min(millis / 1000.0, cap)
@@ -518,19 +519,6 @@ def _status_of(frame: Mapping[str, Any]) -> int | None:
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    # Header names are case-insensitive; values may be non-strings when they come from a JSON
-    # frame. A broken mapping yields no headers rather than an exception.
-    lowered: dict[str, str] = {}
-    try:
-        items = list(headers.items())
-    except Exception:
-        return lowered
-    for name, value in items:
-        lowered[str(name).strip().lower()] = value if isinstance(value, str) else str(value)
-    return lowered
 
 
 def _decode_body(body: bytes | str) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from codex_engine.protocol.headers import lower_headers
+
 __all__ = [
     "DEFAULT_LIMIT_ID",
     "CreditsSnapshot",
@@ -85,7 +87,7 @@ def parse_rate_limit_headers(headers: Mapping[str, str]) -> list[RateLimitSnapsh
     ending in ``-primary-used-percent``) in sorted order. Families without data are dropped.
     Never raises, whatever the header names or values are.
     """
-    lowered = _lower_headers(headers)
+    lowered = lower_headers(headers)
     snapshots: list[RateLimitSnapshot] = []
     default = _parse_family(lowered, DEFAULT_LIMIT_ID)
     if default.has_data():
@@ -105,7 +107,7 @@ def active_rate_limit(
     Used to attach the limit that was hit to a usage-limit error. Falls back to the ``codex``
     family, then to the first snapshot, when the named family is absent.
     """
-    lowered = _lower_headers(headers)
+    lowered = lower_headers(headers)
     if snapshots is None:
         snapshots = parse_rate_limit_headers(headers)
     if not snapshots:
@@ -142,19 +144,6 @@ def parse_rate_limit_event(payload: Mapping[str, Any]) -> RateLimitSnapshot | No
 
 
 # --- headers -------------------------------------------------------------------------------
-
-
-def _lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    # Callers pass plain dicts, httpx.Headers or JSON objects from WebSocket frames, so names
-    # and values are coerced defensively; a broken mapping yields no headers rather than a crash.
-    lowered: dict[str, str] = {}
-    try:
-        items = list(headers.items())
-    except Exception:
-        return lowered
-    for name, value in items:
-        lowered[str(name).strip().lower()] = value if isinstance(value, str) else str(value)
-    return lowered
 
 
 def _extra_limit_ids(lowered: Mapping[str, str]) -> set[str]:
