@@ -268,3 +268,16 @@ async def test_with_preconnect_off_the_first_turn_opens_its_own_socket(
         events = await run(session, "run `echo cold`")
     assert isinstance(events[-1], TurnCompleted)
     assert kinds(emulator) == ["ws_handshake", "ws_message", "ws_message"]
+
+
+async def test_debug_logging_of_the_handshake_never_shows_the_token(
+    emulator: ResponsesEmulator, tmp_path: Path, caplog: Any
+) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    async with ws_client(emulator, bearer="sk-very-secret-token") as client:
+        session = Session(settings(tmp_path), client)
+        await run(session, "hello")
+    assert "Authorization" in caplog.text  # the header line is logged, its value is not
+    assert "sk-very-secret-token" not in caplog.text

@@ -37,6 +37,28 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+
+class _RedactSecrets(logging.Filter):
+    """websockets logs every handshake header at DEBUG; keep credentials out of those lines."""
+
+    _SECRET = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if (
+            isinstance(args, tuple)
+            and len(args) == 2
+            and str(record.msg).endswith("%s: %s")
+            and str(args[0]).lower() in self._SECRET
+        ):
+            record.args = (args[0], "[redacted]")
+        return True
+
+
+# The websockets library's own protocol log, with secrets filtered (see _RedactSecrets).
+wire_log = logging.getLogger("codex_engine.websocket.wire")
+wire_log.addFilter(_RedactSecrets())
+
 TURN_STATE_HEADER = "x-codex-turn-state"
 # Responses events can be large (a whole file in one delta); the server's own limit applies.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
@@ -189,6 +211,7 @@ async def connect_websocket(
             # Keepalive pings; the server answers pings from its side automatically.
             ping_interval=20,
             ping_timeout=20,
+            logger=wire_log,
         )
     except InvalidStatus as exc:
         response = exc.response
