@@ -262,3 +262,50 @@ async def test_settings_change_between_turns_adds_a_new_environment_context(
     contexts = [json.dumps(i) for i in last_input if "<environment_context>" in json.dumps(i)]
     assert len(contexts) == 2 and str(other) in contexts[1] and "read-only" in contexts[1]
     assert emulator.requests_of("http")[-1].body["instructions"] == "You are a test agent."
+
+
+def _call_event(call_id: str, script: str, index: int) -> dict[str, Any]:
+    return {
+        "type": "response.output_item.done",
+        "output_index": index,
+        "item": {
+            "type": "function_call",
+            "id": f"fc_{call_id}",
+            "call_id": call_id,
+            "name": "shell",
+            "arguments": json.dumps({"command": ["bash", "-c", script], "timeout_ms": 10_000}),
+        },
+    }
+
+
+async def test_parallel_tool_calls_run_at_the_same_time_when_the_model_allows(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    # Each command waits for the other's marker file: they can only both succeed if they run
+    # concurrently (sequentially, the first one would time out).
+    a, b = tmp_path / "a", tmp_path / "b"
+    first = f"touch {a}; for i in $(seq 500); do [ -f {b} ] && exit 0; sleep 0.01; done; exit 1"
+    second = f"touch {b}; for i in $(seq 500); do [ -f {a} ] && exit 0; sleep 0.01; done; exit 1"
+    emulator.enqueue(
+        Reply.events(
+            [
+                {"type": "response.created", "response": {"id": "resp_p"}},
+                _call_event("call_a", first, 0),
+                _call_event("call_b", second, 1),
+                {"type": "response.completed", "response": {"id": "resp_p", "usage": {}}},
+            ]
+        )
+    )
+    info, _ = find_model_info("gpt-5.1-codex")
+    parallel = settings(
+        tmp_path, model_info=info.model_copy(update={"supports_parallel_tool_calls": True})
+    )
+    async with make_client(emulator.base_url) as client:
+        session = Session(parallel, client)
+        events = await run(session, "two at once")
+    finished = {e.call_id: e.exit_code for e in events if isinstance(e, CommandFinished)}
+    assert finished == {"call_a": 0, "call_b": 0}
+    follow_up = emulator.requests_of("http")[-1].body
+    assert follow_up["parallel_tool_calls"] is True
+    outputs = [i["call_id"] for i in follow_up["input"] if i["type"] == "function_call_output"]
+    assert outputs == ["call_a", "call_b"]  # results go back in the order the model asked
