@@ -41,7 +41,8 @@ class SchemaChecker:
         self._notification = Draft7Validator(load("ServerNotification.json"))
         self._server_request = Draft7Validator(load("ServerRequest.json"))
         self._error = Draft7Validator(load("JSONRPCError.json"))
-        self._response_names: dict[str, str] = {}
+        # Methods without params name their response here; the rest derive it from the params.
+        self._response_names: dict[str, str] = {"account/logout": "LogoutAccountResponse"}
         for variant in load("ClientRequest.json")["oneOf"]:
             method = variant["properties"]["method"]["enum"][0]
             ref = variant["properties"].get("params", {}).get("$ref", "")
@@ -91,11 +92,18 @@ class RawClient:
         self._responses: dict[Any, asyncio.Future[Json]] = {}
         self._changed = asyncio.Condition()
         self._next_id = 0
+        self.stderr = bytearray()
         self._reader = asyncio.create_task(self._read())
+        self._stderr_reader = asyncio.create_task(self._read_stderr())
 
     @classmethod
     async def start(
-        cls, home: Path, cwd: Path, emulator: ResponsesEmulator, *extra: str
+        cls,
+        home: Path,
+        cwd: Path,
+        emulator: ResponsesEmulator,
+        *extra: str,
+        server_args: tuple[str, ...] = (),
     ) -> RawClient:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -109,6 +117,7 @@ class RawClient:
             "app-server",
             "--listen",
             "stdio://",
+            *server_args,
             cwd=cwd,
             env=cli_env(home),
             stdin=asyncio.subprocess.PIPE,
@@ -134,6 +143,12 @@ class RawClient:
                     future.set_result(message)
             async with self._changed:
                 self._changed.notify_all()
+
+    async def _read_stderr(self) -> None:
+        # Drained all along so a chatty server never blocks on a full pipe.
+        assert self.process.stderr is not None
+        while chunk := await self.process.stderr.read(65536):
+            self.stderr += chunk
 
     async def send_line(self, line: bytes) -> None:
         assert self.process.stdin is not None
@@ -211,6 +226,7 @@ class RawClient:
         self.process.stdin.close()
         code = await self.process.wait()
         await self._reader
+        await self._stderr_reader
         return code
 
     def schema_errors(self) -> list[str]:
@@ -341,8 +357,10 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
         await client.send_line(garbage)
     unknown = await client.error("no/such/method", {})
     assert unknown["code"] == -32601 and "no/such/method" in unknown["message"]
-    later = await client.error("thread/resume", {"threadId": "x"})
+    later = await client.error("account/rateLimits/read", {})
     assert later["code"] == -32601 and "not implemented yet" in later["message"]
+    unknown_thread = await client.error("thread/resume", {"threadId": "x"})
+    assert unknown_thread["code"] == -32600 and "no recorded thread x" in unknown_thread["message"]
     wrong = await client.error("thread/start", {"cwd": 42})
     assert wrong["code"] == -32602 and "`cwd`" in wrong["message"]
     not_object = await client.error("thread/start", [1, 2])
@@ -368,11 +386,11 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
         {"threadId": thread_id, "expectedTurnId": "t", "input": [{"type": "text", "text": "x"}]},
     )
     assert "not supported yet" in steer["message"]
-    override = await client.error(
+    schema = await client.error(
         "turn/start",
-        {"threadId": thread_id, "model": "other", "input": [{"type": "text", "text": "x"}]},
+        {"threadId": thread_id, "outputSchema": {}, "input": [{"type": "text", "text": "x"}]},
     )
-    assert override["code"] == -32602 and "model" in override["message"]
+    assert schema["code"] == -32602 and "outputSchema" in schema["message"]
     # Still serving: a real turn completes.
     turn = await client.turn_completed(await start_turn(client, thread_id, "still there?"))
     assert turn["status"] == "completed"
@@ -503,7 +521,7 @@ async def test_every_emitted_message_validates_against_the_reference_schema(
     await client.turn_completed(turn_id)
     await client.result("thread/read", {"threadId": thread_id, "includeTurns": True})
     await client.result("model/list", {"includeHidden": True})
-    await client.error("thread/list", {})
+    await client.result("thread/list", {})
     kinds = {m.get("method", "response") for m in client.received}
     assert {"item/started", "item/completed", "turn/completed", "response"} <= kinds
     commands = [

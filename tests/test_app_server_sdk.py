@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -81,3 +82,60 @@ async def test_sdk_interrupts_a_running_turn(codex: object, emulator: ResponsesE
     emulator.first_event_delay = 0
     after = await thread.run("are you back?")
     assert after.status.value == "completed"
+
+
+async def test_sdk_resumes_and_forks_a_thread(codex: object, emulator: ResponsesEmulator) -> None:
+    thread = await codex.thread_start(base_instructions="You are BASE-SDK.")  # type: ignore[attr-defined]
+    await thread.run("first question")
+    await thread.run("second question")
+    # Rejoining a loaded thread gives the same thread back.
+    resumed = await codex.thread_resume(thread.id)  # type: ignore[attr-defined]
+    assert resumed.id == thread.id
+    third = await resumed.run("third question")
+    assert third.status.value == "completed"
+    assert emulator.requests_of("http")[-1].body["instructions"] == "You are BASE-SDK."
+
+    forked = await codex.thread_fork(thread.id)  # type: ignore[attr-defined]
+    assert forked.id != thread.id
+    read = await forked.read(include_turns=True)
+    assert read.thread.forked_from_id == thread.id
+    assert len(read.thread.turns) == 3
+    after = await forked.run("on the fork")
+    assert after.status.value == "completed"
+    request = emulator.requests_of("http")[-1].body
+    assert request["instructions"] == "You are BASE-SDK."
+    texts = json.dumps(request["input"])
+    assert "first question" in texts and "third question" in texts
+
+    listed = await codex.thread_list()  # type: ignore[attr-defined]
+    assert [t.id for t in listed.data][:2] == [forked.id, thread.id]
+
+
+async def test_sdk_signs_in_with_an_api_key_and_out(codex: object, codex_home: Path) -> None:
+    before = await codex.account()  # type: ignore[attr-defined]
+    assert before.account is None and before.requires_openai_auth is False
+    await codex.login_api_key("sk-sdk-secret-0123456789")  # type: ignore[attr-defined]
+    signed_in = await codex.account()  # type: ignore[attr-defined]
+    assert signed_in.account.root.type == "apiKey"
+    assert "sk-sdk-secret-0123456789" in (codex_home / "auth.json").read_text()
+    await codex.logout()  # type: ignore[attr-defined]
+    after = await codex.account()  # type: ignore[attr-defined]
+    assert after.account is None
+    assert not (codex_home / "auth.json").exists()
+
+
+async def test_sdk_names_and_archives_a_thread(codex: object) -> None:
+    thread = await codex.thread_start()  # type: ignore[attr-defined]
+    await thread.run("something to remember")
+    await thread.set_name("my thread")
+    read = await thread.read(include_turns=True)
+    assert read.thread.name == "my thread"
+    await codex.thread_archive(thread.id)  # type: ignore[attr-defined]
+    assert thread.id not in [t.id for t in (await codex.thread_list()).data]  # type: ignore[attr-defined]
+    archived = await codex.thread_list(archived=True)  # type: ignore[attr-defined]
+    assert [t.id for t in archived.data] == [thread.id]
+    restored = await codex.thread_unarchive(thread.id)  # type: ignore[attr-defined]
+    again = await restored.read(include_turns=True)
+    assert again.thread.name == "my thread"
+    kinds = [item.root.type for turn in again.thread.turns for item in turn.items]
+    assert "userMessage" in kinds and "agentMessage" in kinds

@@ -19,6 +19,7 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
     TokenCount,
@@ -44,16 +45,17 @@ from codex_engine.errors import (
     UsageNotIncludedError,
 )
 from codex_engine.protocol.app_server_types import (
-    AgentMessageDeltaNotification,
+    AccountRateLimitsUpdatedNotification,
     AgentMessageItem,
     CommandExecutionItem,
-    CommandExecutionOutputDeltaNotification,
     ContextCompactionItem,
+    CreditsSnapshotWire,
     ErrorNotification,
     ItemCompletedNotification,
     ItemStartedNotification,
+    RateLimitSnapshotWire,
+    RateLimitWindowWire,
     ReasoningItem,
-    ReasoningSummaryTextDeltaNotification,
     ThreadItem,
     ThreadTokenUsage,
     ThreadTokenUsageUpdatedNotification,
@@ -64,13 +66,79 @@ from codex_engine.protocol.app_server_types import (
 )
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
+from codex_engine.protocol.rate_limits import RateLimitSnapshot, RateLimitWindow
 
-__all__ = ["Note", "TurnProjector", "codex_error_info", "command_actions", "command_text"]
+__all__ = [
+    "Note",
+    "TurnProjector",
+    "codex_error_info",
+    "command_actions",
+    "command_text",
+    "plan_type_wire",
+    "rate_limits_wire",
+]
 
 #: One notification: method and params.
 Note = tuple[str, dict[str, Any]]
 
 _PHASES = {"commentary", "partial_answer", "final_answer"}
+_PLAN_TYPES = frozenset(
+    {
+        "free",
+        "go",
+        "plus",
+        "pro",
+        "prolite",
+        "promax",
+        "team",
+        "self_serve_business_prolite",
+        "self_serve_business_usage_based",
+        "business",
+        "ent26",
+        "enterprise_cbp_automation",
+        "enterprise_cbp_usage_based",
+        "enterprise",
+        "edu",
+        "edu_plus",
+        "edu_pro",
+    }
+)
+_PLAN_ALIASES = {"hc": "enterprise", "education": "edu"}
+
+
+def plan_type_wire(plan: str | None) -> str | None:
+    """A plan name as the schema's PlanType (``unknown`` for names it does not list)."""
+    if not plan:
+        return None
+    lowered = plan.strip().lower()
+    lowered = _PLAN_ALIASES.get(lowered, lowered)
+    return lowered if lowered in _PLAN_TYPES else "unknown"
+
+
+def _window(window: RateLimitWindow | None) -> RateLimitWindowWire | None:
+    if window is None:
+        return None
+    return RateLimitWindowWire(
+        used_percent=round(window.used_percent),
+        window_duration_mins=window.window_minutes,
+        resets_at=window.resets_at,
+    )
+
+
+def rate_limits_wire(snapshot: RateLimitSnapshot) -> RateLimitSnapshotWire:
+    credits = snapshot.credits
+    return RateLimitSnapshotWire(
+        limit_id=snapshot.limit_id,
+        limit_name=snapshot.limit_name,
+        primary=_window(snapshot.primary),
+        secondary=_window(snapshot.secondary),
+        credits=CreditsSnapshotWire(
+            has_credits=credits.has_credits, unlimited=credits.unlimited, balance=credits.balance
+        )
+        if credits is not None
+        else None,
+        plan_type=plan_type_wire(snapshot.plan_type),
+    )
 
 
 def codex_error_info(error: CodexError) -> str | dict[str, Any]:
@@ -188,27 +256,29 @@ class TurnProjector:
                 self._message_id = self._new_id()
                 notes.append(self.started(AgentMessageItem(id=self._message_id, text="")))
             self._message_text.append(event.delta)
-            delta = AgentMessageDeltaNotification(
-                thread_id=self.thread_id,
-                turn_id=self.turn_id,
-                item_id=self._message_id,
-                delta=event.delta,
-            )
-            notes.append(("item/agentMessage/delta", delta.to_wire()))
+            # Deltas are most of the traffic: a plain dict (AgentMessageDeltaNotification's
+            # wire shape) skips a model round trip per token.
+            delta = {
+                "threadId": self.thread_id,
+                "turnId": self.turn_id,
+                "itemId": self._message_id,
+                "delta": event.delta,
+            }
+            notes.append(("item/agentMessage/delta", delta))
         elif isinstance(event, ReasoningDelta):
             if self._reasoning_id is None:
                 self._reasoning_id = self._new_id()
                 notes.append(self.started(ReasoningItem(id=self._reasoning_id)))
             self._reasoning_text.append(event.delta)
             # The session does not report summary part boundaries yet, so all is part 0.
-            summary_delta = ReasoningSummaryTextDeltaNotification(
-                thread_id=self.thread_id,
-                turn_id=self.turn_id,
-                item_id=self._reasoning_id,
-                delta=event.delta,
-                summary_index=0,
-            )
-            notes.append(("item/reasoning/summaryTextDelta", summary_delta.to_wire()))
+            summary_delta = {
+                "threadId": self.thread_id,
+                "turnId": self.turn_id,
+                "itemId": self._reasoning_id,
+                "delta": event.delta,
+                "summaryIndex": 0,
+            }
+            notes.append(("item/reasoning/summaryTextDelta", summary_delta))
         elif isinstance(event, ItemCompleted):
             notes.extend(self._item_completed(event))
         elif isinstance(event, CommandStarted):
@@ -222,13 +292,13 @@ class TurnProjector:
             self._commands[event.call_id] = item
             notes.append(self.started(item))
         elif isinstance(event, CommandOutputDelta):
-            output = CommandExecutionOutputDeltaNotification(
-                thread_id=self.thread_id,
-                turn_id=self.turn_id,
-                item_id=event.call_id,
-                delta=event.chunk,
-            )
-            notes.append(("item/commandExecution/outputDelta", output.to_wire()))
+            output = {
+                "threadId": self.thread_id,
+                "turnId": self.turn_id,
+                "itemId": event.call_id,
+                "delta": event.chunk,
+            }
+            notes.append(("item/commandExecution/outputDelta", output))
         elif isinstance(event, ContextCompacted):
             compaction = ContextCompactionItem(id=self._new_id())
             notes.append(self.started(compaction))
@@ -285,6 +355,11 @@ class TurnProjector:
                 ),
             )
             notes.append(("thread/tokenUsage/updated", usage.to_wire()))
+        elif isinstance(event, RateLimitsUpdated):
+            limits = AccountRateLimitsUpdatedNotification(
+                rate_limits=rate_limits_wire(event.snapshot)
+            )
+            notes.append(("account/rateLimits/updated", limits.to_wire()))
         elif isinstance(event, Warning):
             warning = WarningNotification(message=event.message, thread_id=self.thread_id)
             notes.append(("warning", warning.to_wire()))

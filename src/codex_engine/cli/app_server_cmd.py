@@ -23,9 +23,21 @@ EXIT_CONFIG = 2
     metavar="URL",
     help="Where to serve; only stdio:// (JSON lines on stdin/stdout) is supported.",
 )
+# Sign-in plumbing for tests and local OAuth issuers (the emulator); hidden from --help.
+@click.option("--login-issuer", default=None, hidden=True, metavar="URL")
+@click.option("--login-callback-port", default=None, type=int, hidden=True, metavar="PORT")
+@click.option("--auth-refresh-timeout-ms", default=None, type=int, hidden=True, metavar="MS")
 @config_flags
 @click.pass_context
-def app_server_command(ctx: click.Context, /, listen: str, **flag_values: Any) -> None:
+def app_server_command(
+    ctx: click.Context,
+    /,
+    listen: str,
+    login_issuer: str | None,
+    login_callback_port: int | None,
+    auth_refresh_timeout_ms: int | None,
+    **flag_values: Any,
+) -> None:
     """Serve the app-server protocol (JSON-RPC, one message per line) on stdin and stdout."""
     if listen != "stdio://":
         raise click.UsageError(
@@ -39,5 +51,12 @@ def app_server_command(ctx: click.Context, /, listen: str, **flag_values: Any) -
         ctx.exit(EXIT_CONFIG)
     from codex_engine.app_server import ServerOptions, serve_stdio
 
-    options = ServerOptions(overrides=overrides, profile=flags.profile)
+    extra: dict[str, Any] = {}
+    if login_issuer:
+        extra["login_issuer"] = login_issuer
+    if login_callback_port is not None:
+        extra["login_callback_port"] = login_callback_port
+    if auth_refresh_timeout_ms is not None:
+        extra["auth_refresh_timeout_s"] = auth_refresh_timeout_ms / 1000
+    options = ServerOptions(overrides=overrides, profile=flags.profile, **extra)
     ctx.exit(asyncio.run(serve_stdio(options)))

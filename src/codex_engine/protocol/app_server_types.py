@@ -12,39 +12,63 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 __all__ = [
+    "LOGIN_PARAMS",
+    "AccountLoginCompletedNotification",
+    "AccountRateLimitsUpdatedNotification",
+    "AccountUpdatedNotification",
     "AgentMessageDeltaNotification",
     "AgentMessageItem",
+    "ApiKeyLoginParams",
+    "CancelLoginAccountParams",
+    "ChatgptAuthTokensLoginParams",
+    "ChatgptAuthTokensRefreshResult",
+    "ChatgptDeviceCodeLoginParams",
+    "ChatgptLoginParams",
     "ClientInfo",
     "CommandExecutionItem",
     "CommandExecutionOutputDeltaNotification",
     "CommandExecutionRequestApprovalParams",
     "ConfigWarningNotification",
     "ContextCompactionItem",
+    "CreditsSnapshotWire",
     "ErrorNotification",
+    "GetAccountParams",
     "InitializeCapabilities",
     "InitializeParams",
     "InitializeResponse",
     "ItemCompletedNotification",
     "ItemStartedNotification",
+    "LoginParams",
     "ModelInfoWire",
     "ModelListParams",
     "ModelListResponse",
+    "RateLimitSnapshotWire",
+    "RateLimitWindowWire",
     "ReasoningEffortOption",
     "ReasoningItem",
     "ReasoningSummaryPartAddedNotification",
     "ReasoningSummaryTextDeltaNotification",
     "ServerRequestResolvedNotification",
     "Thread",
+    "ThreadForkParams",
+    "ThreadIdNotification",
     "ThreadIdParams",
     "ThreadItem",
+    "ThreadListParams",
+    "ThreadListResponse",
+    "ThreadNameUpdatedNotification",
     "ThreadReadParams",
     "ThreadReadResponse",
+    "ThreadResumeParams",
+    "ThreadResumeResponse",
+    "ThreadSetNameParams",
     "ThreadStartParams",
     "ThreadStartResponse",
     "ThreadStartedNotification",
     "ThreadStatusChangedNotification",
     "ThreadTokenUsage",
     "ThreadTokenUsageUpdatedNotification",
+    "ThreadUnarchiveResponse",
     "TokenUsageBreakdown",
     "Turn",
     "TurnCompletedNotification",
@@ -166,6 +190,101 @@ class ThreadReadParams(_Params):
 
 class ThreadIdParams(_Params):
     thread_id: str
+
+
+class ThreadResumeParams(_Params):
+    thread_id: str
+    model: str | None = None
+    model_provider: str | None = None
+    cwd: str | None = None
+    approval_policy: ApprovalPolicyName | dict[str, Any] | None = None
+    approvals_reviewer: ApprovalsReviewer | None = None
+    sandbox: SandboxModeName | None = None
+    config: dict[str, Any] | None = None
+    base_instructions: str | None = None
+    developer_instructions: str | None = None
+    personality: str | None = None
+    service_tier: str | None = None
+    exclude_turns: bool = False
+
+
+class ThreadForkParams(ThreadResumeParams):
+    last_turn_id: str | None = None
+    ephemeral: bool | None = None
+    thread_source: Any = None
+
+
+class ThreadListParams(_Params):
+    archived: bool | None = None
+    cursor: str | None = None
+    cwd: str | list[str] | None = None
+    excluded_thread_ids: list[str] | None = None
+    limit: int | None = Field(default=None, ge=0)
+    model_providers: list[str] | None = None
+    search_term: str | None = None
+    sort_direction: Literal["asc", "desc"] | None = None
+    sort_key: Literal["created_at", "updated_at", "recency_at", "section_position"] | None = None
+    source_kinds: list[str] | None = None
+
+
+class ThreadSetNameParams(_Params):
+    thread_id: str
+    name: str
+
+
+class GetAccountParams(_Params):
+    refresh_token: bool = False
+
+
+class CancelLoginAccountParams(_Params):
+    login_id: str
+
+
+class ApiKeyLoginParams(_Params):
+    type: Literal["apiKey"]
+    api_key: str
+
+
+class ChatgptLoginParams(_Params):
+    type: Literal["chatgpt"]
+    app_brand: str | None = None
+    use_hosted_login_success_page: bool | None = None
+    codex_streamlined_login: bool | None = None
+
+
+class ChatgptDeviceCodeLoginParams(_Params):
+    type: Literal["chatgptDeviceCode"]
+
+
+class ChatgptAuthTokensLoginParams(_Params):
+    type: Literal["chatgptAuthTokens"]
+    access_token: str
+    chatgpt_account_id: str
+    chatgpt_plan_type: str | None = None
+
+
+LoginParams = (
+    ApiKeyLoginParams
+    | ChatgptLoginParams
+    | ChatgptDeviceCodeLoginParams
+    | ChatgptAuthTokensLoginParams
+)
+
+#: ``type`` of ``account/login/start`` params -> the model that validates them.
+LOGIN_PARAMS: dict[str, type[_Params]] = {
+    "apiKey": ApiKeyLoginParams,
+    "chatgpt": ChatgptLoginParams,
+    "chatgptDeviceCode": ChatgptDeviceCodeLoginParams,
+    "chatgptAuthTokens": ChatgptAuthTokensLoginParams,
+}
+
+
+class ChatgptAuthTokensRefreshResult(_Params):
+    """The client's answer to ``account/chatgptAuthTokens/refresh``."""
+
+    access_token: str
+    chatgpt_account_id: str
+    chatgpt_plan_type: str | None = None
 
 
 class ModelListParams(_Params):
@@ -303,6 +422,20 @@ class ThreadStartResponse(_Out):
     disabled_plugin_ids: list[str] = Field(default_factory=list)
 
 
+class ThreadResumeResponse(ThreadStartResponse):
+    """Also the shape of ``thread/fork``'s response."""
+
+
+class ThreadListResponse(_Out):
+    data: list[Thread]
+    next_cursor: str | None = None
+    backwards_cursor: str | None = None
+
+
+class ThreadUnarchiveResponse(_Out):
+    thread: Thread
+
+
 class TurnStartResponse(_Out):
     turn: Turn
 
@@ -437,6 +570,53 @@ class WarningNotification(_Out):
 class ConfigWarningNotification(_Out):
     summary: str
     details: str | None = None
+
+
+class ThreadIdNotification(_Out):
+    """``thread/archived`` and ``thread/unarchived``."""
+
+    thread_id: str
+
+
+class ThreadNameUpdatedNotification(_Out):
+    thread_id: str
+    thread_name: str | None = None
+
+
+class AccountUpdatedNotification(_Out):
+    auth_mode: str | None = None
+    plan_type: str | None = None
+
+
+class AccountLoginCompletedNotification(_Out):
+    login_id: str | None = None
+    success: bool
+    error: str | None = None
+
+
+class RateLimitWindowWire(_Out):
+    used_percent: int
+    window_duration_mins: int | None = None
+    resets_at: int | None = None
+
+
+class CreditsSnapshotWire(_Out):
+    has_credits: bool
+    unlimited: bool
+    balance: str | None = None
+
+
+class RateLimitSnapshotWire(_Out):
+    limit_id: str | None = None
+    limit_name: str | None = None
+    primary: RateLimitWindowWire | None = None
+    secondary: RateLimitWindowWire | None = None
+    credits: CreditsSnapshotWire | None = None
+    plan_type: str | None = None
+
+
+class AccountRateLimitsUpdatedNotification(_Out):
+    rate_limits: RateLimitSnapshotWire
 
 
 class ServerRequestResolvedNotification(_Out):
