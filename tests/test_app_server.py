@@ -326,6 +326,9 @@ async def test_two_turns_stream_items_whose_ids_stay_stable(client: RawClient) -
         assert turn["items"] == [done]
         usage = [m["params"] for m in events if m["method"] == "thread/tokenUsage/updated"]
         assert usage and usage[-1]["tokenUsage"]["last"]["inputTokens"] > 0
+        runtime = events[-1]["params"]["runtimeSummary"]
+        assert runtime["api_calls"]["count"] == 1
+        assert runtime["stream_events"]["count"] > len(deltas)
         statuses = [
             m["params"]["status"]["type"]
             for m in client.notifications

@@ -1247,9 +1247,11 @@ class AppServer:
                     message=f"internal error in codex-engine: {unexpected}",
                     codex_error_info="other",
                 )
+            runtime: dict[str, Any] | None = None
             if isinstance(final, TurnCompleted | TurnFailed | TurnInterrupted):
                 duration = int(final.summary.duration_s * 1000)
-            await self._finish_turn(thread, record, status, error, duration)
+                runtime = final.summary.runtime.to_json()
+            await self._finish_turn(thread, record, status, error, duration, runtime)
 
     async def _finish_turn(
         self,
@@ -1258,6 +1260,7 @@ class AppServer:
         status: TurnStatus,
         error: TurnError | None,
         duration_ms: int | None,
+        runtime: dict[str, Any] | None = None,
     ) -> None:
         conn = self.connection
         notes = record.projector.close_open_items()
@@ -1288,8 +1291,13 @@ class AppServer:
             await self.notify_status(thread)
             completed = TurnCompletedNotification(
                 thread_id=thread.id, turn=record.to_wire(items="summary")
-            )
-            await conn.notify("turn/completed", completed.to_wire())
+            ).to_wire()
+            if runtime is not None:
+                # codex-engine's per-turn runtime summary rides along as an extra field; the
+                # schema allows additional properties here and clients that do not know it
+                # ignore it.
+                completed["runtimeSummary"] = runtime
+            await conn.notify("turn/completed", completed)
         except asyncio.CancelledError:
             log.info("turn %s ended while the connection was closing", record.id)
 
