@@ -387,15 +387,8 @@ def render(rows: list[Row], scenarios: list[Scenario], meta: dict[str, Any]) -> 
     return "\n".join(out)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="measured runs per row (10)")
-    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per row first (1)")
-    parser.add_argument(
-        "--scenarios",
-        default="text,tool,startup",
-        help="comma-separated subset of: " + ", ".join(SCENARIOS),
-    )
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options every CLI-comparing benchmark here takes: which binaries, where, output."""
     parser.add_argument("--no-reference", action="store_true", help="skip the Rust reference CLI")
     parser.add_argument(
         "--ref-venv",
@@ -414,6 +407,18 @@ def main() -> int:
     parser.add_argument(
         "--json", metavar="FILE", help="also write the raw numbers as JSON to FILE ('-': stdout)"
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="measured runs per row (10)")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured runs per row first (1)")
+    parser.add_argument(
+        "--scenarios",
+        default="text,tool,startup",
+        help="comma-separated subset of: " + ", ".join(SCENARIOS),
+    )
+    add_common_arguments(parser)
     args = parser.parse_args()
     if args.runs < 1 or args.warmup < 0:
         parser.error("--runs must be >= 1 and --warmup >= 0")

@@ -57,7 +57,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from exec_turn import REF_VERSION, _kill_group, _version, ensure_reference, measure_cli
+from exec_turn import (
+    REF_VERSION,
+    _kill_group,
+    _version,
+    add_common_arguments,
+    ensure_reference,
+    measure_cli,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = "gpt-5.1-codex"
@@ -533,24 +540,7 @@ def main() -> int:
         default=50.0,
         help="library case: ms to wait beyond the handshake delay before the turn (50)",
     )
-    parser.add_argument("--no-reference", action="store_true", help="skip the Rust reference CLI")
-    parser.add_argument(
-        "--ref-venv",
-        type=Path,
-        default=ROOT / "bench" / ".venv-ref",
-        help="venv for the reference CLI (created and filled with pip when absent)",
-    )
-    parser.add_argument("--ref-bin", help="use this reference `codex` binary instead")
-    parser.add_argument(
-        "--engine",
-        type=Path,
-        default=Path(sys.executable).parent / "codex-engine",
-        help="codex-engine executable (default: next to this interpreter)",
-    )
-    parser.add_argument("--tmp-dir", type=Path, help="parent of the per-run temporary dirs")
-    parser.add_argument(
-        "--json", metavar="FILE", help="also write the raw numbers as JSON to FILE ('-': stdout)"
-    )
+    add_common_arguments(parser)
     args = parser.parse_args()
     if args.emulator_child:
         with contextlib.suppress(KeyboardInterrupt):
