@@ -387,6 +387,19 @@ def render(rows: list[Row], scenarios: list[Scenario], meta: dict[str, Any]) -> 
     return "\n".join(out)
 
 
+def write_report(table: str, payload: dict[str, Any], destination: str) -> None:
+    """The table on stdout and the raw numbers as JSON in ``destination`` ('-': the JSON on
+    stdout and the table on stderr, so the JSON can be piped)."""
+    text = json.dumps(payload, indent=2)
+    if destination == "-":
+        print(table, file=sys.stderr)
+        print(text)
+    else:
+        Path(destination).parent.mkdir(parents=True, exist_ok=True)
+        Path(destination).write_text(text + "\n")
+        print(table)
+
+
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """Options every CLI-comparing benchmark here takes: which binaries, where, output."""
     parser.add_argument("--no-reference", action="store_true", help="skip the Rust reference CLI")
@@ -488,14 +501,7 @@ def main() -> int:
                 for r in rows
             ],
         }
-        text = json.dumps(payload, indent=2)
-        if args.json == "-":
-            print(table, file=sys.stderr)
-            print(text)
-        else:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(text + "\n")
-            print(table)
+        write_report(table, payload, args.json)
     else:
         print(table)
     return 1 if any(r.error is not None for r in rows) else 0

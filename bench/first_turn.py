@@ -64,6 +64,7 @@ from exec_turn import (
     add_common_arguments,
     ensure_reference,
     measure_cli,
+    write_report,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -619,14 +620,7 @@ def main() -> int:
                 for r in rows
             ],
         }
-        text = json.dumps(payload, indent=2)
-        if args.json == "-":
-            print(table, file=sys.stderr)
-            print(text)
-        else:
-            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.json).write_text(text + "\n")
-            print(table)
+        write_report(table, payload, args.json)
     else:
         print(table)
     return 1 if any(r.error is not None for r in rows) else 0

@@ -138,7 +138,9 @@ class InitializeResponse(_Out):
 # -- client requests ---------------------------------------------------------------------------
 
 
-class ThreadStartParams(_Params):
+class _ThreadSettingsParams(_Params):
+    """What thread/start, thread/resume and thread/fork all accept to shape the session."""
+
     model: str | None = None
     model_provider: str | None = None
     cwd: str | None = None
@@ -149,9 +151,12 @@ class ThreadStartParams(_Params):
     base_instructions: str | None = None
     developer_instructions: str | None = None
     personality: str | None = None
+    service_tier: str | None = None
+
+
+class ThreadStartParams(_ThreadSettingsParams):
     ephemeral: bool | None = None
     service_name: str | None = None
-    service_tier: str | None = None
     session_start_source: str | None = None
     thread_source: Any = None
 
@@ -192,19 +197,8 @@ class ThreadIdParams(_Params):
     thread_id: str
 
 
-class ThreadResumeParams(_Params):
+class ThreadResumeParams(_ThreadSettingsParams):
     thread_id: str
-    model: str | None = None
-    model_provider: str | None = None
-    cwd: str | None = None
-    approval_policy: ApprovalPolicyName | dict[str, Any] | None = None
-    approvals_reviewer: ApprovalsReviewer | None = None
-    sandbox: SandboxModeName | None = None
-    config: dict[str, Any] | None = None
-    base_instructions: str | None = None
-    developer_instructions: str | None = None
-    personality: str | None = None
-    service_tier: str | None = None
     exclude_turns: bool = False
 
 
