@@ -546,17 +546,17 @@ class Session:
 
         runnable = shell
         if sandboxed is not None:
-            runnable = dataclasses.replace(
-                shell,
-                command=wrap_command(
-                    shell.command,
-                    mode=self.settings.sandbox_mode,
-                    cwd=shell.workdir,
-                    writable_roots=sandbox_writable_roots(self.settings.cwd),
-                    network=self.settings.network_access,
-                    bwrap=sandboxed,
-                ),
+            # In a thread: finding the repositories to protect walks the writable roots.
+            wrapped = await asyncio.to_thread(
+                wrap_command,
+                shell.command,
+                mode=self.settings.sandbox_mode,
+                cwd=shell.workdir,
+                writable_roots=sandbox_writable_roots(self.settings.cwd),
+                network=self.settings.network_access,
+                bwrap=sandboxed,
             )
+            runnable = dataclasses.replace(shell, command=wrapped)
         result = await run_shell(runnable, env=self.settings.shell_env, on_output=on_output)
         turn.metrics.tool_call(SHELL_TOOL_NAME, result.exit_code == 0, result.duration_s * 1000)
         emit(
