@@ -144,3 +144,49 @@ async def test_read_only_exec_leaves_files_and_repository_unchanged_whatever_the
     assert all(output.startswith("command not run:") for output in outputs), outputs
     assert snapshot(repo) == before
     assert "evil" not in branch_names(repo) and "keep" in branch_names(repo)
+
+
+def plant_bare_repository(repo: Path, marker: Path) -> Path:
+    """A bare repository checked into the workspace whose config runs a program on `git status`."""
+    bare = repo / "fixtures" / "evil.git"
+    bare.parent.mkdir()
+    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+    for key, value in (
+        ("core.bare", "false"),
+        ("core.worktree", ".."),
+        ("core.fsmonitor", f"touch {marker}; false"),
+    ):
+        subprocess.run(["git", "--git-dir", str(bare), "config", key, value], check=True)
+    return bare
+
+
+async def test_git_is_not_auto_approved_where_a_planted_repository_could_configure_it(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path, failing_bwrap_path: str
+) -> None:
+    marker = repo.parent / "PWNED"
+    plant_bare_repository(repo, marker)
+    emulator.enqueue(
+        Reply.function_call(
+            "shell", {"command": ["git", "status"], "workdir": "fixtures/evil.git"}
+        ),
+        shell_call("cd fixtures/evil.git && git status"),
+        shell_call("git -C fixtures/evil.git status"),
+        shell_call("git status --short"),
+        Reply.text("done"),
+    )
+    result = await run_cli(
+        "exec",
+        "-s",
+        "read-only",
+        *emulator_flags(emulator.base_url),
+        "check the fixtures",
+        home=codex_home,
+        cwd=repo,
+        PATH=failing_bwrap_path,
+    )
+    assert result.code == 0, result.stderr
+    outputs = tool_outputs(emulator)
+    assert all(output.startswith("command not run:") for output in outputs[:3]), outputs
+    assert not marker.exists()
+    # In the workspace's own directory git still runs without approval.
+    assert "command not run" not in outputs[3] and "fixtures/" in outputs[3]

@@ -178,6 +178,9 @@ UNSAFE: list[list[str]] = [
     ["git", "commit", "-m", "x"],
     ["git", "stash"],
     ["git", "grep", "-O", "x"],
+    ["git", "log", "--show-signature"],
+    ["git", "-C", "sub", "status"],
+    ["git", "-C", "fixtures/evil.git", "log"],
     # The `date` that sets the clock; programs named by a path outside the system's.
     ["date", "-s", "2000-01-01"],
     ["./cat", "{file}"],
@@ -232,6 +235,10 @@ UNSAFE_SCRIPTS: list[str] = [
     "git diff *",
     "rg pattern *",
     "sed -n 1p ~",
+    # git away from the workspace's own directory may find a checked-in bare repository.
+    "cd fixtures/evil.git && git status",
+    "cd . ; git log",
+    "git -C fixtures/evil.git status",
 ]
 
 SAFE: list[list[str]] = [
@@ -282,6 +289,7 @@ SAFE: list[list[str]] = [
     ["git", "branch", "--list", "feat*"],
     ["git", "branch", "--format=%(refname)"],
     ["git", "-C", ".", "branch", "--show-current"],
+    ["git", "-C", ".", "status"],
     ["git", "--no-pager", "log", "-1"],
     ["git", "-P", "diff"],
     ["date"],
@@ -306,7 +314,6 @@ SAFE_SCRIPTS: list[str] = [
     "ls ~",
     'rg -n "foo" -g"*.py"',
     "git status && git log --oneline | head -5",
-    "cd src && git diff --stat",
 ]
 
 
@@ -430,6 +437,16 @@ def test_plain_reads_stay_approved(
 @pytest.mark.parametrize("script", SAFE_SCRIPTS)
 def test_reference_safe_scripts_are_approved(script: str) -> None:
     assert is_known_safe_command(["bash", "-lc", script])
+
+
+def test_git_is_safe_only_in_the_workspace_directory() -> None:
+    assert is_known_safe_command(["git", "status"])
+    assert not is_known_safe_command(["git", "status"], at_workspace_root=False)
+    assert not is_known_safe_command(["bash", "-lc", "git log -1"], at_workspace_root=False)
+    # Reads other than git do not depend on where they run.
+    assert is_known_safe_command(["bash", "-lc", "cd src && ls | wc -l"], at_workspace_root=False)
+    assert is_known_safe_command(["bash", "-lc", "git status && cd src && ls"])
+    assert not is_known_safe_command(["bash", "-lc", "cd src && git status"])
 
 
 def test_only_the_three_word_shell_form_is_read_as_a_script() -> None:

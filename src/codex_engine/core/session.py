@@ -592,7 +592,9 @@ class Session:
         the first command needs approval).
         """
         settings = self.settings
-        safe = is_known_safe_command(shell.command)
+        safe = is_known_safe_command(
+            shell.command, at_workspace_root=shell.workdir == settings.cwd.resolve()
+        )
         untrusted = "approval policy 'untrusted' asks first"
         if settings.sandbox_mode == "danger-full-access":
             if settings.approval_policy != "untrusted" or safe:

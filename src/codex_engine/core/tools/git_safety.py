@@ -1,8 +1,9 @@
 """Which ``git`` invocations only read: a few query subcommands, without writing or running options.
 
 Global options that load configuration (``-c``, ``--config-env``) or point git elsewhere
-(``--exec-path``, ``--git-dir``) are refused outright: configuration can name a pager, an alias,
-an fsmonitor hook or a diff driver, any of which runs a program.
+(``--exec-path``, ``--git-dir``, ``-C`` other than ``.``) are refused outright: configuration can
+name a pager, an alias, an fsmonitor hook or a diff driver, any of which runs a program, and a
+bare repository checked into the workspace brings its own configuration.
 """
 
 from __future__ import annotations
@@ -22,7 +23,11 @@ _GLOBAL_FLAGS = frozenset(
 
 # Options of the read subcommands that write a file (--output) or run a program (external diff,
 # textconv filters, a pager). Matched as any prefix git might accept as an abbreviation.
-_UNSAFE_LONG = ("output", "ext-diff", "textconv", "exec", "paginate", "open-files-in-pager")
+_UNSAFE_LONG = (
+    "output", "ext-diff", "textconv", "exec", "paginate", "open-files-in-pager",
+    # Runs gpg.program to verify signatures.
+    "show-signature",
+)  # fmt: skip
 # Real options that happen to be prefixes of the ones above.
 _SAFE_EXACT = frozenset({"text"})
 
@@ -87,7 +92,7 @@ def git_is_read_only(args: Sequence[str]) -> bool:
         arg = args[i]
         if arg in _GLOBAL_FLAGS:
             i += 1
-        elif arg == "-C" and i + 1 < len(args):
+        elif arg == "-C" and i + 1 < len(args) and args[i + 1] == ".":
             i += 2
         elif arg.startswith("-"):
             # -c, --config-env, --exec-path, --git-dir, --work-tree, -p/--paginate, ...

@@ -152,11 +152,11 @@ _CHECKED: dict[str, Callable[[Sequence[str]], bool]] = {
 }
 
 
-def _simple_command_is_safe(command: Sequence[Word]) -> bool:
+def _simple_command_is_safe(command: Sequence[Word], *, git_allowed: bool) -> bool:
     if not command:
         return False
     program = _program(command[0])
-    if program is None:
+    if program is None or (program == "git" and not git_allowed):
         return False
     args = command[1:]
     if program in _PLAIN_READERS:
@@ -167,11 +167,15 @@ def _simple_command_is_safe(command: Sequence[Word]) -> bool:
     return check([word.text for word in args])
 
 
-def is_known_safe_command(argv: Sequence[str]) -> bool:
+def is_known_safe_command(argv: Sequence[str], *, at_workspace_root: bool = True) -> bool:
     """True when every part of the command is known to only read.
 
     ``argv`` is run as is, or is ``bash|sh|zsh -c|-lc SCRIPT`` where the script is only simple
     commands joined by ``&& || ; |`` (see :mod:`.shell_script`), each of them known safe.
+
+    ``git`` counts as safe only where it runs in the workspace's own directory (so not when
+    ``at_workspace_root`` is false, nor after a ``cd``): in a subdirectory it may find a bare
+    repository checked in there, whose configuration can run programs (``core.fsmonitor``).
     """
     if not argv:
         return False
@@ -179,5 +183,13 @@ def is_known_safe_command(argv: Sequence[str]) -> bool:
     shell = _program(words[0])
     if len(argv) == 3 and shell in _SHELLS and argv[1] in _SHELL_SCRIPT_FLAGS:
         commands = parse_simple_commands(argv[2], zsh=shell == "zsh")
-        return commands is not None and all(_simple_command_is_safe(c) for c in commands)
-    return _simple_command_is_safe(words)
+        if commands is None:
+            return False
+        git_allowed = at_workspace_root
+        for command in commands:
+            if not _simple_command_is_safe(command, git_allowed=git_allowed):
+                return False
+            if _program(command[0]) == "cd":
+                git_allowed = False
+        return True
+    return _simple_command_is_safe(words, git_allowed=at_workspace_root)
