@@ -156,7 +156,9 @@ def test_nested_roots_are_bound_parent_first_and_git_after_them(tmp_path: Path) 
         writable_roots=[inner, outer, tmp_path / "missing"],
         network=True,
     )
-    binds = [argv[i + 1] for i, arg in enumerate(argv) if arg in {"--bind", "--ro-bind"}]
+    binds = [
+        argv[i + 1] for i, arg in enumerate(argv) if arg in {"--bind", "--ro-bind", "--ro-bind-try"}
+    ]
     assert binds == ["/", str(outer.resolve()), str(inner.resolve()), str(inner / ".git")]
     assert "--unshare-net" not in argv
     assert argv[-2:] == ["--", "true"]
@@ -200,7 +202,8 @@ def test_every_repository_under_the_roots_keeps_its_git_read_only(tmp_path: Path
 
     pairs = [(argv[i], argv[i + 1]) for i, arg in enumerate(argv) if arg.startswith("--")]
     writable = [path for flag, path in pairs if flag == "--bind"]
-    protected = [path for flag, path in pairs if flag == "--ro-bind"][1:]  # after `/`
+    assert [path for flag, path in pairs if flag == "--ro-bind"] == ["/"]
+    protected = [path for flag, path in pairs if flag == "--ro-bind-try"]
     assert writable == [str(root)]
     expected = {str(repos[k]) for k in repos if k != "inside_git"}
     assert set(protected) == expected
@@ -249,6 +252,26 @@ async def test_workspace_write_keeps_nested_repositories_read_only(
     assert not (repos["deep"] / "config").exists()
     assert (repos["worktree"]).read_text() == "gitdir: ../.git/worktrees/wt\n"
     assert (workspace / "vendor" / "lib" / "file.txt").read_text() == "ok\n"
+
+
+async def test_a_repository_that_vanishes_before_the_command_runs_does_not_fail_it(
+    bwrap: str, workspace: Path
+) -> None:
+    gone = workspace / "scratch" / ".git"
+    gone.mkdir(parents=True)
+    argv = wrap_command(
+        ["bash", "-c", "echo ran"],
+        mode="workspace-write",
+        cwd=workspace,
+        writable_roots=[workspace],
+        network=False,
+        bwrap=bwrap,
+    )
+    assert str(gone) in argv
+    gone.rmdir()
+    result = await run_shell(ShellCall(command=argv, workdir=workspace, timeout_s=60))
+    assert result.exit_code == 0, result.output
+    assert result.output == "ran\n"
 
 
 def test_workspace_write_roots_are_the_workspace_tmp_and_extras(tmp_path: Path) -> None:

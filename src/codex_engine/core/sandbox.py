@@ -217,7 +217,9 @@ def wrap_command(
         for root in roots:
             args += ["--bind", str(root), str(root)]
         if protect_git:
+            # `-try`: a repository that vanished since the walk (a shared /tmp churns) is no
+            # reason to fail the command.
             for git in git_metadata_under(roots):
-                args += ["--ro-bind", str(git), str(git)]
+                args += ["--ro-bind-try", str(git), str(git)]
     args += ["--chdir", str(cwd.resolve()), "--", *argv]
     return args
