@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import signal
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from codex_engine.cli.inputs import InputError, check_path, decode_stdin_prompt
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
@@ -29,21 +31,43 @@ __all__ = ["exec_command"]
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+# What a shell reports for a filter killed by SIGPIPE (128 + 13); Python ignores the signal,
+# so the code is chosen, not inherited.
+EXIT_BROKEN_PIPE = 141
 
 
 def _read_prompt(prompt: str | None) -> str:
     if prompt is not None and prompt != "-":
-        return prompt
-    if prompt is None and sys.stdin.isatty():
+        return prompt  # main() has already refused arguments that are not UTF-8
+    stdin = sys.stdin
+    if stdin is None:  # started with stdin closed (`<&-`)
+        raise click.UsageError("no prompt given and stdin is closed: pass it as an argument")
+    if prompt is None and stdin.isatty():
         raise click.UsageError("no prompt given: pass it as an argument, or pipe it on stdin")
-    text = sys.stdin.read()
+    # Bytes, not text: the decoder of sys.stdin would either raise mid-read or smuggle the bad
+    # bytes through as surrogates that fail much later, when the rollout line is encoded.
+    try:
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is not None:
+            raw = buffer.read()
+        else:
+            raw = stdin.read().encode("utf-8", "surrogateescape")
+    except OSError as exc:
+        raise InputError(
+            f"could not read the prompt from stdin ({exc.strerror or exc}); pipe a readable file"
+        ) from None
+    text = decode_stdin_prompt(raw)
     if not text.strip():
         raise click.UsageError("the prompt read from stdin is empty")
     return text
 
 
 def _inside_git_repo(path: Path) -> bool:
-    return any((parent / ".git").exists() for parent in (path, *path.parents))
+    for parent in (path, *path.parents):
+        with contextlib.suppress(OSError):  # an unreadable parent just is not a repository
+            if (parent / ".git").exists():
+                return True
+    return False
 
 
 def _load(flags: ConfigFlags, *, model: str | None, sandbox: str | None, cwd: Path) -> Config:
@@ -157,15 +181,24 @@ async def _run(config: Config, prompt: str, renderer: Renderer, target: Target) 
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix loops
             pass
         code = EXIT_FAILED
+        reader_gone = False
         async for event in session.run_turn(prompt):
-            renderer.event(event)
+            if not reader_gone:
+                try:
+                    renderer.event(event)
+                except BrokenPipeError:
+                    # Whoever read stdout went away (`| head -1`): nobody sees the rest, so stop
+                    # the turn and its commands, let it end (recorded as interrupted) and leave
+                    # quietly, as a Unix filter does.
+                    reader_gone = True
+                    session.interrupt()
             if isinstance(event, TurnCompleted):
                 code = 0
             elif isinstance(event, TurnFailed):
                 code = EXIT_FAILED
             elif isinstance(event, TurnInterrupted):
                 code = EXIT_INTERRUPTED
-        return code
+        return EXIT_BROKEN_PIPE if reader_gone else code
 
 
 @click.command("exec")
@@ -220,12 +253,10 @@ def exec_command(
     id, same rollout file); `exec fork ID PROMPT` starts a new session from a copy of one.
     """
     renderer: Renderer = JsonRenderer() if as_json else HumanRenderer()
-    cwd = (cd or Path.cwd()).resolve()
     try:
         target, prompt = _target(args, last=last, cut=cut)
         text = _read_prompt(prompt)
-        if not cwd.is_dir():
-            raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
+        cwd = _working_directory(cd)
         if not skip_git_repo_check and not _inside_git_repo(cwd):
             renderer.fatal(
                 f"{cwd} is not inside a git repository, so changes could not be reviewed or "
@@ -243,4 +274,33 @@ def exec_command(
     except KeyboardInterrupt:
         renderer.fatal("interrupted")
         ctx.exit(EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        code = EXIT_BROKEN_PIPE
+    if code == EXIT_BROKEN_PIPE:
+        _detach_stdout()
     ctx.exit(code)
+
+
+def _working_directory(cd: Path | None) -> Path:
+    """The session's directory, absolute; InputError/ConfigError when it cannot be used."""
+    try:
+        cwd = (cd or Path.cwd()).resolve()
+        usable = cwd.is_dir()
+    except OSError as exc:
+        where = f"-C {cd}" if cd is not None else "the current directory"
+        raise ConfigError(
+            f"cannot use {where} as the working directory ({exc.strerror or exc}); pass a "
+            "directory you can read with -C"
+        ) from None
+    if not usable:
+        raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
+    check_path(str(cwd), "the working directory")
+    return cwd
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot complain about the closed pipe."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
