@@ -54,9 +54,7 @@ async def run_raw(
 
 def error_lines(result: Run) -> list[str]:
     assert "Traceback" not in result.stderr, result.stderr
-    return [
-        line for line in result.stderr.splitlines() if line.startswith(("error:", "Error:"))
-    ]
+    return [line for line in result.stderr.splitlines() if line.startswith(("error:", "Error:"))]
 
 
 def the_error(result: Run) -> str:
@@ -153,7 +151,7 @@ async def test_login_into_a_read_only_codex_home_is_one_line(
     line = the_error(result)
     assert str(codex_home) in line and "CODEX_HOME" in line and "writable" in line
     assert "sk-test-readonly" not in result.stderr
-    assert list(codex_home.iterdir()) == []  # no temp file left behind
+    assert os.listdir(codex_home) == []  # no temp file left behind
 
 
 async def test_logout_from_a_read_only_codex_home_is_one_line(
@@ -170,6 +168,29 @@ async def test_logout_from_a_read_only_codex_home_is_one_line(
     line = the_error(result)
     assert str(codex_home) in line and "writable" in line
     assert (codex_home / "auth.json").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("stdin", "close_stdin", "needle"),
+    [
+        (b"sk-caf\xe9-key\n", False, "position 6"),
+        (b"sk-tab\there\n", False, "position 6"),
+        (None, True, "reads the key from stdin"),
+    ],
+    ids=["not-utf8", "control-character", "stdin-closed"],
+)
+async def test_an_api_key_that_cannot_be_sent_is_refused_in_one_line(
+    codex_home: Path, repo: Path, stdin: bytes | None, close_stdin: bool, needle: str
+) -> None:
+    result = await run_raw(
+        "login", "--with-api-key",
+        home=codex_home, cwd=repo, stdin=stdin, close_stdin=close_stdin,
+    )  # fmt: skip
+    assert result.code == 1
+    line = the_error(result)
+    assert needle in line
+    assert "caf" not in line and "here" not in line  # the key is a secret: never echoed
+    assert not (codex_home / "auth.json").exists()
 
 
 # -- stdout closed by its reader (`| head -1`) ----------------------------------------------------

@@ -8,6 +8,7 @@ import importlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -254,6 +255,32 @@ def exec_command(
     """
     renderer: Renderer = JsonRenderer() if as_json else HumanRenderer()
     try:
+        code = _execute(
+            renderer, args, last=last, cut=cut, cd=cd,
+            skip_git_repo_check=skip_git_repo_check,
+            load=lambda cwd: _load(
+                gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd
+            ),
+        )  # fmt: skip
+    except BrokenPipeError:  # also when the error line itself meets a closed stdout (--json)
+        code = EXIT_BROKEN_PIPE
+    if code == EXIT_BROKEN_PIPE:
+        _detach_stdout()
+    ctx.exit(code)
+
+
+def _execute(
+    renderer: Renderer,
+    args: tuple[str, ...],
+    *,
+    last: bool,
+    cut: int | None,
+    cd: Path | None,
+    skip_git_repo_check: bool,
+    load: Callable[[Path], Config],
+) -> int:
+    """Run the command; its exit code (problems a user can fix are one line, never raised)."""
+    try:
         target, prompt = _target(args, last=last, cut=cut)
         text = _read_prompt(prompt)
         cwd = _working_directory(cd)
@@ -262,23 +289,17 @@ def exec_command(
                 f"{cwd} is not inside a git repository, so changes could not be reviewed or "
                 "undone; run inside a repository or pass --skip-git-repo-check"
             )
-            ctx.exit(EXIT_FAILED)
-        config = _load(gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd)
-        code = asyncio.run(_run(config, text, renderer, target))
+            return EXIT_FAILED
+        return asyncio.run(_run(load(cwd), text, renderer, target))
     except ConfigError as exc:
         renderer.fatal(str(exc))
-        ctx.exit(EXIT_CONFIG)
+        return EXIT_CONFIG
     except CodexError as exc:
         renderer.fatal(str(exc))
-        ctx.exit(EXIT_FAILED)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         renderer.fatal("interrupted")
-        ctx.exit(EXIT_INTERRUPTED)
-    except BrokenPipeError:
-        code = EXIT_BROKEN_PIPE
-    if code == EXIT_BROKEN_PIPE:
-        _detach_stdout()
-    ctx.exit(code)
+        return EXIT_INTERRUPTED
 
 
 def _working_directory(cd: Path | None) -> Path:
