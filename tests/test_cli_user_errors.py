@@ -99,6 +99,18 @@ async def test_a_prompt_on_stdin_that_is_not_utf8_is_refused_before_a_session_ex
     assert emulator.requests == []
 
 
+async def test_a_config_override_nested_too_deeply_is_taken_as_text(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path
+) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    result = await run_raw(
+        "exec", *emulator_flags(emulator.base_url), "-c", f"x={deep}", "hi",
+        home=codex_home, cwd=repo,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert error_lines(result) == []
+
+
 async def test_a_prompt_with_a_nul_byte_runs(
     emulator: ResponsesEmulator, codex_home: Path, repo: Path
 ) -> None:
@@ -264,6 +276,15 @@ async def test_exec_json_into_head_prints_one_line_and_no_error(
 # -- everything else a user can type --------------------------------------------------------------
 
 
+def _symlink_loop(tmp: Path, home: Path) -> None:
+    (tmp / "loop-a").symlink_to(tmp / "loop-b")
+    (tmp / "loop-b").symlink_to(tmp / "loop-a")
+
+
+def _deeply_nested_config(tmp: Path, home: Path) -> None:
+    (home / "config.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+
+
 @dataclass(frozen=True)
 class Case:
     args: tuple[Arg, ...]
@@ -272,6 +293,7 @@ class Case:
     home: str | None = None  # relative to tmp_path; None: the codex_home fixture
     cwd: bytes | None = None  # relative to tmp_path; None: the git repo
     close_stdin: bool = False
+    setup: Callable[[Path, Path], None] | None = None  # (tmp_path, CODEX_HOME)
 
 
 CASES = {
@@ -291,6 +313,10 @@ CASES = {
     "stdin closed": Case(("exec",), 2, "stdin is closed", close_stdin=True),
     "emulator port out of range": Case(("emulator", "--port", "99999"), 2, "99999"),
     "unknown profile": Case(("exec", "--profile", "nope", "hi"), 2, "nope"),
+    "-C symlink loop": Case(("exec", "-C", "{tmp}/loop-a", "hi"), 2, "loop-a", setup=_symlink_loop),
+    "config nested too deeply": Case(
+        ("exec", "hi"), 2, "nested too deeply", setup=_deeply_nested_config
+    ),
 }
 
 
@@ -304,6 +330,8 @@ async def test_user_input_errors_are_one_line_without_a_traceback(
         home.write_text("not a directory\n")
     elif case.home == "home-with-sessions-file":
         (codex_home / "sessions").write_text("not a directory\n")
+    if case.setup is not None:
+        case.setup(tmp_path, codex_home)
     cwd: Path | bytes = repo
     if case.cwd is not None:
         cwd = os.fsencode(tmp_path) + b"/" + case.cwd

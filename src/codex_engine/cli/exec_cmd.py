@@ -307,11 +307,12 @@ def _working_directory(cd: Path | None) -> Path:
     try:
         cwd = (cd or Path.cwd()).resolve()
         usable = cwd.is_dir()
-    except OSError as exc:
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
         where = f"-C {cd}" if cd is not None else "the current directory"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError(
-            f"cannot use {where} as the working directory ({exc.strerror or exc}); pass a "
-            "directory you can read with -C"
+            f"cannot use {where} as the working directory ({reason}); pass a directory you can "
+            "read with -C"
         ) from None
     if not usable:
         raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
