@@ -24,6 +24,12 @@ from codex_engine.config.providers import (
     ModelProviderInfo,
     built_in_providers,
 )
+from codex_engine.config.shell_environment import (
+    POLICY_TABLE,
+    ShellEnvironmentPolicy,
+    ShellEnvironmentPolicyToml,
+    resolve_shell_environment_policy,
+)
 from codex_engine.errors import ConfigError
 
 __all__ = [
@@ -92,6 +98,7 @@ class ConfigProfile(BaseModel):
     suppress_unstable_features_warning: bool | None = None
     openai_base_url: str | None = None
     tool_output_token_limit: int | None = _PositiveInt
+    shell_environment_policy: ShellEnvironmentPolicyToml | None = None
 
 
 class ConfigToml(ConfigProfile):
@@ -117,6 +124,7 @@ class Config:
     model_provider: ModelProviderInfo
     model_providers: dict[str, ModelProviderInfo]
     features: Features
+    #: User-facing warnings about the config: feature flags, and unknown or ignored keys.
     feature_warnings: list[str]
     model_context_window: int | None = None
     model_auto_compact_token_limit: int | None = None
@@ -139,6 +147,8 @@ class Config:
     openai_base_url: str | None = None
     otel: dict[str, Any] = field(default_factory=dict)
     tool_output_token_limit: int | None = None
+    #: What the model's commands inherit from the environment (see `config/shell_environment`).
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -345,6 +355,12 @@ def load_config(
     top_level_cli = [o for o in overrides if o[0][0] not in ("profile", "profiles", "features")]
     effective = dict(with_cli)
     effective.update({k: v for k, v in profile_table.items() if k != "features"})
+    if isinstance(profile_table.get(POLICY_TABLE), dict):
+        # Merged key by key, as the reference layers a profile over config.toml.
+        effective[POLICY_TABLE] = {
+            **(with_cli.get(POLICY_TABLE) or {}),
+            **profile_table[POLICY_TABLE],
+        }
     effective = apply_overrides(effective, top_level_cli)
     parsed = ConfigToml.model_validate(effective)
 
@@ -380,6 +396,18 @@ def load_config(
             f"provider; known: {', '.join(sorted(providers))}. Define it in a "
             f"[model_providers.{provider_id}] table in {file_source} or choose a known id."
         )
+
+    def policy_key_source(key: str) -> str:
+        if _touches([POLICY_TABLE, key], top_level_cli):
+            return OVERRIDE_SOURCE
+        if key in (profile_table.get(POLICY_TABLE) or {}):
+            return f"[profiles.{profile_name}] in {file_source}"
+        return file_source
+
+    shell_policy, shell_warnings = resolve_shell_environment_policy(
+        parsed.shell_environment_policy, source_for=policy_key_source
+    )
+    feature_warnings = [*feature_warnings, *shell_warnings]
 
     web_search = parsed.web_search
     if web_search is None:
@@ -420,6 +448,7 @@ def load_config(
         openai_base_url=parsed.openai_base_url,
         otel=dict(parsed.otel or {}),
         tool_output_token_limit=parsed.tool_output_token_limit,
+        shell_environment_policy=shell_policy,
     )
 
 
