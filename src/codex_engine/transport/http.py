@@ -23,11 +23,15 @@ from codex_engine.errors import (
 from codex_engine.protocol.error_mapping import classify_http_error, retry_after_seconds
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.sse import SSEDecoder
+from codex_engine.transport.log_redaction import install_library_log_filter
 
 __all__ = ["HttpResponseStream", "HttpTransport"]
 
 log = logging.getLogger(__name__)
+# httpx and httpcore log URLs and response headers at debug level; keep credentials out.
+install_library_log_filter()
 
 
 class HttpResponseStream:
@@ -126,7 +130,9 @@ class HttpTransport:
                 "stream_idle_timeout_ms"
             ) from None
         except httpx.TransportError as exc:
-            raise StreamError(f"request to {url} failed: {_reason(exc)}") from None
+            # h11 quotes a header value it refuses (a newline in an http_headers value).
+            reason = redact_text(_reason(exc), request_secrets(headers))
+            raise StreamError(f"request to {url} failed: {reason}") from None
         if response.is_success:
             return HttpResponseStream(response, self._idle_timeout)
         try:
