@@ -30,6 +30,9 @@ __all__ = [
 
 # httpcore renders header lists into its message text as `(b'name', b'value')` pairs.
 _BYTES_HEADER = re.compile(r"\(b(['\"])(?P<name>[^'\"]*)\1, b(['\"])(?P<value>(?:[^\\]|\\.)*?)\3\)")
+# h11 quotes a header value it refuses (a newline in an http_headers value, say), and httpcore
+# logs that exception; the value is one of the request's headers, so it is hidden whatever it is.
+_REFUSED_VALUE = re.compile(r"(Illegal header value )b(['\"])(?:\\.|(?!\2).)*\2", re.DOTALL)
 
 
 def _scrub(arg: Any, secrets: Collection[str]) -> Any:
@@ -64,7 +67,7 @@ def _redact_rendered_headers(text: str) -> str:
         quote = match.group(1)
         return f"(b{quote}{match.group('name')}{quote}, b'{REDACTED}')"
 
-    return _BYTES_HEADER.sub(pair, text)
+    return _REFUSED_VALUE.sub(rf"\1b'{REDACTED}'", _BYTES_HEADER.sub(pair, text))
 
 
 class _LibraryLogFilter(logging.Filter):
@@ -73,9 +76,10 @@ class _LibraryLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         msg = str(record.msg)
-        if isinstance(args, tuple):
+        if isinstance(args, tuple) and args:
             record.msg, record.args = redact_log_args(msg, args)
-        elif not args and "(b'" in msg:
+        elif not args:
+            # httpcore formats its messages itself (header lists, exceptions) and passes no args.
             record.msg = _redact_rendered_headers(msg)
         return True
 
