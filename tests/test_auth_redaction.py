@@ -252,3 +252,34 @@ async def test_a_verbose_run_shows_no_credential_from_any_source(
     assert "canary-scan-ran" in haystack and (codex_home / "sessions").is_dir()
     leaked = [value[:14] for value in secret_canaries.values if value in haystack]
     assert leaked == []
+
+
+async def test_a_verbose_app_server_shows_no_provider_header_over_websocket(
+    emulator: ResponsesEmulator,
+    codex_home: Path,
+    tmp_path: Path,
+    secret_canaries: CanaryRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tests.test_app_server import RawClient, start_thread, start_turn
+
+    monkeypatch.setenv("APP_SERVER_HEADER_VALUE", CANARIES["env_http_headers"])
+    # Not `*_API_KEY`: cli_env keeps those out of subprocesses.
+    monkeypatch.setenv("MOCK_PROVIDER_KEY", CANARIES["env_key"])
+    secret_canaries.add(*CANARIES.values())
+    headers = (
+        f'http_headers={{"x-tenant-route"="{CANARIES["http_headers plain name"]}"}}, '
+        'env_http_headers={"api-key"="APP_SERVER_HEADER_VALUE"}, env_key="MOCK_PROVIDER_KEY"'
+    )
+    flags = [*_mock_provider(emulator, True, headers), "--enable", "responses_websockets", "-vv"]
+    client = await RawClient.start(codex_home, tmp_path, emulator, *flags)
+    await client.initialize()
+    thread_id = await start_thread(client, approvalPolicy="never")
+    turn = await client.turn_completed(await start_turn(client, thread_id, "hello"))
+    assert turn["status"] == "completed", turn
+    assert await client.close() == 0
+    (handshake, *_) = emulator.requests_of("ws_handshake")
+    assert handshake.headers["api-key"] == CANARIES["env_http_headers"]
+    stderr = client.stderr.decode()
+    assert "> api-key: [redacted]" in stderr and "> x-tenant-route: [redacted]" in stderr
+    # The autouse canary scan searches the server's stderr (RawClient.close registers it).
