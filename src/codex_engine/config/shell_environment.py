@@ -77,7 +77,8 @@ class ShellEnvironmentPolicy:
     inherit: ShellEnvironmentInherit = "all"
     ignore_default_excludes: bool = True
     exclude: tuple[str, ...] = ()
-    set_vars: Mapping[str, str] = field(default_factory=dict)
+    # Kept out of repr: users put tokens here on purpose, and a Config may end up in a log.
+    set_vars: Mapping[str, str] = field(default_factory=dict, repr=False)
     include_only: tuple[str, ...] = ()
     #: `experimental_use_profile`: accepted for compatibility; codex-engine runs the command
     #: the model gives (which is usually a login shell already) and warns that it is ignored.
