@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from codex_engine.client.model_client import ClientEvent
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.errors import CodexError
+from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import user_message
 from codex_engine.protocol.redaction import (
     REDACTED,
@@ -230,3 +230,17 @@ async def test_a_refused_header_value_is_not_quoted_in_the_error(
             await collect(client)
     assert "canary" not in str(raised.value) and "canary" not in repr(raised.value)
     assert REDACTED in str(raised.value) or "header" in str(raised.value)
+
+
+async def test_a_non_ascii_header_value_is_one_config_error_line(
+    emulator: ResponsesEmulator, secret_canaries: CanaryRegistry
+) -> None:
+    value = "caf\u00e9-canary-non-ascii"
+    secret_canaries.add(value)
+    async with make_client(emulator.base_url, http_headers={"x-api-key": value}) as client:
+        with pytest.raises(ConfigError) as raised:
+            await collect(client)
+    message = str(raised.value)
+    assert "non-ASCII" in message and "http_headers" in message and "\n" not in message
+    assert "canary" not in message
+    assert emulator.requests_of("http") == []

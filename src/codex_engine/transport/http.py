@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from codex_engine.errors import (
+    ConfigError,
     ConnectionFailedError,
     RequestTimeoutError,
     StreamError,
@@ -111,12 +112,19 @@ class HttpTransport:
 
         An error answer carries the server's ``Retry-After`` in ``error.delay``.
         """
-        request = self._client.build_request(
-            "POST",
-            url,
-            headers={**headers, "Accept": "text/event-stream", "Content-Type": "application/json"},
-            content=body,
-        )
+        try:
+            request = self._client.build_request(
+                "POST",
+                url,
+                headers={
+                    **headers,
+                    "Accept": "text/event-stream",
+                    "Content-Type": "application/json",
+                },
+                content=body,
+            )
+        except UnicodeEncodeError:
+            raise ConfigError(_BAD_HEADER + "non-ASCII characters. " + _BAD_HEADER_FIX) from None
         try:
             response = await self._client.send(request, stream=True)
         except httpx.ConnectError as exc:
@@ -129,8 +137,14 @@ class HttpTransport:
                 f"timed out waiting for {url} to answer; check the network or raise "
                 "stream_idle_timeout_ms"
             ) from None
+        except httpx.LocalProtocolError as exc:
+            # h11 refuses a header value (a newline in it) and quotes it: hide it, and do not
+            # retry what cannot succeed.
+            reason = redact_text(_reason(exc), request_secrets(headers))
+            raise ConfigError(
+                f"{_BAD_HEADER}a character HTTP forbids ({reason}). {_BAD_HEADER_FIX}"
+            ) from None
         except httpx.TransportError as exc:
-            # h11 quotes a header value it refuses (a newline in an http_headers value).
             reason = redact_text(_reason(exc), request_secrets(headers))
             raise StreamError(f"request to {url} failed: {reason}") from None
         if response.is_success:
@@ -144,6 +158,13 @@ class HttpTransport:
         error = classify_http_error(response.status_code, response.headers, raw, url=url)
         error.delay = retry_after_seconds(response.headers)
         raise error
+
+
+_BAD_HEADER = "a request header value has "
+_BAD_HEADER_FIX = (
+    "Check the API key and the provider's http_headers / env_http_headers (and the variables "
+    "they name)."
+)
 
 
 def _reason(exc: Exception) -> str:
