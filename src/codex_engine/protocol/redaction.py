@@ -9,6 +9,7 @@ headers codex-engine itself sets: those come from a provider's ``http_headers`` 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Collection, Iterable, Mapping
@@ -138,16 +139,23 @@ def _forms(secret: str) -> set[str]:
     return {form for form in forms if len(form) >= MIN_SECRET_CHARS}
 
 
-def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """``text`` with every occurrence of each secret (in any of its usual forms) hidden."""
-    if not text:
-        return text
+@functools.lru_cache(maxsize=64)
+def _all_forms(secrets: frozenset[str]) -> tuple[str, ...]:
+    # Longest first, so a secret is not half-replaced by a shorter one it contains.
     forms: set[str] = set()
     for secret in secrets:
         if len(secret) >= MIN_SECRET_CHARS:
             forms |= _forms(secret)
-    for form in sorted(forms, key=len, reverse=True):
-        text = text.replace(form, REDACTED)
+    return tuple(sorted(forms, key=len, reverse=True))
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every occurrence of each secret (in any of its usual forms) hidden."""
+    if not text:
+        return text
+    for form in _all_forms(frozenset(secrets)):
+        if form in text:
+            text = text.replace(form, REDACTED)
     return text
 
 
