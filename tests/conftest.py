@@ -16,6 +16,21 @@ from codex_engine.client.credentials import StaticCredentials
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.emulator import ResponsesEmulator
+from tests import canaries
+from tests.canaries import CanaryRegistry
+
+
+@pytest.fixture(autouse=True)
+def secret_canaries(caplog: pytest.LogCaptureFixture) -> Iterator[CanaryRegistry]:
+    """Fails the test if a registered credential shows up in its logs (see tests/canaries.py)."""
+    registry = CanaryRegistry()
+    canaries.activate(registry)
+    try:
+        yield registry
+    finally:
+        canaries.activate(None)
+    leaks = registry.leaks([*caplog.get_records("setup"), *caplog.get_records("call")])
+    assert not leaks, f"secrets leaked: {leaks}"
 
 
 @pytest.fixture
@@ -67,6 +82,9 @@ def make_client(
     }
     if sleep is not None:
         kwargs["sleep"] = sleep
+    registry = canaries.current()
+    if registry is not None:
+        registry.add(bearer)
     return ModelClient(
         provider=make_provider(base_url, **provider_fields),
         credentials=StaticCredentials(bearer),
@@ -96,7 +114,12 @@ class Run:
 
 
 async def run_cli(*args: str, home: Path, cwd: Path, stdin: str | None = None, **env: str) -> Run:
-    """`python -m codex_engine ARGS` with an isolated CODEX_HOME (the emulator keeps serving)."""
+    """`python -m codex_engine ARGS` with an isolated CODEX_HOME (the emulator keeps serving).
+
+    Credential variables in ``env`` become secret canaries; the run's output is scanned for
+    every canary when the test ends.
+    """
+    canaries.register_env(env)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -110,4 +133,8 @@ async def run_cli(*args: str, home: Path, cwd: Path, stdin: str | None = None, *
     )
     out, err = await process.communicate(stdin.encode() if stdin is not None else None)
     assert process.returncode is not None
-    return Run(process.returncode, out.decode(), err.decode())
+    run = Run(process.returncode, out.decode(), err.decode())
+    label = " ".join(args)[:60]
+    canaries.watch(f"`{label}` stdout", run.stdout)
+    canaries.watch(f"`{label}` stderr", run.stderr)
+    return run

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
+from tests import canaries
 from tests.conftest import cli_env
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "app-server-schema"
@@ -227,6 +228,7 @@ class RawClient:
         code = await self.process.wait()
         await self._reader
         await self._stderr_reader
+        canaries.watch("app-server stderr", self.stderr.decode("utf-8", "replace"))
         return code
 
     def schema_errors(self) -> list[str]:

@@ -5,10 +5,7 @@ Every problem surfaces as a one-line ConfigError naming the key, where it came f
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,12 +14,23 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from codex_engine.config.catalog import DEFAULT_MODEL, ModelInfo, ReasoningEffort, find_model_info
+from codex_engine.config.config_file import (
+    OVERRIDE_SOURCE,
+    read_config_file,
+    validation_error,
+)
 from codex_engine.config.features import Features
-from codex_engine.config.overrides import Override, apply_overrides, format_key_path
+from codex_engine.config.overrides import Override, apply_overrides
 from codex_engine.config.providers import (
     OPENAI_PROVIDER_ID,
     ModelProviderInfo,
     built_in_providers,
+)
+from codex_engine.config.shell_environment import (
+    POLICY_TABLE,
+    ShellEnvironmentPolicy,
+    ShellEnvironmentPolicyToml,
+    resolve_shell_environment_policy,
 )
 from codex_engine.errors import ConfigError
 
@@ -47,7 +55,6 @@ __all__ = [
 #: Base of the ChatGPT account/backend API (not the Responses endpoint, see providers).
 DEFAULT_CHATGPT_BASE_URL = "https://chatgpt.com/backend-api/"
 #: How messages name values that came from the command line.
-OVERRIDE_SOURCE = "-c override"
 
 ReasoningSummary = Literal["auto", "concise", "detailed", "none"]
 Verbosity = Literal["low", "medium", "high"]
@@ -92,6 +99,7 @@ class ConfigProfile(BaseModel):
     suppress_unstable_features_warning: bool | None = None
     openai_base_url: str | None = None
     tool_output_token_limit: int | None = _PositiveInt
+    shell_environment_policy: ShellEnvironmentPolicyToml | None = None
 
 
 class ConfigToml(ConfigProfile):
@@ -117,6 +125,7 @@ class Config:
     model_provider: ModelProviderInfo
     model_providers: dict[str, ModelProviderInfo]
     features: Features
+    #: User-facing warnings about the config: feature flags, and unknown or ignored keys.
     feature_warnings: list[str]
     model_context_window: int | None = None
     model_auto_compact_token_limit: int | None = None
@@ -139,6 +148,8 @@ class Config:
     openai_base_url: str | None = None
     otel: dict[str, Any] = field(default_factory=dict)
     tool_output_token_limit: int | None = None
+    #: What the model's commands inherit from the environment (see `config/shell_environment`).
+    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -163,124 +174,6 @@ def resolve_codex_home(codex_home: Path | None, env: Mapping[str, str]) -> Path:
     if from_env:
         return Path(from_env).expanduser()
     return Path.home() / ".codex"
-
-
-_TOML_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
-
-
-def read_config_file(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a missing file is an empty table. Errors are one-line ConfigErrors."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return {}
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise ConfigError(f"{path}: cannot read config file: {reason}; check the path") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            f"{path}: config file is not valid UTF-8 (byte {exc.start}); re-save it as UTF-8"
-        ) from exc
-    try:
-        return tomllib.loads(text)
-    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
-        raise ConfigError(
-            f"{path}: values are nested too deeply to read; flatten them or move the file away"
-        ) from None
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc).splitlines()[0] if str(exc) else "parse error"
-        line, col = 0, 0
-        if match := _TOML_POSITION.search(message):
-            line, col = int(match.group(1)), int(match.group(2))
-            message = message[: match.start()]
-        elif match := _TOML_AT_END.search(message):
-            lines = text.splitlines() or [""]
-            line, col = len(lines), len(lines[-1]) + 1
-            message = message[: match.start()] + " at end of file"
-        where = f"{path}:{line}:{col}" if line else str(path)
-        raise ConfigError(
-            f"{where}: invalid TOML: {message}. Fix the syntax or move the file away."
-        ) from None
-
-
-# -- validation errors ------------------------------------------------------------------------
-
-_EXPECTED_BY_TYPE = {
-    "string_type": "a string",
-    "int_type": "an integer",
-    "int_parsing": "an integer",
-    "int_from_float": "an integer",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "dict_type": "a table",
-    "model_type": "a table",
-    "model_attributes_type": "a table",
-    "list_type": "an array",
-}
-
-
-def _show(value: Any) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _expected(err: Mapping[str, Any]) -> str:
-    kind = str(err.get("type", ""))
-    ctx = err.get("ctx") or {}
-    if kind in _EXPECTED_BY_TYPE:
-        return _EXPECTED_BY_TYPE[kind]
-    if kind == "literal_error":
-        return "one of " + str(ctx.get("expected", "")).replace("'", '"')
-    if kind == "greater_than":
-        return f"an integer greater than {ctx.get('gt')}"
-    if kind == "greater_than_equal":
-        return f"an integer >= {ctx.get('ge')}"
-    return str(err.get("msg", "a valid value"))
-
-
-def _validation_error(
-    exc: ValidationError,
-    *,
-    source_for: Callable[[Sequence[str | int]], str],
-    prefix: tuple[str | int, ...] = (),
-    known_keys: Sequence[str] = (),
-) -> ConfigError:
-    """Turn the first pydantic error into one line: key path, source, expectation, fix."""
-    err = exc.errors(include_url=False)[0]
-    loc = prefix + tuple(err.get("loc", ()))
-    key = format_key_path(loc)
-    source: str = source_for(loc)
-    fix_where = "the -c value" if source == OVERRIDE_SOURCE else source
-    kind = err.get("type")
-    if kind == "extra_forbidden":
-        table = format_key_path(loc[:-1])
-        known = f"; known keys: {', '.join(known_keys)}" if known_keys else ""
-        return ConfigError(
-            f"unknown key `{loc[-1]}` in [{table}] ({source}){known}. "
-            f"Fix the spelling or remove it from {fix_where}."
-        )
-    if kind == "missing":
-        return ConfigError(f"missing required key `{key}` ({source}). Add it to {fix_where}.")
-    if kind == "value_error":
-        reason = str(err.get("msg", "")).removeprefix("Value error, ")
-        return ConfigError(f"invalid value for `{key}` ({source}): {reason}")
-    return ConfigError(
-        f"invalid value for `{key}` ({source}): expected {_expected(err)}, "
-        f"got {_show(err.get('input'))}. {_fix_hint(source)}"
-    )
-
-
-def _fix_hint(source: str) -> str:
-    if source == OVERRIDE_SOURCE:
-        return "Fix the -c value."
-    return f"Fix it in {source} or remove the key."
 
 
 def _touches(path: Sequence[str | int], overrides: Sequence[Override]) -> bool:
@@ -319,14 +212,14 @@ def load_config(
     try:
         ConfigToml.model_validate(file_table)
     except ValidationError as exc:
-        raise _validation_error(exc, source_for=lambda _loc: file_source) from None
+        raise validation_error(exc, source_for=lambda _loc: file_source) from None
 
     with_cli = apply_overrides(file_table, overrides)
     try:
         ConfigToml.model_validate(with_cli)
     except ValidationError as exc:
         # The file alone was valid, so whatever is wrong now came from the command line.
-        raise _validation_error(exc, source_for=lambda _loc: OVERRIDE_SOURCE) from None
+        raise validation_error(exc, source_for=lambda _loc: OVERRIDE_SOURCE) from None
 
     def source_for(loc: Sequence[str | int]) -> str:
         return OVERRIDE_SOURCE if _touches(loc, overrides) else file_source
@@ -349,6 +242,12 @@ def load_config(
     top_level_cli = [o for o in overrides if o[0][0] not in ("profile", "profiles", "features")]
     effective = dict(with_cli)
     effective.update({k: v for k, v in profile_table.items() if k != "features"})
+    if isinstance(profile_table.get(POLICY_TABLE), dict):
+        # Merged key by key, as the reference layers a profile over config.toml.
+        effective[POLICY_TABLE] = {
+            **(with_cli.get(POLICY_TABLE) or {}),
+            **profile_table[POLICY_TABLE],
+        }
     effective = apply_overrides(effective, top_level_cli)
     parsed = ConfigToml.model_validate(effective)
 
@@ -384,6 +283,18 @@ def load_config(
             f"provider; known: {', '.join(sorted(providers))}. Define it in a "
             f"[model_providers.{provider_id}] table in {file_source} or choose a known id."
         )
+
+    def policy_key_source(key: str) -> str:
+        if _touches([POLICY_TABLE, key], top_level_cli):
+            return OVERRIDE_SOURCE
+        if key in (profile_table.get(POLICY_TABLE) or {}):
+            return f"[profiles.{profile_name}] in {file_source}"
+        return file_source
+
+    shell_policy, shell_warnings = resolve_shell_environment_policy(
+        parsed.shell_environment_policy, source_for=policy_key_source
+    )
+    feature_warnings = [*feature_warnings, *shell_warnings]
 
     web_search = parsed.web_search
     if web_search is None:
@@ -424,6 +335,7 @@ def load_config(
         openai_base_url=parsed.openai_base_url,
         otel=dict(parsed.otel or {}),
         tool_output_token_limit=parsed.tool_output_token_limit,
+        shell_environment_policy=shell_policy,
     )
 
 
@@ -448,7 +360,7 @@ def _resolve_providers(
         try:
             providers[provider_id] = ModelProviderInfo.model_validate(data)
         except ValidationError as exc:
-            raise _validation_error(
+            raise validation_error(
                 exc,
                 source_for=source_for,
                 prefix=("model_providers", provider_id),

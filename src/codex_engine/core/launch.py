@@ -29,6 +29,7 @@ from codex_engine.core.rollout import (
     load_rollout,
 )
 from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
+from codex_engine.core.tools.env_policy import create_env
 from codex_engine.errors import CodexError
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
@@ -124,6 +125,8 @@ async def open_session(
     one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
     ``ephemeral`` sessions write no rollout file. ``warm_handshake`` is a WebSocket handshake
     already started for ``thread_id`` (see ``client/warm.py``); the first turn adopts it.
+    ``env`` stands in for the process environment: credentials are read from it, and the
+    model's commands get it as ``shell_environment_policy`` filters it.
     """
     settings, _warning = settings_from_config(config, cwd=cwd)
     async with _session(
@@ -275,6 +278,11 @@ async def _session(
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
+    if settings.shell_env is None:
+        settings = dataclasses.replace(
+            settings,
+            shell_env=create_env(environ, config.shell_environment_policy, thread_id=thread_id),
+        )
     provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
     owned_manager: AuthManager | None = None
     if credentials is None and auth_manager is None and provider.requires_openai_auth:

@@ -156,7 +156,9 @@ class SessionSettings:
     reasoning_effort: str | None = None
     reasoning_summary: str | None = "auto"
     verbosity: str | None = None
-    shell_env: Mapping[str, str] | None = None
+    #: The environment of the model's commands (``None``: this process's); built by the launcher
+    #: from ``shell_environment_policy``. Kept out of ``repr`` since it may hold credentials.
+    shell_env: Mapping[str, str] | None = field(default=None, repr=False)
     #: ``web_search`` from config; ``None`` means not set, which lets the sandbox decide.
     web_search: WebSearchMode | None = None
     #: Whether sandboxed commands may use the network.

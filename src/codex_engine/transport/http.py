@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from codex_engine.errors import (
+    ConfigError,
     ConnectionFailedError,
     RequestTimeoutError,
     StreamError,
@@ -23,11 +24,15 @@ from codex_engine.errors import (
 from codex_engine.protocol.error_mapping import classify_http_error, retry_after_seconds
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.sse import SSEDecoder
+from codex_engine.transport.log_redaction import install_library_log_filter
 
 __all__ = ["HttpResponseStream", "HttpTransport"]
 
 log = logging.getLogger(__name__)
+# httpx and httpcore log URLs and response headers at debug level; keep credentials out.
+install_library_log_filter()
 
 
 class HttpResponseStream:
@@ -107,12 +112,19 @@ class HttpTransport:
 
         An error answer carries the server's ``Retry-After`` in ``error.delay``.
         """
-        request = self._client.build_request(
-            "POST",
-            url,
-            headers={**headers, "Accept": "text/event-stream", "Content-Type": "application/json"},
-            content=body,
-        )
+        try:
+            request = self._client.build_request(
+                "POST",
+                url,
+                headers={
+                    **headers,
+                    "Accept": "text/event-stream",
+                    "Content-Type": "application/json",
+                },
+                content=body,
+            )
+        except UnicodeEncodeError:
+            raise ConfigError(_BAD_HEADER + "non-ASCII characters. " + _BAD_HEADER_FIX) from None
         try:
             response = await self._client.send(request, stream=True)
         except httpx.ConnectError as exc:
@@ -125,8 +137,16 @@ class HttpTransport:
                 f"timed out waiting for {url} to answer; check the network or raise "
                 "stream_idle_timeout_ms"
             ) from None
+        except httpx.LocalProtocolError as exc:
+            # h11 refuses a header value (a newline in it) and quotes it: hide it, and do not
+            # retry what cannot succeed.
+            reason = redact_text(_reason(exc), request_secrets(headers))
+            raise ConfigError(
+                f"{_BAD_HEADER}a character HTTP forbids ({reason}). {_BAD_HEADER_FIX}"
+            ) from None
         except httpx.TransportError as exc:
-            raise StreamError(f"request to {url} failed: {_reason(exc)}") from None
+            reason = redact_text(_reason(exc), request_secrets(headers))
+            raise StreamError(f"request to {url} failed: {reason}") from None
         if response.is_success:
             return HttpResponseStream(response, self._idle_timeout)
         try:
@@ -138,6 +158,13 @@ class HttpTransport:
         error = classify_http_error(response.status_code, response.headers, raw, url=url)
         error.delay = retry_after_seconds(response.headers)
         raise error
+
+
+_BAD_HEADER = "a request header value has "
+_BAD_HEADER_FIX = (
+    "Check the API key and the provider's http_headers / env_http_headers (and the variables "
+    "they name)."
+)
 
 
 def _reason(exc: Exception) -> str:

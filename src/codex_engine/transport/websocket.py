@@ -26,7 +26,9 @@ from codex_engine.errors import (
 from codex_engine.protocol.error_mapping import classify_http_error, classify_websocket_error_frame
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.request import OPENAI_BETA_WEBSOCKETS
+from codex_engine.transport.log_redaction import RedactingLogger, install_library_log_filter
 
 __all__ = [
     "TURN_STATE_HEADER",
@@ -38,26 +40,10 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-class _RedactSecrets(logging.Filter):
-    """websockets logs every handshake header at DEBUG; keep credentials out of those lines."""
-
-    _SECRET = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if (
-            isinstance(args, tuple)
-            and len(args) == 2
-            and str(record.msg).endswith("%s: %s")
-            and str(args[0]).lower() in self._SECRET
-        ):
-            record.args = (args[0], "[redacted]")
-        return True
-
-
-# The websockets library's own protocol log, with secrets filtered (see _RedactSecrets).
+# The websockets library's own protocol log; each connection logs through a RedactingLogger
+# that hides what it sends, and the filter hides credential headers by name.
 wire_log = logging.getLogger("codex_engine.websocket.wire")
-wire_log.addFilter(_RedactSecrets())
+install_library_log_filter()
 
 TURN_STATE_HEADER = "x-codex-turn-state"
 # Responses events can be large (a whole file in one delta); the server's own limit applies.
@@ -197,6 +183,7 @@ async def connect_websocket(
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
     handshake = {**headers, "OpenAI-Beta": OPENAI_BETA_WEBSOCKETS}
+    secrets = request_secrets(handshake)
     user_agent = handshake.pop("User-Agent", None)
     try:
         ws = await connect(
@@ -211,7 +198,7 @@ async def connect_websocket(
             # Keepalive pings; the server answers pings from its side automatically.
             ping_interval=20,
             ping_timeout=20,
-            logger=wire_log,
+            logger=RedactingLogger(wire_log, secrets),
         )
     except InvalidStatus as exc:
         response = exc.response
@@ -230,9 +217,11 @@ async def connect_websocket(
         ) from None
     except InvalidURI as exc:
         raise ConnectionFailedError(f"invalid websocket URL {url}: {exc}") from None
-    except (OSError, InvalidHandshake) as exc:
+    except (OSError, InvalidHandshake, ValueError) as exc:
+        # A header the library refuses (a newline in a value) is quoted in its message.
+        reason = redact_text(str(exc), secrets)
         raise ConnectionFailedError(
-            f"could not open a websocket to {url} ({exc}); check that the server is running "
+            f"could not open a websocket to {url} ({reason}); check that the server is running "
             "and supports WebSockets, or set supports_websockets = false"
         ) from None
     return WebSocketConnection(ws, idle_timeout)
