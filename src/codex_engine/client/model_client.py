@@ -4,7 +4,8 @@ The client owns what lives as long as a session: provider, credentials, the HTTP
 transport choice with its sticky HTTP fallback, and the startup preconnect slot. A new turn
 session is made for every turn and owns that turn's state: its WebSocket connection, the
 sticky-routing token (``x-codex-turn-state``), the memory for incremental follow-ups and the
-retry loop. Per-request values come as arguments; no object here sees the whole config.
+retry loop (its decisions are the table in ``client/attempts.py``). Per-request values come as
+arguments; no object here sees the whole config.
 """
 
 from __future__ import annotations
@@ -21,12 +22,24 @@ from typing import Any
 
 import httpx
 
+from codex_engine.client.attempts import (
+    AttemptPolicy,
+    Attempts,
+    Failure,
+    FallBack,
+    Phase,
+    Raise,
+    RecoverAuth,
+    Retry,
+    Transport,
+    classify,
+)
 from codex_engine.client.credentials import Credentials, CredentialSource
 from codex_engine.client.preconnect import PreconnectSlot
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.errors import ApiError, CodexError, UnauthorizedError
+from codex_engine.errors import ApiError, CodexError
 from codex_engine.protocol.compression import (
     CompressionState,
     compress_body,
@@ -57,11 +70,10 @@ from codex_engine.protocol.request import (
 )
 from codex_engine.telemetry.metrics import Metrics, TurnMetrics
 from codex_engine.transport.http import HttpResponseStream, HttpTransport
-from codex_engine.transport.retry import RetryPolicy, should_retry_request
+from codex_engine.transport.retry import RetryPolicy
 from codex_engine.transport.tls import ssl_context
 from codex_engine.transport.websocket import (
     TURN_STATE_HEADER,
-    FallbackToHttpError,
     Metadata,
     WebSocketConnection,
     connect_websocket,
@@ -158,7 +170,8 @@ class ModelClient:
         self.provider = provider
         self.thread_id = thread_id
         self.identity = identity or default_identity()
-        self._credentials = credentials
+        #: Where each request's bearer comes from, and who recovers from a 401.
+        self.credentials = credentials
         self._beta_features = beta_features
         self._env: Mapping[str, str] = dict(os.environ) if env is None else env
         # Loading the system CA store costs tens of milliseconds; a plain-http provider (the
@@ -177,9 +190,14 @@ class ModelClient:
             verify=self._ssl if self._ssl is not None else False,
             trust_env=True,
         )
-        self._sleep = sleep
-        self._http_transport = HttpTransport(
+        #: Waits out a retry's delay (tests pass a recorder instead of asyncio.sleep).
+        self.sleep = sleep
+        self.http_transport = HttpTransport(
             self._http, idle_timeout=provider.stream_idle_timeout_seconds()
+        )
+        self.attempt_policy = AttemptPolicy(
+            request=RetryPolicy(max_retries=provider.request_max_retries_effective()),
+            stream=RetryPolicy(max_retries=provider.stream_max_retries_effective()),
         )
         self._provider_headers = provider.headers(self._env)
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
@@ -217,7 +235,7 @@ class ModelClient:
         async def warm() -> WebSocketConnection:
             started = time.monotonic()
             try:
-                connection = await self._open_websocket(ctx, turn_state=None)
+                connection = await self.open_websocket(ctx, turn_state=None)
             except BaseException:
                 self.metrics.prewarm((time.monotonic() - started) * 1000, success=False)
                 raise
@@ -236,11 +254,12 @@ class ModelClient:
         log.warning("falling back from WebSockets to HTTP for this session: %s", reason)
         return True
 
-    async def _open_websocket(
+    async def open_websocket(
         self, ctx: RequestContext, *, turn_state: str | None
     ) -> WebSocketConnection:
-        creds = await self._credentials.credentials()
-        headers = self._headers(ctx, creds, turn_state)
+        """Open a Responses WebSocket with the session's credentials and headers."""
+        creds = await self.credentials.credentials()
+        headers = self.request_headers(ctx, creds, turn_state)
         return await connect_websocket(
             self.provider.websocket_responses_url(is_chatgpt=creds.is_chatgpt),
             headers,
@@ -249,7 +268,7 @@ class ModelClient:
             ssl_context=self._ssl,
         )
 
-    def _headers(
+    def request_headers(
         self, ctx: RequestContext, creds: Credentials, turn_state: str | None
     ) -> dict[str, str]:
         return build_request_headers(
@@ -276,12 +295,6 @@ class ModelClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-@dataclass
-class _Retries:
-    request: int = 0
-    stream: int = 0
 
 
 class ModelClientSession:
@@ -328,19 +341,17 @@ class ModelClientSession:
         ``stream_max_retries``. Over WebSocket every retryable failure counts against
         ``stream_max_retries``; when those run out (or the server answers 426) the session
         falls back to HTTP for good and the request goes on there. What the user already saw is
-        never delivered twice. Anything not retryable is raised as it is.
+        never delivered twice. Anything not retryable is raised as it is. What happens after
+        each failure is decided by the table in ``client/attempts.py``; this loop carries it out.
         """
         client = self._client
-        provider = client.provider
-        request_policy = RetryPolicy(max_retries=provider.request_max_retries_effective())
-        stream_policy = RetryPolicy(max_retries=provider.stream_max_retries_effective())
         body = build_request_body(prompt, ctx)
         replay = ReplayFilter()
-        retries = _Retries()
-        recovered_auth = False
+        attempts = Attempts()
 
         while True:
             use_ws = client.transport.use_websocket(prefer_websockets=prefer_websockets)
+            transport: Transport = "websocket" if use_ws else "http"
             replay.new_attempt()
             self._opened = False
             try:
@@ -355,50 +366,41 @@ class ModelClientSession:
                         yield shown
                     if isinstance(event, Completed):
                         return
-            except FallbackToHttpError as exc:
-                await self._drop_connection()
-                if client.fall_back_to_http(str(exc)):
-                    yield TransportFallback(_fallback_message(exc))
-                continue
-            except UnauthorizedError:
-                await self._drop_connection()
-                if recovered_auth or not await client._credentials.recover_unauthorized():
-                    raise
-                recovered_auth = True
-                continue
             except CodexError as exc:
-                if use_ws:
+                phase = Phase.STREAM if self._opened else Phase.REQUEST
+                failure = classify(exc, transport=transport, phase=phase)
+                decision, attempts = client.attempt_policy.decide(
+                    failure,
+                    transport=transport,
+                    phase=phase,
+                    attempts=attempts,
+                    server_delay=exc.delay,
+                )
+                # The socket is not reused after any failure; over HTTP only a switch of
+                # transport or credentials resets what the turn remembers.
+                if use_ws or failure in (Failure.WEBSOCKET_REFUSED, Failure.UNAUTHORIZED):
                     await self._drop_connection()
-                    retries.stream += 1
-                    retry, policy = retries.stream, stream_policy
-                    allowed = exc.retryable and policy.allows(retry)
-                    if not allowed and exc.retryable:
+                match decision:
+                    case FallBack():
                         if client.fall_back_to_http(str(exc)):
                             yield TransportFallback(_fallback_message(exc))
-                        retries = _Retries()
-                        continue
-                elif self._opened:
-                    retries.stream += 1
-                    retry, policy = retries.stream, stream_policy
-                    allowed = exc.retryable and policy.allows(retry)
-                else:
-                    retries.request += 1
-                    retry, policy = retries.request, request_policy
-                    allowed = should_retry_request(exc) and policy.allows(retry)
-                if not allowed:
-                    raise
-                delay = policy.delay(retry, exc.delay)
-                self.stats.retries += 1
-                log.info(
-                    "%s failed - retrying (%d/%d in %.2fs): %s",
-                    "websocket" if use_ws else "stream" if self._opened else "request",
-                    retry,
-                    policy.max_retries,
-                    delay,
-                    exc,
-                )
-                yield StreamRetry(retry, policy.max_retries, delay, str(exc))
-                await client._sleep(delay)
+                    case RecoverAuth():
+                        if not await client.credentials.recover_unauthorized():
+                            raise
+                    case Retry(after=delay, retry=retry, max_retries=max_retries):
+                        self.stats.retries += 1
+                        log.info(
+                            "%s failed - retrying (%d/%d in %.2fs): %s",
+                            "websocket" if use_ws else decision.budget.value,
+                            retry,
+                            max_retries,
+                            delay,
+                            exc,
+                        )
+                        yield StreamRetry(retry, max_retries, delay, str(exc))
+                        await client.sleep(delay)
+                    case Raise():
+                        raise
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -406,8 +408,8 @@ class ModelClientSession:
         self, body: dict[str, Any], ctx: RequestContext
     ) -> AsyncIterator[ResponseEvent]:
         client = self._client
-        creds = await client._credentials.credentials()
-        headers = client._headers(ctx, creds, self._turn_state)
+        creds = await client.credentials.credentials()
+        headers = client.request_headers(ctx, creds, self._turn_state)
         url = client.provider.responses_url(is_chatgpt=creds.is_chatgpt)
         payload = json.dumps(body, separators=(",", ":")).encode()
         compress = client.compression.enabled and should_compress(
@@ -455,7 +457,7 @@ class ModelClientSession:
         self.stats.requests += 1
         started = time.monotonic()
         try:
-            response = await client._http_transport.open(url, send_headers, send)
+            response = await client.http_transport.open(url, send_headers, send)
         except ApiError as exc:
             self.metrics.api_request(exc.status, "http", _ms_since(started), error=True)
             if not (
@@ -501,7 +503,7 @@ class ModelClientSession:
         started = time.monotonic()
         self.stats.websocket_handshakes += 1
         try:
-            connection = await client._open_websocket(ctx, turn_state=self._turn_state)
+            connection = await client.open_websocket(ctx, turn_state=self._turn_state)
         finally:
             self.stats.websocket_handshake_s += time.monotonic() - started
             self.metrics.websocket_handshake(_ms_since(started), adopted_preconnect=False)
