@@ -1,7 +1,7 @@
 """The session-scoped :class:`ModelClient` and the turn-scoped :class:`ModelClientSession`.
 
 The client owns what lives as long as a session: provider, credentials, the HTTP pool, the
-transport choice with its sticky HTTP fallback, and the startup preconnect slot. A new turn
+transport choice with its sticky HTTP fallback, and the startup preconnect. A new turn
 session is made for every turn and owns that turn's state: its WebSocket connection, the
 sticky-routing token (``x-codex-turn-state``), the memory for incremental follow-ups and the
 retry loop (its decisions are the table in ``client/attempts.py``). Per-request values come as
@@ -35,7 +35,7 @@ from codex_engine.client.attempts import (
     classify,
 )
 from codex_engine.client.credentials import Credentials, CredentialSource
-from codex_engine.client.preconnect import PreconnectSlot
+from codex_engine.client.preconnector import Preconnector
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.config.providers import ModelProviderInfo
@@ -162,7 +162,6 @@ class ModelClient:
         enable_preconnect: bool = True,
         enable_compression: bool = True,
         metrics: Metrics | None = None,
-        warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -204,14 +203,12 @@ class ModelClient:
         self._enable_preconnect = enable_preconnect
         self.compression = CompressionState(enable_compression)
         self.metrics = metrics or Metrics.disabled()
-        self.preconnect_slot: PreconnectSlot[WebSocketConnection] = PreconnectSlot(
+        #: The startup preconnect (state in client/preconnect.py); the launcher starts it.
+        self.preconnector: Preconnector[WebSocketConnection] = Preconnector(
             lambda connection: connection.aclose()
         )
         #: How many times this session fell back from WebSockets to HTTP (0 or 1).
         self.fallbacks = 0
-        if warm_handshake is not None:
-            # Started before this client existed (see client/warm.py); the first turn takes it.
-            self.preconnect_slot.adopt(warm_handshake)
 
     # -- session-level transport state ---------------------------------------------------
 
@@ -242,7 +239,12 @@ class ModelClient:
             self.metrics.prewarm((time.monotonic() - started) * 1000)
             return connection
 
-        return self.preconnect_slot.start(warm)
+        return self.preconnector.start(warm)
+
+    def adopt_preconnect(self, handshake: asyncio.Task[WebSocketConnection]) -> bool:
+        """Hold a handshake started before this client existed (exec's, see client/warm.py) as
+        the preconnect; the first turn takes it. ``False`` if one is already held."""
+        return self.preconnector.adopt(handshake)
 
     def fall_back_to_http(self, reason: str) -> bool:
         """Make HTTP sticky for the session; ``True`` the first time (warn the user then)."""
@@ -250,7 +252,7 @@ class ModelClient:
             return False
         self.fallbacks += 1
         self.metrics.fallback_to_http()
-        self.preconnect_slot.clear()
+        self.preconnector.clear()
         log.warning("falling back from WebSockets to HTTP for this session: %s", reason)
         return True
 
@@ -286,7 +288,7 @@ class ModelClient:
         return ModelClientSession(self)
 
     async def aclose(self) -> None:
-        await self.preconnect_slot.aclose()
+        await self.preconnector.aclose()
         if self._owns_http:
             await self._http.aclose()
 
@@ -488,18 +490,18 @@ class ModelClientSession:
             # Awaiting an in-flight preconnect is this turn's first connection attempt; its
             # failure is raised here and counted like any other.
             waited = time.monotonic()
-            warmed = await client.preconnect_slot.take()
+            warmed = await client.preconnector.take()
             if warmed is not None and not warmed.is_closed:
                 self.stats.preconnect_adopted = True
                 self.metrics.websocket_handshake(_ms_since(waited), adopted_preconnect=True)
-                settled = client.preconnect_slot.settled_at
+                settled = client.preconnector.settled_at
                 if settled is not None:
                     client.metrics.prewarm_age_at_first_turn(_ms_since(settled))
                 self._capture_turn_state(warmed.turn_state)
                 self._connection = warmed
                 return warmed
         else:
-            client.preconnect_slot.clear()
+            client.preconnector.clear()
         started = time.monotonic()
         self.stats.websocket_handshakes += 1
         try:
