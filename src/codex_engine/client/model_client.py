@@ -43,7 +43,6 @@ from codex_engine.errors import ApiError, CodexError
 from codex_engine.protocol.compression import (
     CompressionState,
     compress_body,
-    compressed_request_headers,
     should_compress,
 )
 from codex_engine.protocol.events import (
@@ -58,22 +57,22 @@ from codex_engine.protocol.events import (
     ReasoningSummaryPartAdded,
     ResponseEvent,
 )
+from codex_engine.protocol.headers import (
+    TURN_STATE,
+    ClientIdentity,
+    HeaderInputs,
+    default_identity,
+    handshake_headers,
+    http_headers,
+)
 from codex_engine.protocol.items import item_to_json
 from codex_engine.protocol.rate_limits import parse_rate_limit_headers
-from codex_engine.protocol.request import (
-    ClientIdentity,
-    Prompt,
-    RequestContext,
-    build_request_body,
-    build_request_headers,
-    default_identity,
-)
+from codex_engine.protocol.request import Prompt, RequestContext, build_request_body
 from codex_engine.telemetry.metrics import Metrics, TurnMetrics
 from codex_engine.transport.http import HttpResponseStream, HttpTransport
 from codex_engine.transport.retry import RetryPolicy
 from codex_engine.transport.tls import ssl_context
 from codex_engine.transport.websocket import (
-    TURN_STATE_HEADER,
     Metadata,
     WebSocketConnection,
     connect_websocket,
@@ -261,24 +260,25 @@ class ModelClient:
     ) -> WebSocketConnection:
         """Open a Responses WebSocket with the session's credentials and headers."""
         creds = await self.credentials.credentials()
-        headers = self.request_headers(ctx, creds, turn_state)
         return await connect_websocket(
             self.provider.websocket_responses_url(is_chatgpt=creds.is_chatgpt),
-            headers,
+            handshake_headers(self.header_inputs(ctx, creds, turn_state)),
             connect_timeout=self.provider.websocket_connect_timeout_seconds(),
             idle_timeout=self.provider.stream_idle_timeout_seconds(),
             ssl_context=self._ssl,
         )
 
-    def request_headers(
+    def header_inputs(
         self, ctx: RequestContext, creds: Credentials, turn_state: str | None
-    ) -> dict[str, str]:
-        return build_request_headers(
+    ) -> HeaderInputs:
+        """What this request's headers are built from (``protocol/headers.py`` builds them)."""
+        return HeaderInputs(
             identity=self.identity,
-            ctx=ctx,
+            thread_id=ctx.thread_id,
             bearer=creds.bearer,
             account_id=creds.account_id,
             turn_state=turn_state,
+            turn_metadata=ctx.turn_metadata,
             beta_features=self._beta_features,
             provider_headers=self._provider_headers,
         )
@@ -411,7 +411,7 @@ class ModelClientSession:
     ) -> AsyncIterator[ResponseEvent]:
         client = self._client
         creds = await client.credentials.credentials()
-        headers = client.request_headers(ctx, creds, self._turn_state)
+        inputs = client.header_inputs(ctx, creds, self._turn_state)
         url = client.provider.responses_url(is_chatgpt=creds.is_chatgpt)
         payload = json.dumps(body, separators=(",", ":")).encode()
         compress = client.compression.enabled and should_compress(
@@ -420,9 +420,9 @@ class ModelClientSession:
             provider_is_openai=client.provider.is_openai(),
             transport="http",
         )
-        response = await self._open_http(url, headers, payload, compress=compress)
+        response = await self._open_http(url, inputs, payload, compress=compress)
         self._opened = True
-        self._capture_turn_state(response.headers.get(TURN_STATE_HEADER))
+        self._capture_turn_state(response.headers.get(TURN_STATE))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
         last = time.monotonic()
@@ -436,30 +436,29 @@ class ModelClientSession:
             yield event
 
     async def _open_http(
-        self, url: str, headers: dict[str, str], payload: bytes, *, compress: bool
+        self, url: str, inputs: HeaderInputs, payload: bytes, *, compress: bool
     ) -> HttpResponseStream:
         """POST the body, zstd-compressed when asked; a 400/415 to a compressed body is sent
         again uncompressed once, and compression stays off for the session after that."""
         client = self._client
-        send, send_headers, seconds = payload, headers, None
+        send, seconds = payload, None
         if compress:
             packed = compress_body(payload)
-            send, send_headers, seconds = (
-                packed.data,
-                compressed_request_headers(headers),
-                packed.seconds,
-            )
+            headers = http_headers(inputs, zstd=True)
+            send, seconds = packed.data, packed.seconds
             log.info(
                 "compressed request body with zstd: %d -> %d bytes in %.2f ms",
                 packed.original_size,
                 packed.compressed_size,
                 packed.seconds * 1000,
             )
+        else:
+            headers = http_headers(inputs)
         self.metrics.request_body(len(payload), len(send), compression_s=seconds)
         self.stats.requests += 1
         started = time.monotonic()
         try:
-            response = await client.http_transport.open(url, send_headers, send)
+            response = await client.http_transport.open(url, headers, send)
         except ApiError as exc:
             self.metrics.api_request(exc.status, "http", _ms_since(started), error=True)
             if not (
@@ -470,7 +469,7 @@ class ModelClientSession:
             if warning is not None:
                 log.warning("%s", warning)
                 self._notices.append(warning)
-            return await self._open_http(url, headers, payload, compress=False)
+            return await self._open_http(url, inputs, payload, compress=False)
         except CodexError:
             self.metrics.api_request(None, "http", _ms_since(started), error=True)
             raise
@@ -538,7 +537,7 @@ class ModelClientSession:
             message["input"] = items
         if self._turn_state is not None:
             metadata = dict(message.get("client_metadata") or {})
-            metadata[TURN_STATE_HEADER] = self._turn_state
+            metadata[TURN_STATE] = self._turn_state
             message["client_metadata"] = metadata
         return message, request
 

@@ -15,11 +15,7 @@ from typing import Any
 from codex_engine.client.credentials import credentials_for_provider
 from codex_engine.client.transport_choice import websockets_wanted
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.protocol.request import (
-    ClientIdentity,
-    RequestContext,
-    build_request_headers,
-)
+from codex_engine.protocol.headers import ClientIdentity, HeaderInputs, handshake_headers
 from codex_engine.transport.websocket import WebSocketConnection, connect_websocket
 
 __all__ = ["can_warm_early", "start_warm_handshake"]
@@ -46,7 +42,8 @@ def start_warm_handshake(
     env: Mapping[str, str],
     turn_metadata: Mapping[str, Any] | None = None,
 ) -> asyncio.Task[WebSocketConnection]:
-    """Begin the handshake in the background with exactly the headers the client would send.
+    """Begin the handshake in the background with the headers the client would send (the same
+    ``protocol.headers.handshake_headers``, from the same inputs).
 
     The credentials come from :func:`credentials_for_provider`, as the client's do. A missing
     key or a refused handshake surfaces when the first turn adopts the task, the same way a
@@ -54,15 +51,17 @@ def start_warm_handshake(
     """
 
     async def handshake() -> WebSocketConnection:
-        ctx = RequestContext(model="", thread_id=thread_id, turn_metadata=turn_metadata)
         creds = await credentials_for_provider(provider, env).credentials()
-        headers = build_request_headers(
-            identity=identity,
-            ctx=ctx,
-            bearer=creds.bearer,
-            account_id=creds.account_id,
-            beta_features=beta_features,
-            provider_headers=provider.headers(env),
+        headers = handshake_headers(
+            HeaderInputs(
+                identity=identity,
+                thread_id=thread_id,
+                bearer=creds.bearer,
+                account_id=creds.account_id,
+                turn_metadata=turn_metadata,
+                beta_features=beta_features,
+                provider_headers=provider.headers(env),
+            )
         )
         # https endpoints need the CA store; imported here so plain-http runs never load it.
         from codex_engine.transport.tls import ssl_context

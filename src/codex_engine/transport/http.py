@@ -103,14 +103,15 @@ class HttpTransport:
         self._idle_timeout = idle_timeout
 
     async def open(self, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponseStream:
-        """POST the body; return the stream on a 2xx, raise the classified error otherwise.
+        """POST the body with exactly ``headers`` (``protocol.headers.http_headers``); return the
+        stream on a 2xx, raise the classified error otherwise.
 
         An error answer carries the server's ``Retry-After`` in ``error.delay``.
         """
         request = self._client.build_request(
             "POST",
             url,
-            headers={**headers, "Accept": "text/event-stream", "Content-Type": "application/json"},
+            headers=dict(headers),
             content=body,
         )
         try:

@@ -26,10 +26,9 @@ from codex_engine.errors import (
 from codex_engine.protocol.error_mapping import classify_http_error, classify_websocket_error_frame
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
-from codex_engine.protocol.request import OPENAI_BETA_WEBSOCKETS
+from codex_engine.protocol.headers import TURN_STATE, USER_AGENT
 
 __all__ = [
-    "TURN_STATE_HEADER",
     "FallbackToHttpError",
     "WebSocketConnection",
     "connect_websocket",
@@ -59,7 +58,6 @@ class _RedactSecrets(logging.Filter):
 wire_log = logging.getLogger("codex_engine.websocket.wire")
 wire_log.addFilter(_RedactSecrets())
 
-TURN_STATE_HEADER = "x-codex-turn-state"
 # Responses events can be large (a whole file in one delta); the server's own limit applies.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
@@ -87,7 +85,7 @@ class WebSocketConnection:
     @property
     def turn_state(self) -> str | None:
         """The sticky-routing token the server sent with the 101 answer, if any."""
-        return self.handshake_headers.get(TURN_STATE_HEADER)
+        return self.handshake_headers.get(TURN_STATE)
 
     @property
     def is_closed(self) -> bool:
@@ -169,7 +167,7 @@ class Metadata:
         metadata = payload.get("metadata")
         if not isinstance(metadata, Mapping):
             return None
-        value = metadata.get(TURN_STATE_HEADER) or metadata.get("turn_state")
+        value = metadata.get(TURN_STATE) or metadata.get("turn_state")
         return cls(value) if isinstance(value, str) and value else None
 
 
@@ -188,7 +186,8 @@ async def connect_websocket(
     idle_timeout: float,
     ssl_context: ssl.SSLContext | None = None,
 ) -> WebSocketConnection:
-    """Open the connection (handshake only; nothing is sent on it).
+    """Open the connection with ``headers`` (``protocol.headers.handshake_headers``); the
+    handshake only, nothing is sent on it.
 
     A 426 answer raises :class:`FallbackToHttpError`; any other status maps like an HTTP error.
     """
@@ -196,8 +195,8 @@ async def connect_websocket(
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
-    handshake = {**headers, "OpenAI-Beta": OPENAI_BETA_WEBSOCKETS}
-    user_agent = handshake.pop("User-Agent", None)
+    handshake = dict(headers)
+    user_agent = handshake.pop(USER_AGENT, None)  # the library writes it; hand it ours
     try:
         ws = await connect(
             url,
