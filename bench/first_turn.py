@@ -263,6 +263,7 @@ async def library_run(mode: str, base_url: str, pause: float) -> tuple[float, st
     from codex_engine.config.catalog import find_model_info
     from codex_engine.config.providers import ModelProviderInfo
     from codex_engine.core.events import AgentMessageDelta, TurnCompleted, TurnFailed
+    from codex_engine.core.launch import start_preconnect
     from codex_engine.core.session import Session, SessionSettings
 
     provider = ModelProviderInfo(name="bench", base_url=base_url, supports_websockets=True)
@@ -279,7 +280,7 @@ async def library_run(mode: str, base_url: str, pause: float) -> tuple[float, st
     failure: str | None = None
     completed = False
     try:
-        session = Session(  # the preconnect (if any) starts here
+        session = Session(
             SessionSettings(
                 cwd=ROOT,
                 model_info=info,
@@ -289,6 +290,7 @@ async def library_run(mode: str, base_url: str, pause: float) -> tuple[float, st
             ),
             client,
         )
+        start_preconnect(session)  # as the launcher does: the preconnect (if any) starts here
         await asyncio.sleep(pause)
         t0 = time.perf_counter()
         async for event in session.run_turn(PROMPT):

@@ -1,4 +1,7 @@
-"""The preconnect slot and the transport choice as plain state machines (no sockets)."""
+"""The preconnect (its task driver over the pure slot) and the transport choice, no sockets.
+
+Every (state, event) pair of the slot's table is walked in test_preconnect_state.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,8 @@ import asyncio
 
 import pytest
 
-from codex_engine.client.preconnect import PreconnectSlot, PreconnectState
+from codex_engine.client.preconnect import PreconnectState
+from codex_engine.client.preconnector import Preconnector
 from codex_engine.client.transport_choice import TransportChoice
 
 
@@ -26,13 +30,13 @@ async def settle() -> None:
 
 
 async def test_idle_slot_gives_nothing() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
     assert slot.state is PreconnectState.IDLE
     assert await slot.take() is None
 
 
 async def test_ready_connection_is_taken_once() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
 
     async def opener() -> Conn:
         return Conn("a")
@@ -47,7 +51,7 @@ async def test_ready_connection_is_taken_once() -> None:
 
 
 async def test_in_flight_handshake_is_awaited_by_the_turn() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
     release = asyncio.Event()
 
     async def opener() -> Conn:
@@ -66,7 +70,7 @@ async def test_in_flight_handshake_is_awaited_by_the_turn() -> None:
 
 
 async def test_failed_handshake_is_raised_to_the_turn_once() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
 
     async def opener() -> Conn:
         raise ConnectionError("refused")
@@ -81,7 +85,7 @@ async def test_failed_handshake_is_raised_to_the_turn_once() -> None:
 
 
 async def test_start_is_a_no_op_unless_idle() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
     opened: list[str] = []
 
     async def opener() -> Conn:
@@ -96,7 +100,7 @@ async def test_start_is_a_no_op_unless_idle() -> None:
 
 
 async def test_clear_closes_a_ready_socket_and_cancels_one_in_flight() -> None:
-    slot: PreconnectSlot[Conn] = PreconnectSlot(close)
+    slot: Preconnector[Conn] = Preconnector(close)
     ready = Conn("ready")
 
     async def quick() -> Conn:

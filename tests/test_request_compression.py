@@ -14,9 +14,9 @@ from codex_engine.errors import ConfigError
 from codex_engine.protocol.compression import (
     CompressionState,
     compress_body,
-    compressed_request_headers,
     should_compress,
 )
+from codex_engine.protocol.headers import with_zstd_encoding
 
 
 def _responses_body(turns: int) -> bytes:
@@ -90,17 +90,17 @@ def test_only_http_bodies_with_chatgpt_auth_to_openai_are_compressed(
 
 
 def test_compressed_headers_announce_zstd_and_json() -> None:
-    headers = compressed_request_headers({"Authorization": "Bearer x"})
+    headers = with_zstd_encoding({"Authorization": "Bearer x"})
     assert headers["Content-Encoding"] == "zstd"
     assert headers["Content-Type"] == "application/json"
     assert headers["Authorization"] == "Bearer x"
-    kept = compressed_request_headers({"content-type": "application/json; charset=utf-8"})
+    kept = with_zstd_encoding({"content-type": "application/json; charset=utf-8"})
     assert "Content-Type" not in kept
 
 
 def test_an_existing_content_encoding_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
-        compressed_request_headers({"content-encoding": "gzip"})
+        with_zstd_encoding({"content-encoding": "gzip"})
     assert "\n" not in str(info.value)
     assert "enable_request_compression" in str(info.value)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
 
+from codex_engine.client.preconnect import PreconnectState
 from codex_engine.config.catalog import find_model_info
+from codex_engine.config.loader import load_config
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
@@ -14,6 +17,7 @@ from codex_engine.core.events import (
     TurnEvent,
     Warning,
 )
+from codex_engine.core.launch import open_session, resume_session, start_preconnect
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
 from tests.conftest import SleepRecorder, make_client
@@ -30,6 +34,13 @@ def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
         approval_policy="never",
         sandbox_mode="danger-full-access",
     )
+
+
+def launch(settings: SessionSettings, client: Any) -> Session:
+    """A session as the launcher builds one: constructed, then its preconnect started."""
+    session = Session(settings, client)
+    start_preconnect(session)
+    return session
 
 
 def ws_client(emulator: ResponsesEmulator, sleeps: SleepRecorder | None = None, **kw: Any) -> Any:
@@ -54,7 +65,7 @@ async def test_startup_preconnect_happens_before_any_turn(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        Session(settings(tmp_path), client)
+        launch(settings(tmp_path), client)
         handshake = await emulator.wait_for_request("ws_handshake")
         assert emulator.requests_of("ws_message") == []
     assert handshake.headers["openai-beta"] == "responses_websockets=2026-02-06"
@@ -62,11 +73,51 @@ async def test_startup_preconnect_happens_before_any_turn(
     assert "x-codex-turn-state" not in handshake.headers
 
 
+async def test_building_a_session_starts_no_handshake(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        Session(settings(tmp_path), client)  # the launcher starts the preconnect, not __init__
+        assert client.preconnector.state is PreconnectState.IDLE
+    assert emulator.requests == []
+
+
+async def test_the_launcher_preconnects_new_and_resumed_sessions_before_any_turn(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    # The app-server's (and `exec resume`'s) path: no early handshake; the launcher starts one.
+    config = load_config(
+        overrides=[
+            (["model_provider"], "emulator"),
+            (["model_providers", "emulator", "base_url"], emulator.base_url),
+            (["features", "responses_websockets"], True),
+            (["sandbox_mode"], "danger-full-access"),
+            (["approval_policy"], "never"),
+        ],
+        cwd=tmp_path,
+    )
+    async with open_session(config) as session:
+        async with asyncio.timeout(30):  # fail here, not at the suite's timeout
+            handshake = await emulator.wait_for_request("ws_handshake")
+        assert emulator.requests_of("ws_message") == []
+        assert handshake.headers["session-id"] == session.thread_id
+        events = await run(session, "hello")
+        assert session.client.preconnector.state is PreconnectState.IDLE  # taken by the turn
+    assert isinstance(events[-1], TurnCompleted)
+    async with resume_session(config, session.thread_id) as resumed:
+        async with asyncio.timeout(30):
+            again = await emulator.wait_for_request("ws_handshake", count=2)
+        assert len(emulator.requests_of("ws_message")) == 1
+        await run(resumed, "again")
+    assert again.headers["session-id"] == session.thread_id
+    assert kinds(emulator) == ["ws_handshake", "ws_message", "ws_handshake", "ws_message"]
+
+
 async def test_first_turn_adopts_the_preconnected_socket(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         await emulator.wait_for_request("ws_handshake")
         events = await run(session, "run `echo adopted`")
     assert isinstance(events[-1], TurnCompleted)
@@ -83,7 +134,7 @@ async def test_first_turn_waits_for_an_in_flight_preconnect(
 ) -> None:
     emulator.handshake_delay = 0.3
     async with ws_client(emulator) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hello")  # started at once, while the handshake is held
     assert isinstance(events[-1], TurnCompleted)
     assert kinds(emulator) == ["ws_handshake", "ws_message"]
@@ -93,7 +144,7 @@ async def test_follow_up_uses_previous_response_id_with_only_the_tool_output(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         await run(session, "run `echo incremental`")
     first, second = (m.body for m in emulator.requests_of("ws_message"))
     assert first["type"] == "response.create" and "previous_response_id" not in first
@@ -110,7 +161,7 @@ async def test_second_turn_opens_a_new_connection_without_the_first_turns_token(
     tokens = iter(["ts-1", "ts-2"])
     emulator.turn_state = lambda _request: next(tokens)
     async with ws_client(emulator) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         await run(session, "first")
         await run(session, "second")
     handshakes = emulator.requests_of("ws_handshake")
@@ -130,7 +181,7 @@ async def test_turn_state_is_echoed_on_a_websocket_reconnect(
     text = "one two three four"
     emulator.enqueue(Reply.text(text, drop_after=5), Reply.text(text))
     async with ws_client(emulator, sleeps) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hello")
     assert text_of(events) == text
     handshakes = emulator.requests_of("ws_handshake")
@@ -143,7 +194,7 @@ async def test_close_mid_stream_is_retried_on_a_new_connection_without_duplicate
     text = "alpha beta gamma delta epsilon"
     emulator.enqueue(Reply.text(text, drop_after=6), Reply.text(text))
     async with ws_client(emulator, sleeps) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hi")
     assert text_of(events) == text
     handshakes = emulator.requests_of("ws_handshake")
@@ -158,7 +209,7 @@ async def test_426_at_the_handshake_falls_back_to_http_at_once(
 ) -> None:
     emulator.enqueue_handshake(HandshakeReply.refuse(426))
     async with ws_client(emulator, sleeps) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hello")
         later = await run(session, "again")
     assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
@@ -174,11 +225,11 @@ async def test_refused_handshakes_fall_back_after_two_attempts_and_stay_on_http(
 ) -> None:
     emulator.enqueue_handshake(*[HandshakeReply.refuse(500) for _ in range(10)])
     async with ws_client(emulator, sleeps, stream_max_retries=1) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "run `echo via-http`")
         later = await run(session, "second turn")
         # a new session on the same client does not preconnect again after the fallback
-        Session(settings(tmp_path), client)
+        launch(settings(tmp_path), client)
         third = await run(session, "third turn")
     assert all(isinstance(e[-1], TurnCompleted) for e in (events, later, third))
     assert next(e for e in events if isinstance(e, CommandFinished)).exit_code == 0
@@ -192,7 +243,7 @@ async def test_preconnect_failure_never_fails_the_session(
 ) -> None:
     emulator.enqueue_handshake(HandshakeReply.refuse(502))
     async with ws_client(emulator, sleeps) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hello")
     assert isinstance(events[-1], TurnCompleted)
     assert kinds(emulator) == ["ws_handshake", "ws_handshake", "ws_message"]
@@ -203,7 +254,7 @@ async def test_event_larger_than_one_mebibyte_arrives_intact(
 ) -> None:
     emulator.enqueue(Reply.text("end", oversized_event_bytes=3 * 1024 * 1024))
     async with ws_client(emulator) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "big")
     deltas = [e.delta for e in events if isinstance(e, AgentMessageDelta)]
     assert len(deltas[0]) == 3 * 1024 * 1024
@@ -214,7 +265,7 @@ async def test_error_frame_maps_like_http(
 ) -> None:
     emulator.enqueue(Reply.status(500), Reply.text("recovered"))
     async with ws_client(emulator, sleeps) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hi")
     assert text_of(events) == "recovered"
     assert len(sleeps.delays) == 1
@@ -224,7 +275,7 @@ async def test_model_preferring_websockets_uses_them_with_the_feature_off(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator, enable_websockets=False) as client:
-        session = Session(settings(tmp_path, prefer_websockets=True), client)
+        session = launch(settings(tmp_path, prefer_websockets=True), client)
         await run(session, "hello")
     assert kinds(emulator) == ["ws_handshake", "ws_message"]
 
@@ -233,7 +284,7 @@ async def test_provider_without_websockets_uses_http_even_with_the_feature_on(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator, supports_websockets=False) as client:
-        session = Session(settings(tmp_path, prefer_websockets=True), client)
+        session = launch(settings(tmp_path, prefer_websockets=True), client)
         await run(session, "hello")
     assert kinds(emulator) == ["http"]
 
@@ -248,7 +299,7 @@ async def test_black_holed_handshake_costs_one_timeout_then_http(
     # Upgrades are held far longer than the connect timeout; plain HTTP is answered at once.
     emulator.handshake_delay = 30
     async with ws_client(emulator, sleeps, websocket_connect_timeout_ms=200) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         events = await run(session, "hello")
         later = await run(session, "again")
     assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
@@ -263,7 +314,7 @@ async def test_with_preconnect_off_the_first_turn_opens_its_own_socket(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator, enable_preconnect=False) as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         assert emulator.requests == []
         events = await run(session, "run `echo cold`")
     assert isinstance(events[-1], TurnCompleted)
@@ -277,7 +328,7 @@ async def test_debug_logging_of_the_handshake_never_shows_the_token(
 
     caplog.set_level(logging.DEBUG)
     async with ws_client(emulator, bearer="sk-very-secret-token") as client:
-        session = Session(settings(tmp_path), client)
+        session = launch(settings(tmp_path), client)
         await run(session, "hello")
     assert "Authorization" in caplog.text  # the header line is logged, its value is not
     assert "sk-very-secret-token" not in caplog.text

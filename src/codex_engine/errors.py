@@ -16,6 +16,7 @@ __all__ = [
     "ConfigError",
     "ConnectionFailedError",
     "ContextWindowExceededError",
+    "IllegalTransitionError",
     "InternalServerError",
     "InvalidRequestError",
     "ProtocolError",
@@ -187,3 +188,17 @@ class UnexpectedStatusError(ApiError):
     """Any other non-success status; retried at turn level like the reference does."""
 
     retryable = True
+
+
+class IllegalTransitionError(RuntimeError):
+    """A state machine (preconnect slot, 401 recovery) was asked for a move its table forbids.
+
+    A bug in codex-engine, not a condition a user can fix: deliberately not a :class:`CodexError`,
+    so it is never printed as a one-line error and its traceback is kept.
+    """
+
+    def __init__(self, machine: str, state: object, event: object) -> None:
+        super().__init__(f"{machine}: no transition from {state} on {event}")
+        self.machine = machine
+        self.state = state
+        self.event = event

@@ -4,8 +4,8 @@ from codex_engine.auth.manager import (
     AuthManager,
     ExternalAuthRefresher,
     ForcedLoginMethod,
-    UnauthorizedRecovery,
 )
+from codex_engine.auth.recovery import RecoveryStep, UnauthorizedRecovery
 from codex_engine.auth.refresh import (
     RefreshFailure,
     RefreshRejectedError,
@@ -37,6 +37,7 @@ __all__ = [
     "ExternalChatGptAuth",
     "FileAuthStore",
     "ForcedLoginMethod",
+    "RecoveryStep",
     "RefreshFailure",
     "RefreshRejectedError",
     "RefreshUnavailableError",

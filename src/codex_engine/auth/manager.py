@@ -12,13 +12,13 @@ import hashlib
 import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import httpx
 
+from codex_engine.auth.recovery import RecoveryOutcome, RecoveryStep, UnauthorizedRecovery
 from codex_engine.auth.refresh import (
     RefreshUnavailableError,
     redeem_refresh_token,
@@ -40,7 +40,7 @@ from codex_engine.auth.tokens import (
     TokenData,
     parse_jwt_claims,
 )
-from codex_engine.errors import AuthError, RefreshTokenFailedError
+from codex_engine.errors import AuthError, IllegalTransitionError, RefreshTokenFailedError
 
 if TYPE_CHECKING:
     from codex_engine.config.loader import Config
@@ -52,7 +52,6 @@ __all__ = [
     "AuthManager",
     "ExternalAuthRefresher",
     "ForcedLoginMethod",
-    "UnauthorizedRecovery",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,34 +74,6 @@ def _utcnow() -> datetime:
 def _fingerprint(secret: str) -> str:
     # Failures are remembered per refresh token without keeping the token itself around.
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-@dataclass
-class UnauthorizedRecovery:
-    """The steps tried after a 401, one per :meth:`step` call, for one request.
-
-    Managed ChatGPT sign-in: reload from the store (only if it still holds the same account),
-    then refresh, then give up. App-supplied tokens: ask the registered refresher once. API
-    keys: nothing to try.
-    """
-
-    manager: AuthManager
-    issued: CodexAuth | None
-    _steps: list[str]
-
-    def has_next(self) -> bool:
-        return bool(self._steps)
-
-    async def step(self) -> bool:
-        """Run the next step; whether the credentials changed (so a retry is worth it)."""
-        if not self._steps:
-            return False
-        name = self._steps.pop(0)
-        if name == "reload":
-            return self.manager._recover_by_reload(self.issued)
-        if name == "refresh":
-            return await self.manager._recover_by_refresh(self.issued)
-        return await self.manager._recover_external(self.issued)
 
 
 class AuthManager:
@@ -295,15 +266,11 @@ class AuthManager:
 
     # -- 401 recovery -----------------------------------------------------------------------
 
-    def unauthorized_recovery(self, issued: CodexAuth | None = None) -> UnauthorizedRecovery:
-        """The recovery steps for a request that was sent with ``issued`` and got a 401."""
-        current = self.auth_cached()
-        steps: list[str] = []
-        if isinstance(current, ChatGptAuth):
-            steps = ["reload", "refresh"]
-        elif isinstance(current, ExternalChatGptAuth) and self._external_refresher is not None:
-            steps = ["external"]
-        return UnauthorizedRecovery(self, issued if issued is not None else current, steps)
+    def unauthorized_recovery(self) -> UnauthorizedRecovery:
+        """Where recovery from a 401 starts for the credentials in use now."""
+        return UnauthorizedRecovery.for_auth(
+            self.auth_cached(), has_external_refresher=self._external_refresher is not None
+        )
 
     async def recover_unauthorized(self, issued: CodexAuth | None = None) -> bool:
         """Run recovery steps until one yields new credentials; whether one did.
@@ -314,11 +281,24 @@ class AuthManager:
         current = self.auth_cached()
         if issued is not None and current is not None and current != issued:
             return True
-        recovery = self.unauthorized_recovery(issued)
-        while recovery.has_next():
-            if await recovery.step():
-                return True
-        return False
+        rejected = issued if issued is not None else current
+        recovery = self.unauthorized_recovery()
+        while not recovery.done:
+            changed = await self._run_recovery_step(recovery.step, rejected)
+            recovery.advance(RecoveryOutcome.CHANGED if changed else RecoveryOutcome.UNCHANGED)
+        return recovery.recovered
+
+    async def _run_recovery_step(self, step: RecoveryStep, rejected: CodexAuth | None) -> bool:
+        """Run one step; whether the credentials changed (so a retry is worth it)."""
+        match step:
+            case RecoveryStep.RELOAD:
+                return self._recover_by_reload(rejected)
+            case RecoveryStep.REFRESH:
+                return await self._recover_by_refresh(rejected)
+            case RecoveryStep.EXTERNAL:
+                return await self._recover_external(rejected)
+            case _:
+                raise IllegalTransitionError("401 recovery", step, "run")
 
     def _recover_by_reload(self, issued: CodexAuth | None) -> bool:
         current = self.auth_cached()

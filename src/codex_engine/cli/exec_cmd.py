@@ -113,10 +113,13 @@ def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConne
     if not config.features.enabled("websocket_preconnect"):
         return None, None
     model_info, _warning = config.model_info()
-    wanted = config.features.enabled("responses_websockets") or model_info.prefer_websockets
     from codex_engine.client.warm import can_warm_early, start_warm_handshake
 
-    if not can_warm_early(config.model_provider, websockets_wanted=wanted):
+    if not can_warm_early(
+        config.model_provider,
+        feature_enabled=config.features.enabled("responses_websockets"),
+        model_prefers=model_info.prefer_websockets,
+    ):
         return None, None
     from codex_engine.protocol.ids import new_thread_id
     from codex_engine.protocol.request import default_identity

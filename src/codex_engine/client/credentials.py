@@ -8,12 +8,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from codex_engine.auth.manager import AuthManager
-from codex_engine.auth.tokens import ApiKeyAuth, CodexAuth
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.errors import AuthError
+
+if TYPE_CHECKING:
+    # Only for types: exec's early handshake resolves static credentials through this module
+    # before the auth package (and httpx with it) is imported.
+    from codex_engine.auth.manager import AuthManager
+    from codex_engine.auth.tokens import CodexAuth
 
 __all__ = [
     "AuthManagerCredentials",
@@ -94,6 +98,8 @@ class AuthManagerCredentials:
                 f"key to `codex-engine login --with-api-key`{env_hint}"
             )
         _issued.set(auth)
+        from codex_engine.auth.tokens import ApiKeyAuth  # loaded with the manager already
+
         if isinstance(auth, ApiKeyAuth):
             return Credentials(auth.bearer)
         return Credentials(auth.bearer, auth.account_id, is_chatgpt=True)

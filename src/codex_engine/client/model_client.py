@@ -1,10 +1,11 @@
 """The session-scoped :class:`ModelClient` and the turn-scoped :class:`ModelClientSession`.
 
 The client owns what lives as long as a session: provider, credentials, the HTTP pool, the
-transport choice with its sticky HTTP fallback, and the startup preconnect slot. A new turn
+transport choice with its sticky HTTP fallback, and the startup preconnect. A new turn
 session is made for every turn and owns that turn's state: its WebSocket connection, the
 sticky-routing token (``x-codex-turn-state``), the memory for incremental follow-ups and the
-retry loop. Per-request values come as arguments; no object here sees the whole config.
+retry loop (its decisions are the table in ``client/attempts.py``). Per-request values come as
+arguments; no object here sees the whole config.
 """
 
 from __future__ import annotations
@@ -21,16 +22,27 @@ from typing import Any
 
 import httpx
 
+from codex_engine.client.attempts import (
+    AttemptPolicy,
+    Attempts,
+    Failure,
+    FallBack,
+    Phase,
+    Raise,
+    RecoverAuth,
+    Retry,
+    Transport,
+    classify,
+)
 from codex_engine.client.credentials import Credentials, CredentialSource
-from codex_engine.client.preconnect import PreconnectSlot
+from codex_engine.client.preconnector import Preconnector
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.errors import ApiError, CodexError, UnauthorizedError
+from codex_engine.errors import ApiError, CodexError
 from codex_engine.protocol.compression import (
     CompressionState,
     compress_body,
-    compressed_request_headers,
     should_compress,
 )
 from codex_engine.protocol.events import (
@@ -45,23 +57,22 @@ from codex_engine.protocol.events import (
     ReasoningSummaryPartAdded,
     ResponseEvent,
 )
+from codex_engine.protocol.headers import (
+    TURN_STATE,
+    ClientIdentity,
+    HeaderInputs,
+    default_identity,
+    handshake_headers,
+    http_headers,
+)
 from codex_engine.protocol.items import item_to_json
 from codex_engine.protocol.rate_limits import parse_rate_limit_headers
-from codex_engine.protocol.request import (
-    ClientIdentity,
-    Prompt,
-    RequestContext,
-    build_request_body,
-    build_request_headers,
-    default_identity,
-)
+from codex_engine.protocol.request import Prompt, RequestContext, build_request_body
 from codex_engine.telemetry.metrics import Metrics, TurnMetrics
 from codex_engine.transport.http import HttpResponseStream, HttpTransport
-from codex_engine.transport.retry import RetryPolicy, should_retry_request
+from codex_engine.transport.retry import RetryPolicy
 from codex_engine.transport.tls import ssl_context
 from codex_engine.transport.websocket import (
-    TURN_STATE_HEADER,
-    FallbackToHttpError,
     Metadata,
     WebSocketConnection,
     connect_websocket,
@@ -150,7 +161,6 @@ class ModelClient:
         enable_preconnect: bool = True,
         enable_compression: bool = True,
         metrics: Metrics | None = None,
-        warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -158,7 +168,8 @@ class ModelClient:
         self.provider = provider
         self.thread_id = thread_id
         self.identity = identity or default_identity()
-        self._credentials = credentials
+        #: Where each request's bearer comes from, and who recovers from a 401.
+        self.credentials = credentials
         self._beta_features = beta_features
         self._env: Mapping[str, str] = dict(os.environ) if env is None else env
         # Loading the system CA store costs tens of milliseconds; a plain-http provider (the
@@ -177,23 +188,26 @@ class ModelClient:
             verify=self._ssl if self._ssl is not None else False,
             trust_env=True,
         )
-        self._sleep = sleep
-        self._http_transport = HttpTransport(
+        #: Waits out a retry's delay (tests pass a recorder instead of asyncio.sleep).
+        self.sleep = sleep
+        self.http_transport = HttpTransport(
             self._http, idle_timeout=provider.stream_idle_timeout_seconds()
+        )
+        self.attempt_policy = AttemptPolicy(
+            request=RetryPolicy(max_retries=provider.request_max_retries_effective()),
+            stream=RetryPolicy(max_retries=provider.stream_max_retries_effective()),
         )
         self._provider_headers = provider.headers(self._env)
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
         self._enable_preconnect = enable_preconnect
         self.compression = CompressionState(enable_compression)
         self.metrics = metrics or Metrics.disabled()
-        self.preconnect_slot: PreconnectSlot[WebSocketConnection] = PreconnectSlot(
+        #: The startup preconnect (state in client/preconnect.py); the launcher starts it.
+        self.preconnector: Preconnector[WebSocketConnection] = Preconnector(
             lambda connection: connection.aclose()
         )
         #: How many times this session fell back from WebSockets to HTTP (0 or 1).
         self.fallbacks = 0
-        if warm_handshake is not None:
-            # Started before this client existed (see client/warm.py); the first turn takes it.
-            self.preconnect_slot.adopt(warm_handshake)
 
     # -- session-level transport state ---------------------------------------------------
 
@@ -217,14 +231,19 @@ class ModelClient:
         async def warm() -> WebSocketConnection:
             started = time.monotonic()
             try:
-                connection = await self._open_websocket(ctx, turn_state=None)
+                connection = await self.open_websocket(ctx, turn_state=None)
             except BaseException:
                 self.metrics.prewarm((time.monotonic() - started) * 1000, success=False)
                 raise
             self.metrics.prewarm((time.monotonic() - started) * 1000)
             return connection
 
-        return self.preconnect_slot.start(warm)
+        return self.preconnector.start(warm)
+
+    def adopt_preconnect(self, handshake: asyncio.Task[WebSocketConnection]) -> bool:
+        """Hold a handshake started before this client existed (exec's, see client/warm.py) as
+        the preconnect; the first turn takes it. ``False`` if one is already held."""
+        return self.preconnector.adopt(handshake)
 
     def fall_back_to_http(self, reason: str) -> bool:
         """Make HTTP sticky for the session; ``True`` the first time (warn the user then)."""
@@ -232,32 +251,34 @@ class ModelClient:
             return False
         self.fallbacks += 1
         self.metrics.fallback_to_http()
-        self.preconnect_slot.clear()
+        self.preconnector.clear()
         log.warning("falling back from WebSockets to HTTP for this session: %s", reason)
         return True
 
-    async def _open_websocket(
+    async def open_websocket(
         self, ctx: RequestContext, *, turn_state: str | None
     ) -> WebSocketConnection:
-        creds = await self._credentials.credentials()
-        headers = self._headers(ctx, creds, turn_state)
+        """Open a Responses WebSocket with the session's credentials and headers."""
+        creds = await self.credentials.credentials()
         return await connect_websocket(
             self.provider.websocket_responses_url(is_chatgpt=creds.is_chatgpt),
-            headers,
+            handshake_headers(self.header_inputs(ctx, creds, turn_state)),
             connect_timeout=self.provider.websocket_connect_timeout_seconds(),
             idle_timeout=self.provider.stream_idle_timeout_seconds(),
             ssl_context=self._ssl,
         )
 
-    def _headers(
+    def header_inputs(
         self, ctx: RequestContext, creds: Credentials, turn_state: str | None
-    ) -> dict[str, str]:
-        return build_request_headers(
+    ) -> HeaderInputs:
+        """What this request's headers are built from (``protocol/headers.py`` builds them)."""
+        return HeaderInputs(
             identity=self.identity,
-            ctx=ctx,
+            thread_id=ctx.thread_id,
             bearer=creds.bearer,
             account_id=creds.account_id,
             turn_state=turn_state,
+            turn_metadata=ctx.turn_metadata,
             beta_features=self._beta_features,
             provider_headers=self._provider_headers,
         )
@@ -267,7 +288,7 @@ class ModelClient:
         return ModelClientSession(self)
 
     async def aclose(self) -> None:
-        await self.preconnect_slot.aclose()
+        await self.preconnector.aclose()
         if self._owns_http:
             await self._http.aclose()
 
@@ -276,12 +297,6 @@ class ModelClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
-
-
-@dataclass
-class _Retries:
-    request: int = 0
-    stream: int = 0
 
 
 class ModelClientSession:
@@ -328,19 +343,17 @@ class ModelClientSession:
         ``stream_max_retries``. Over WebSocket every retryable failure counts against
         ``stream_max_retries``; when those run out (or the server answers 426) the session
         falls back to HTTP for good and the request goes on there. What the user already saw is
-        never delivered twice. Anything not retryable is raised as it is.
+        never delivered twice. Anything not retryable is raised as it is. What happens after
+        each failure is decided by the table in ``client/attempts.py``; this loop carries it out.
         """
         client = self._client
-        provider = client.provider
-        request_policy = RetryPolicy(max_retries=provider.request_max_retries_effective())
-        stream_policy = RetryPolicy(max_retries=provider.stream_max_retries_effective())
         body = build_request_body(prompt, ctx)
         replay = ReplayFilter()
-        retries = _Retries()
-        recovered_auth = False
+        attempts = Attempts()
 
         while True:
             use_ws = client.transport.use_websocket(prefer_websockets=prefer_websockets)
+            transport: Transport = "websocket" if use_ws else "http"
             replay.new_attempt()
             self._opened = False
             try:
@@ -355,50 +368,41 @@ class ModelClientSession:
                         yield shown
                     if isinstance(event, Completed):
                         return
-            except FallbackToHttpError as exc:
-                await self._drop_connection()
-                if client.fall_back_to_http(str(exc)):
-                    yield TransportFallback(_fallback_message(exc))
-                continue
-            except UnauthorizedError:
-                await self._drop_connection()
-                if recovered_auth or not await client._credentials.recover_unauthorized():
-                    raise
-                recovered_auth = True
-                continue
             except CodexError as exc:
-                if use_ws:
+                phase = Phase.STREAM if self._opened else Phase.REQUEST
+                failure = classify(exc, transport=transport, phase=phase)
+                decision, attempts = client.attempt_policy.decide(
+                    failure,
+                    transport=transport,
+                    phase=phase,
+                    attempts=attempts,
+                    server_delay=exc.delay,
+                )
+                # The socket is not reused after any failure; over HTTP only a switch of
+                # transport or credentials resets what the turn remembers.
+                if use_ws or failure in (Failure.WEBSOCKET_REFUSED, Failure.UNAUTHORIZED):
                     await self._drop_connection()
-                    retries.stream += 1
-                    retry, policy = retries.stream, stream_policy
-                    allowed = exc.retryable and policy.allows(retry)
-                    if not allowed and exc.retryable:
+                match decision:
+                    case FallBack():
                         if client.fall_back_to_http(str(exc)):
                             yield TransportFallback(_fallback_message(exc))
-                        retries = _Retries()
-                        continue
-                elif self._opened:
-                    retries.stream += 1
-                    retry, policy = retries.stream, stream_policy
-                    allowed = exc.retryable and policy.allows(retry)
-                else:
-                    retries.request += 1
-                    retry, policy = retries.request, request_policy
-                    allowed = should_retry_request(exc) and policy.allows(retry)
-                if not allowed:
-                    raise
-                delay = policy.delay(retry, exc.delay)
-                self.stats.retries += 1
-                log.info(
-                    "%s failed - retrying (%d/%d in %.2fs): %s",
-                    "websocket" if use_ws else "stream" if self._opened else "request",
-                    retry,
-                    policy.max_retries,
-                    delay,
-                    exc,
-                )
-                yield StreamRetry(retry, policy.max_retries, delay, str(exc))
-                await client._sleep(delay)
+                    case RecoverAuth():
+                        if not await client.credentials.recover_unauthorized():
+                            raise
+                    case Retry(after=delay, retry=retry, max_retries=max_retries):
+                        self.stats.retries += 1
+                        log.info(
+                            "%s failed - retrying (%d/%d in %.2fs): %s",
+                            "websocket" if use_ws else decision.budget.value,
+                            retry,
+                            max_retries,
+                            delay,
+                            exc,
+                        )
+                        yield StreamRetry(retry, max_retries, delay, str(exc))
+                        await client.sleep(delay)
+                    case Raise():
+                        raise
 
     # -- HTTP ---------------------------------------------------------------------------------
 
@@ -406,8 +410,8 @@ class ModelClientSession:
         self, body: dict[str, Any], ctx: RequestContext
     ) -> AsyncIterator[ResponseEvent]:
         client = self._client
-        creds = await client._credentials.credentials()
-        headers = client._headers(ctx, creds, self._turn_state)
+        creds = await client.credentials.credentials()
+        inputs = client.header_inputs(ctx, creds, self._turn_state)
         url = client.provider.responses_url(is_chatgpt=creds.is_chatgpt)
         payload = json.dumps(body, separators=(",", ":")).encode()
         compress = client.compression.enabled and should_compress(
@@ -416,9 +420,9 @@ class ModelClientSession:
             provider_is_openai=client.provider.is_openai(),
             transport="http",
         )
-        response = await self._open_http(url, headers, payload, compress=compress)
+        response = await self._open_http(url, inputs, payload, compress=compress)
         self._opened = True
-        self._capture_turn_state(response.headers.get(TURN_STATE_HEADER))
+        self._capture_turn_state(response.headers.get(TURN_STATE))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
         last = time.monotonic()
@@ -432,30 +436,29 @@ class ModelClientSession:
             yield event
 
     async def _open_http(
-        self, url: str, headers: dict[str, str], payload: bytes, *, compress: bool
+        self, url: str, inputs: HeaderInputs, payload: bytes, *, compress: bool
     ) -> HttpResponseStream:
         """POST the body, zstd-compressed when asked; a 400/415 to a compressed body is sent
         again uncompressed once, and compression stays off for the session after that."""
         client = self._client
-        send, send_headers, seconds = payload, headers, None
+        send, seconds = payload, None
         if compress:
             packed = compress_body(payload)
-            send, send_headers, seconds = (
-                packed.data,
-                compressed_request_headers(headers),
-                packed.seconds,
-            )
+            headers = http_headers(inputs, zstd=True)
+            send, seconds = packed.data, packed.seconds
             log.info(
                 "compressed request body with zstd: %d -> %d bytes in %.2f ms",
                 packed.original_size,
                 packed.compressed_size,
                 packed.seconds * 1000,
             )
+        else:
+            headers = http_headers(inputs)
         self.metrics.request_body(len(payload), len(send), compression_s=seconds)
         self.stats.requests += 1
         started = time.monotonic()
         try:
-            response = await client._http_transport.open(url, send_headers, send)
+            response = await client.http_transport.open(url, headers, send)
         except ApiError as exc:
             self.metrics.api_request(exc.status, "http", _ms_since(started), error=True)
             if not (
@@ -466,7 +469,7 @@ class ModelClientSession:
             if warning is not None:
                 log.warning("%s", warning)
                 self._notices.append(warning)
-            return await self._open_http(url, headers, payload, compress=False)
+            return await self._open_http(url, inputs, payload, compress=False)
         except CodexError:
             self.metrics.api_request(None, "http", _ms_since(started), error=True)
             raise
@@ -486,22 +489,22 @@ class ModelClientSession:
             # Awaiting an in-flight preconnect is this turn's first connection attempt; its
             # failure is raised here and counted like any other.
             waited = time.monotonic()
-            warmed = await client.preconnect_slot.take()
+            warmed = await client.preconnector.take()
             if warmed is not None and not warmed.is_closed:
                 self.stats.preconnect_adopted = True
                 self.metrics.websocket_handshake(_ms_since(waited), adopted_preconnect=True)
-                settled = client.preconnect_slot.settled_at
+                settled = client.preconnector.settled_at
                 if settled is not None:
                     client.metrics.prewarm_age_at_first_turn(_ms_since(settled))
                 self._capture_turn_state(warmed.turn_state)
                 self._connection = warmed
                 return warmed
         else:
-            client.preconnect_slot.clear()
+            client.preconnector.clear()
         started = time.monotonic()
         self.stats.websocket_handshakes += 1
         try:
-            connection = await client._open_websocket(ctx, turn_state=self._turn_state)
+            connection = await client.open_websocket(ctx, turn_state=self._turn_state)
         finally:
             self.stats.websocket_handshake_s += time.monotonic() - started
             self.metrics.websocket_handshake(_ms_since(started), adopted_preconnect=False)
@@ -534,7 +537,7 @@ class ModelClientSession:
             message["input"] = items
         if self._turn_state is not None:
             metadata = dict(message.get("client_metadata") or {})
-            metadata[TURN_STATE_HEADER] = self._turn_state
+            metadata[TURN_STATE] = self._turn_state
             message["client_metadata"] = metadata
         return message, request
 

@@ -1,24 +1,30 @@
-"""The startup preconnect slot: one WebSocket handshake warmed before the first turn needs it.
+"""The startup preconnect slot as pure state: one WebSocket handshake warmed for the next turn.
 
-States ``idle`` → ``in_flight`` → ``ready`` | ``failed``, and back to ``idle`` when the first turn
-takes what is there. Only the next turn can use it; a failed handshake is handed to that turn as
-its first failed connection attempt, so the retry budget is the same whether or not the
-preconnect had finished when the turn started.
+``idle`` → ``in_flight`` → ``ready`` | ``failed``, and back to ``idle`` when the first turn takes
+what is there (a failed handshake is that turn's first failed connection attempt). The moves are
+:data:`TRANSITIONS`; any other raises. Running the handshake is ``client/preconnector.py``'s
+job, and starting it the launcher's (``core/launch.py``).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import enum
-import logging
-import time
-from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from dataclasses import dataclass
+from typing import Final, Generic, TypeVar
 
-__all__ = ["PreconnectSlot", "PreconnectState"]
+from codex_engine.errors import IllegalTransitionError
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "TRANSITIONS",
+    "Empty",
+    "Failed",
+    "InFlight",
+    "PreconnectEvent",
+    "PreconnectSlot",
+    "PreconnectState",
+    "Ready",
+    "Taken",
+]
 
 C = TypeVar("C")
 
@@ -30,130 +36,117 @@ class PreconnectState(enum.Enum):
     FAILED = "failed"
 
 
+class PreconnectEvent(enum.Enum):
+    #: A handshake began (started by the client, or adopted from exec's early start).
+    START = "start"
+    #: It finished with an open connection.
+    OPENED = "opened"
+    #: It failed; the failure is kept for the turn that takes it.
+    FAILED = "failed"
+    #: It was cancelled before it settled.
+    CANCELLED = "cancelled"
+    #: The first turn takes whatever is there (an in-flight handshake it then awaits itself).
+    TAKE = "take"
+    #: Fallback or shutdown: drop whatever is there.
+    CLEAR = "clear"
+
+
+_IDLE, _IN_FLIGHT = PreconnectState.IDLE, PreconnectState.IN_FLIGHT
+_READY, _FAILED = PreconnectState.READY, PreconnectState.FAILED
+
+#: Every legal move; one handshake per slot at a time, and a settled one waits for a taker.
+TRANSITIONS: Final[dict[tuple[PreconnectState, PreconnectEvent], PreconnectState]] = {
+    (_IDLE, PreconnectEvent.START): _IN_FLIGHT,
+    (_IN_FLIGHT, PreconnectEvent.OPENED): _READY,
+    (_IN_FLIGHT, PreconnectEvent.FAILED): _FAILED,
+    (_IN_FLIGHT, PreconnectEvent.CANCELLED): _IDLE,
+    (_IDLE, PreconnectEvent.TAKE): _IDLE,
+    (_IN_FLIGHT, PreconnectEvent.TAKE): _IDLE,
+    (_READY, PreconnectEvent.TAKE): _IDLE,
+    (_FAILED, PreconnectEvent.TAKE): _IDLE,
+    (_IDLE, PreconnectEvent.CLEAR): _IDLE,
+    (_IN_FLIGHT, PreconnectEvent.CLEAR): _IDLE,
+    (_READY, PreconnectEvent.CLEAR): _IDLE,
+    (_FAILED, PreconnectEvent.CLEAR): _IDLE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Empty:
+    """Nothing was warmed: the turn opens its own connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class InFlight:
+    """The handshake is still running: the turn awaits it (the slot no longer holds it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ready(Generic[C]):
+    connection: C
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """The preconnect failed: this is the turn's first failed connection attempt."""
+
+    error: BaseException
+
+
+Taken = Empty | InFlight | Ready[C] | Failed
+
+
 class PreconnectSlot(Generic[C]):
     """Holds at most one warmed connection (or its failure) for the session's next turn."""
 
-    def __init__(self, close: Callable[[C], Awaitable[None]]) -> None:
-        self._close = close
+    __slots__ = ("_connection", "_error", "_state")
+
+    def __init__(self) -> None:
         self._state = PreconnectState.IDLE
-        self._task: asyncio.Task[C] | None = None
         self._connection: C | None = None
         self._error: BaseException | None = None
-        self.started_at: float | None = None
-        self.settled_at: float | None = None
-        # Closes scheduled from sync code; kept so they are not garbage-collected mid-way.
-        self._closing: set[asyncio.Future[None]] = set()
 
     @property
     def state(self) -> PreconnectState:
         return self._state
 
-    def start(self, opener: Callable[[], Awaitable[C]]) -> bool:
-        """Begin a handshake in the background; a no-op unless the slot is idle."""
-        if self._state is not PreconnectState.IDLE:
-            return False
+    def _move(self, event: PreconnectEvent) -> None:
+        following = TRANSITIONS.get((self._state, event))
+        if following is None:
+            raise IllegalTransitionError("preconnect slot", self._state, event)
+        self._state = following
 
-        async def run() -> C:
-            return await opener()
+    def start(self) -> None:
+        self._move(PreconnectEvent.START)
 
-        self._task = asyncio.ensure_future(run())
-        self._task.add_done_callback(self._settled)
-        self._state = PreconnectState.IN_FLIGHT
-        self.started_at = time.monotonic()
-        self.settled_at = None
-        return True
+    def opened(self, connection: C) -> None:
+        self._move(PreconnectEvent.OPENED)
+        self._connection = connection
 
-    def adopt(self, task: asyncio.Task[C]) -> bool:
-        """Hold a handshake someone else started (e.g. before the client existed)."""
-        if self._state is not PreconnectState.IDLE:
-            return False
-        self._task = task
-        self._state = PreconnectState.IN_FLIGHT
-        self.started_at = time.monotonic()
-        self.settled_at = None
-        if task.done():
-            self._settled(task)
-        else:
-            task.add_done_callback(self._settled)
-        return True
+    def failed(self, error: BaseException) -> None:
+        self._move(PreconnectEvent.FAILED)
+        self._error = error
 
-    def _settled(self, task: asyncio.Task[C]) -> None:
-        if task is not self._task:
-            return  # already taken or cleared
-        self._task = None
-        self.settled_at = time.monotonic()
-        if task.cancelled():
-            self._state = PreconnectState.IDLE
-        elif (error := task.exception()) is not None:
-            log.debug("startup preconnect failed: %s", error)
-            self._error = error
-            self._state = PreconnectState.FAILED
-        else:
-            self._connection = task.result()
-            self._state = PreconnectState.READY
+    def cancelled(self) -> None:
+        self._move(PreconnectEvent.CANCELLED)
 
-    async def take(self) -> C | None:
-        """The warmed connection, waiting for one in flight; ``None`` if there is none.
-
-        Raises the handshake's error when the preconnect failed, once; the slot is idle after.
-        """
-        if self._state is PreconnectState.IN_FLIGHT:
-            task = self._task
-            assert task is not None
-            self._task = None
-            self._state = PreconnectState.IDLE
-            try:
-                # Shielded: a turn cancelled while waiting must not tear the handshake down
-                # half-way; the connection is then closed cleanly below.
-                connection = await asyncio.shield(task)
-            except asyncio.CancelledError:
-                task.add_done_callback(self._close_if_opened)
-                raise
-            finally:
-                self.settled_at = time.monotonic()
-            return connection
-        if self._state is PreconnectState.READY:
-            ready, self._connection = self._connection, None
-            self._state = PreconnectState.IDLE
-            return ready
-        if self._state is PreconnectState.FAILED:
-            error, self._error = self._error, None
-            self._state = PreconnectState.IDLE
-            assert error is not None
-            raise error
-        return None
-
-    def _close_later(self, connection: C) -> None:
-        future = asyncio.ensure_future(self._close(connection))
-        self._closing.add(future)
-        future.add_done_callback(self._closing.discard)
-
-    def _close_if_opened(self, task: asyncio.Task[C]) -> None:
-        if not task.cancelled() and task.exception() is None:
-            self._close_later(task.result())
-
-    def clear(self) -> None:
-        """Drop whatever the slot holds: cancel a handshake in flight, close a ready socket."""
-        task, self._task = self._task, None
-        if task is not None and not task.done():
-            task.cancel()
-            task.add_done_callback(self._close_if_opened)
+    def take(self) -> Taken[C]:
+        """What the first turn gets; the slot is idle after (a failure is handed out once)."""
+        before = self._state
+        self._move(PreconnectEvent.TAKE)
         connection, self._connection = self._connection, None
+        error, self._error = self._error, None
+        if before is _IN_FLIGHT:
+            return InFlight()
         if connection is not None:
-            self._close_later(connection)
-        self._error = None
-        self._state = PreconnectState.IDLE
+            return Ready(connection)
+        if error is not None:
+            return Failed(error)
+        return Empty()
 
-    async def aclose(self) -> None:
-        """Empty the slot and wait until whatever it held is closed (session shutdown)."""
-        task, self._task = self._task, None
+    def clear(self) -> C | None:
+        """Forget what the slot holds; a ready connection is returned for the caller to close."""
+        self._move(PreconnectEvent.CLEAR)
         connection, self._connection = self._connection, None
         self._error = None
-        self._state = PreconnectState.IDLE
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(BaseException):
-                connection = await task
-        if connection is not None:
-            with contextlib.suppress(Exception):
-                await self._close(connection)
+        return connection

@@ -1,28 +1,42 @@
 """Which transport a request takes, and the one-way switch from WebSocket to HTTP.
 
-A small state machine with two states, ``websocket-capable`` and ``http-only``; the only move is
-the sticky fallback, taken at most once per session.
+:func:`websockets_wanted` is the one answer to "use WebSockets?"; the client's
+:class:`TransportChoice` and exec's early handshake both ask it. The choice is a small state
+machine with two states, ``websocket-capable`` and ``http-only``; the only move is the sticky
+fallback, taken at most once per session.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["TransportChoice"]
+__all__ = ["TransportChoice", "websockets_wanted"]
+
+
+def websockets_wanted(
+    provider_supports_websockets: bool, *, feature_enabled: bool, model_prefers: bool
+) -> bool:
+    """WebSockets when the provider supports them and the ``responses_websockets`` feature or
+    the model's catalog entry (``prefer_websockets``) asks for them."""
+    return provider_supports_websockets and (feature_enabled or model_prefers)
 
 
 @dataclass
 class TransportChoice:
-    """WebSocket when the provider supports it and the feature or the model asks for it."""
+    """The session's transport: :func:`websockets_wanted` until the sticky fallback to HTTP."""
 
     provider_supports_websockets: bool
     feature_enabled: bool
     _fallen_back: bool = False
 
     def use_websocket(self, *, prefer_websockets: bool = False) -> bool:
-        if self._fallen_back or not self.provider_supports_websockets:
+        if self._fallen_back:
             return False
-        return self.feature_enabled or prefer_websockets
+        return websockets_wanted(
+            self.provider_supports_websockets,
+            feature_enabled=self.feature_enabled,
+            model_prefers=prefer_websockets,
+        )
 
     @property
     def fallen_back(self) -> bool:

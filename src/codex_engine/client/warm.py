@@ -1,8 +1,9 @@
 """Starting the WebSocket handshake before the rest of the engine is even imported.
 
 A one-shot ``exec`` spends most of its start-up importing; a handshake begun right after the
-config is read overlaps with that, and the session's client adopts it as its preconnect. Only
-this module's light imports are needed to start it.
+config is read overlaps with that, and the launcher hands it to the session's client as its
+preconnect. Only this module's light imports are needed to start it (check with
+``python -X importtime`` when adding one).
 """
 
 from __future__ import annotations
@@ -11,21 +12,25 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
+from codex_engine.client.credentials import credentials_for_provider
+from codex_engine.client.transport_choice import websockets_wanted
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.protocol.request import (
-    ClientIdentity,
-    RequestContext,
-    build_request_headers,
-)
+from codex_engine.protocol.headers import ClientIdentity, HeaderInputs, handshake_headers
 from codex_engine.transport.websocket import WebSocketConnection, connect_websocket
 
 __all__ = ["can_warm_early", "start_warm_handshake"]
 
 
-def can_warm_early(provider: ModelProviderInfo, *, websockets_wanted: bool) -> bool:
-    """Whether a handshake can start before auth is loaded: WebSockets will be used and the
-    provider's credentials come from the environment or the config, not the AuthManager."""
-    return websockets_wanted and provider.supports_websockets and not provider.requires_openai_auth
+def can_warm_early(
+    provider: ModelProviderInfo, *, feature_enabled: bool, model_prefers: bool
+) -> bool:
+    """Whether a handshake can start before auth is loaded: WebSockets will be used (the same
+    :func:`websockets_wanted` the client asks) and the provider's credentials come from the
+    environment or the config, not the AuthManager."""
+    wanted = websockets_wanted(
+        provider.supports_websockets, feature_enabled=feature_enabled, model_prefers=model_prefers
+    )
+    return wanted and not provider.requires_openai_auth
 
 
 def start_warm_handshake(
@@ -37,26 +42,31 @@ def start_warm_handshake(
     env: Mapping[str, str],
     turn_metadata: Mapping[str, Any] | None = None,
 ) -> asyncio.Task[WebSocketConnection]:
-    """Begin the handshake in the background with exactly the headers the client would send.
+    """Begin the handshake in the background with the headers the client would send (the same
+    ``protocol.headers.handshake_headers``, from the same inputs).
 
-    A missing key or a refused handshake surfaces when the first turn adopts the task, the same
-    way a failed preconnect does.
+    The credentials come from :func:`credentials_for_provider`, as the client's do. A missing
+    key or a refused handshake surfaces when the first turn adopts the task, the same way a
+    failed preconnect does.
     """
 
     async def handshake() -> WebSocketConnection:
-        ctx = RequestContext(model="", thread_id=thread_id, turn_metadata=turn_metadata)
-        bearer = provider.api_key_from_env(env) or provider.experimental_bearer_token
-        headers = build_request_headers(
-            identity=identity,
-            ctx=ctx,
-            bearer=bearer,
-            beta_features=beta_features,
-            provider_headers=provider.headers(env),
+        creds = await credentials_for_provider(provider, env).credentials()
+        headers = handshake_headers(
+            HeaderInputs(
+                identity=identity,
+                thread_id=thread_id,
+                bearer=creds.bearer,
+                account_id=creds.account_id,
+                turn_metadata=turn_metadata,
+                beta_features=beta_features,
+                provider_headers=provider.headers(env),
+            )
         )
         # https endpoints need the CA store; imported here so plain-http runs never load it.
         from codex_engine.transport.tls import ssl_context
 
-        url = provider.websocket_responses_url()
+        url = provider.websocket_responses_url(is_chatgpt=creds.is_chatgpt)
         return await connect_websocket(
             url,
             headers,

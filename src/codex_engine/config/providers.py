@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 from codex_engine.errors import AuthError
+from codex_engine.protocol.headers import provider_headers
 
 __all__ = [
     "CHATGPT_BASE_URL",
@@ -193,12 +194,7 @@ class ModelProviderInfo(BaseModel):
 
     def headers(self, env: Mapping[str, str]) -> dict[str, str]:
         """Static `http_headers` plus `env_http_headers` whose variable is set and non-empty."""
-        result = dict(self.http_headers or {})
-        for header, var in (self.env_http_headers or {}).items():
-            value = env.get(var, "").strip()
-            if value:
-                result[header] = value
-        return result
+        return provider_headers(self.http_headers, self.env_http_headers, env)
 
 
 def built_in_providers() -> dict[str, ModelProviderInfo]:

@@ -44,6 +44,7 @@ __all__ = [
     "open_session",
     "resume_session",
     "settings_from_config",
+    "start_preconnect",
 ]
 
 
@@ -69,6 +70,24 @@ def settings_from_config(
         web_search=config.web_search,
     )
     return settings, warning
+
+
+def start_preconnect(
+    session: Session, *, warm_handshake: asyncio.Task[WebSocketConnection] | None = None
+) -> bool:
+    """Warm the WebSocket the session's first turn will use, so that turn does not pay for the
+    handshake: adopt ``warm_handshake`` (exec's, started before the engine was imported), else
+    start one now. A no-op for a session on HTTP or with ``websocket_preconnect`` off.
+
+    The launcher's job, not the session's: building a :class:`Session` starts no I/O.
+    """
+    client = session.client
+    if warm_handshake is not None:
+        client.adopt_preconnect(warm_handshake)
+    return client.preconnect(
+        prefer_websockets=session.settings.model_info.prefer_websockets,
+        turn_metadata={"sandbox": session.settings.sandbox_mode},
+    )
 
 
 def locate_thread(config: Config, thread: str | Path, *, cwd: Path | None = None) -> Path:
@@ -318,14 +337,14 @@ async def _session(
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
         metrics=metrics,
-        warm_handshake=warm_handshake,
         env=environ,
     )
     recorder = rollout if isinstance(rollout, RolloutRecorder) else None
     try:
-        # Git runs while the WebSocket handshake (started by the session) is in flight; it is
-        # bounded to a fraction of a second and never fails the session.
         session = Session(settings, client, approver=approver, history=history)
+        start_preconnect(session, warm_handshake=warm_handshake)
+        # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
+        # second and never fails the session.
         git = await collect_git_info(settings.cwd)
         session.git_info = git
         if rollout == "new":

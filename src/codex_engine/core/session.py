@@ -220,12 +220,6 @@ class Session:
         self._prefix_recorded = bool(self.history)
         self._last_total_tokens = 0
         self._turn_task: asyncio.Task[None] | None = None
-        # Warm the WebSocket now, before any prompt is built, so the first turn does not pay
-        # for the handshake (a no-op when the session uses HTTP).
-        client.preconnect(
-            prefer_websockets=settings.model_info.prefer_websockets,
-            turn_metadata={"sandbox": settings.sandbox_mode},
-        )
 
     @property
     def tools(self) -> list[dict[str, object]]:

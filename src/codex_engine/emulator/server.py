@@ -31,6 +31,7 @@ from codex_engine.emulator.script import (
     default_models,
     render_events,
 )
+from codex_engine.protocol.headers import TURN_STATE
 from codex_engine.protocol.sse import encode_event
 
 __all__ = ["RecordedRequest", "ResponsesEmulator", "TurnStateSource", "serve"]
@@ -39,7 +40,6 @@ RequestKind = Literal["http", "ws_handshake", "ws_message", "models"]
 TurnStateSource = str | Callable[["RecordedRequest"], str | None] | None
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
-TURN_STATE_HEADER = "x-codex-turn-state"
 
 
 @dataclass
@@ -393,7 +393,7 @@ class ResponsesEmulator:
         if reply.is_status:
             headers = {"x-request-id": request_id, **_status_headers(reply)}
             if reply.turn_state is not None:
-                headers[TURN_STATE_HEADER] = reply.turn_state
+                headers[TURN_STATE] = reply.turn_state
                 record.turn_state_sent = reply.turn_state
             body_json = dict(reply.body) if reply.body is not None else None
             return web.json_response(
@@ -419,7 +419,7 @@ class ResponsesEmulator:
         response.headers.update(self.rate_limit_headers)
         turn_state = self._turn_state_for(reply.turn_state, record)
         if turn_state is not None:
-            response.headers[TURN_STATE_HEADER] = turn_state
+            response.headers[TURN_STATE] = turn_state
             record.turn_state_sent = turn_state
         response.headers.update(reply.headers)
         await response.prepare(request)
@@ -475,7 +475,7 @@ class ResponsesEmulator:
         ws.headers["x-request-id"] = self._ids.next("req")
         turn_state = self._turn_state_for(handshake.turn_state, record)
         if turn_state is not None:
-            ws.headers[TURN_STATE_HEADER] = turn_state
+            ws.headers[TURN_STATE] = turn_state
             record.turn_state_sent = turn_state
         ws.headers.update(handshake.headers)
         await ws.prepare(request)

@@ -1,18 +1,18 @@
 """zstd request-body compression for the ChatGPT backend (SPEC §7): when to apply it, how, and
-how to recover when a server refuses compressed bodies. No I/O.
+how to recover when a server refuses compressed bodies. No I/O. (The Content-Encoding header
+comes from ``protocol/headers.py``.)
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import zstandard
 
-from codex_engine.errors import ConfigError
+from codex_engine.protocol.headers import ZSTD
 
 __all__ = [
     "CONTENT_ENCODING",
@@ -21,12 +21,11 @@ __all__ = [
     "CompressedBody",
     "CompressionState",
     "compress_body",
-    "compressed_request_headers",
     "should_compress",
 ]
 
 #: Value of the ``Content-Encoding`` header on a compressed body.
-CONTENT_ENCODING = "zstd"
+CONTENT_ENCODING = ZSTD
 DEFAULT_LEVEL = 3
 #: Answers that mean "I cannot read this body"; anything else is about the request's content.
 REJECTED_STATUSES = frozenset({400, 415})
@@ -92,26 +91,6 @@ def compress_body(body: bytes, level: int = DEFAULT_LEVEL) -> CompressedBody:
     return CompressedBody(
         data=data, original_size=len(body), compressed_size=len(data), seconds=seconds
     )
-
-
-def compressed_request_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    """``headers`` plus ``Content-Encoding: zstd`` (and a JSON Content-Type if none is set).
-
-    A Content-Encoding that is already there (e.g. from a provider's ``http_headers``) would be
-    contradicted, so that is a ConfigError naming the fix.
-    """
-    lowered = {name.lower() for name in headers}
-    if "content-encoding" in lowered:
-        raise ConfigError(
-            "request compression is on but a Content-Encoding header is already set (check the "
-            "provider's http_headers); remove that header or disable "
-            "`features.enable_request_compression`"
-        )
-    result = dict(headers)
-    result["Content-Encoding"] = CONTENT_ENCODING
-    if "content-type" not in lowered:
-        result["Content-Type"] = "application/json"
-    return result
 
 
 class CompressionState:

@@ -1,36 +1,32 @@
-"""Building a Responses API request: the JSON body and the headers, with no I/O.
+"""Building a Responses API request body, with no I/O (its headers: ``protocol/headers.py``).
 
-Field order and header names follow the reference CLI's wire captures, so a server (or a capture
-diff) sees the same request from codex-engine as from the reference.
+Field order follows the reference CLI's wire captures, so a server (or a capture diff) sees the
+same request from codex-engine as from the reference.
 """
 
 from __future__ import annotations
 
-import json
-import platform
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_engine._version import __version__
+# The caller's identity travels with the request types; it is defined with the headers it fills.
+from codex_engine.protocol.headers import (
+    TURN_METADATA,
+    ClientIdentity,
+    default_identity,
+    encode_turn_metadata,
+)
 from codex_engine.protocol.items import ResponseItem, item_to_json
 
 __all__ = [
-    "OPENAI_BETA_WEBSOCKETS",
     "ClientIdentity",
     "Prompt",
     "ReasoningParams",
     "RequestContext",
     "build_request_body",
-    "build_request_headers",
     "default_identity",
-    "sanitize_header_value",
 ]
-
-DEFAULT_ORIGINATOR = "codex_engine"
-OPENAI_BETA_WEBSOCKETS = "responses_websockets=2026-02-06"
-_HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,30 +55,6 @@ class ReasoningParams:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientIdentity:
-    """Who is calling: the ``originator`` header and the ``User-Agent``."""
-
-    originator: str
-    user_agent: str
-
-
-def sanitize_header_value(value: str) -> str:
-    """Replace what an HTTP header may not carry, as the reference does for its User-Agent."""
-    return _HEADER_UNSAFE.sub("_", value)
-
-
-def default_identity(originator: str | None = None, suffix: str | None = None) -> ClientIdentity:
-    name = originator or DEFAULT_ORIGINATOR
-    ua = (
-        f"{name}/{__version__} ({platform.system()} {platform.release()}; {platform.machine()}) "
-        f"python/{platform.python_version()}"
-    )
-    if suffix:
-        ua += f" ({suffix})"
-    return ClientIdentity(originator=name, user_agent=sanitize_header_value(ua))
-
-
-@dataclass(frozen=True, slots=True)
 class RequestContext:
     """Per-request values that are not part of the prompt."""
 
@@ -97,10 +69,7 @@ class RequestContext:
     extra_client_metadata: Mapping[str, str] = field(default_factory=dict)
 
     def turn_metadata_header(self) -> str | None:
-        if not self.turn_metadata:
-            return None
-        # ensure_ascii keeps the header valid whatever the paths contain.
-        return json.dumps(self.turn_metadata, separators=(",", ":"), ensure_ascii=True)
+        return encode_turn_metadata(self.turn_metadata)
 
 
 def build_request_body(prompt: Prompt, ctx: RequestContext) -> dict[str, Any]:
@@ -137,40 +106,7 @@ def build_request_body(prompt: Prompt, ctx: RequestContext) -> dict[str, Any]:
         metadata["turn_id"] = ctx.turn_id
     header = ctx.turn_metadata_header()
     if header is not None:
-        metadata["x-codex-turn-metadata"] = header
+        metadata[TURN_METADATA] = header
     metadata.update(ctx.extra_client_metadata)
     body["client_metadata"] = metadata
     return body
-
-
-def build_request_headers(
-    *,
-    identity: ClientIdentity,
-    ctx: RequestContext,
-    bearer: str | None,
-    account_id: str | None = None,
-    turn_state: str | None = None,
-    beta_features: str | None = None,
-    provider_headers: Mapping[str, str] | None = None,
-) -> dict[str, str]:
-    """Headers shared by the HTTP request and the WebSocket handshake (no transport headers)."""
-    headers: dict[str, str] = {}
-    if provider_headers:
-        headers.update(provider_headers)
-    if beta_features:
-        headers["x-codex-beta-features"] = beta_features
-    if turn_state is not None:
-        headers["x-codex-turn-state"] = turn_state
-    metadata = ctx.turn_metadata_header()
-    if metadata is not None:
-        headers["x-codex-turn-metadata"] = metadata
-    headers["x-client-request-id"] = ctx.thread_id
-    headers["session-id"] = ctx.thread_id
-    headers["thread-id"] = ctx.thread_id
-    if bearer is not None:
-        headers["Authorization"] = f"Bearer {bearer}"
-    if account_id is not None:
-        headers["ChatGPT-Account-ID"] = account_id
-    headers["originator"] = identity.originator
-    headers["User-Agent"] = identity.user_agent
-    return headers

@@ -108,7 +108,8 @@ class HttpTransport:
         self._idle_timeout = idle_timeout
 
     async def open(self, url: str, headers: Mapping[str, str], body: bytes) -> HttpResponseStream:
-        """POST the body; return the stream on a 2xx, raise the classified error otherwise.
+        """POST the body with exactly ``headers`` (``protocol.headers.http_headers``); return the
+        stream on a 2xx, raise the classified error otherwise.
 
         An error answer carries the server's ``Retry-After`` in ``error.delay``.
         """
@@ -116,11 +117,7 @@ class HttpTransport:
             request = self._client.build_request(
                 "POST",
                 url,
-                headers={
-                    **headers,
-                    "Accept": "text/event-stream",
-                    "Content-Type": "application/json",
-                },
+                headers=dict(headers),
                 content=body,
             )
         except UnicodeEncodeError:

@@ -26,12 +26,11 @@ from codex_engine.errors import (
 from codex_engine.protocol.error_mapping import classify_http_error, classify_websocket_error_frame
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.headers import TURN_STATE, USER_AGENT
 from codex_engine.protocol.redaction import redact_text, request_secrets
-from codex_engine.protocol.request import OPENAI_BETA_WEBSOCKETS
 from codex_engine.transport.log_redaction import RedactingLogger, install_library_log_filter
 
 __all__ = [
-    "TURN_STATE_HEADER",
     "FallbackToHttpError",
     "WebSocketConnection",
     "connect_websocket",
@@ -45,7 +44,6 @@ log = logging.getLogger(__name__)
 wire_log = logging.getLogger("codex_engine.websocket.wire")
 install_library_log_filter()
 
-TURN_STATE_HEADER = "x-codex-turn-state"
 # Responses events can be large (a whole file in one delta); the server's own limit applies.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
@@ -73,7 +71,7 @@ class WebSocketConnection:
     @property
     def turn_state(self) -> str | None:
         """The sticky-routing token the server sent with the 101 answer, if any."""
-        return self.handshake_headers.get(TURN_STATE_HEADER)
+        return self.handshake_headers.get(TURN_STATE)
 
     @property
     def is_closed(self) -> bool:
@@ -155,7 +153,7 @@ class Metadata:
         metadata = payload.get("metadata")
         if not isinstance(metadata, Mapping):
             return None
-        value = metadata.get(TURN_STATE_HEADER) or metadata.get("turn_state")
+        value = metadata.get(TURN_STATE) or metadata.get("turn_state")
         return cls(value) if isinstance(value, str) and value else None
 
 
@@ -174,7 +172,8 @@ async def connect_websocket(
     idle_timeout: float,
     ssl_context: ssl.SSLContext | None = None,
 ) -> WebSocketConnection:
-    """Open the connection (handshake only; nothing is sent on it).
+    """Open the connection with ``headers`` (``protocol.headers.handshake_headers``); the
+    handshake only, nothing is sent on it.
 
     A 426 answer raises :class:`FallbackToHttpError`; any other status maps like an HTTP error.
     """
@@ -182,9 +181,9 @@ async def connect_websocket(
     from websockets.asyncio.client import connect
     from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
 
-    handshake = {**headers, "OpenAI-Beta": OPENAI_BETA_WEBSOCKETS}
+    handshake = dict(headers)
     secrets = request_secrets(handshake)
-    user_agent = handshake.pop("User-Agent", None)
+    user_agent = handshake.pop(USER_AGENT, None)  # the library writes it; hand it ours
     try:
         ws = await connect(
             url,

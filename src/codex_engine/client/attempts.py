@@ -1,0 +1,236 @@
+"""What a turn does after a failed attempt: retry after a delay, fall back to HTTP, recover auth
+or raise. A pure table over (failure, transport, phase) and the attempt counters; no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from codex_engine.errors import CodexError, UnauthorizedError
+from codex_engine.transport.retry import RetryPolicy, should_retry_request
+from codex_engine.transport.websocket import FallbackToHttpError
+
+__all__ = [
+    "AUTH_RECOVERIES",
+    "RULES",
+    "Action",
+    "AttemptPolicy",
+    "Attempts",
+    "Budget",
+    "Decision",
+    "Failure",
+    "FallBack",
+    "Phase",
+    "Raise",
+    "RecoverAuth",
+    "Retry",
+    "Rule",
+    "Transport",
+    "classify",
+]
+
+Transport = Literal["http", "websocket"]
+
+
+class Failure(enum.Enum):
+    """What went wrong, as far as the policy cares."""
+
+    #: The server refused the WebSocket upgrade (426) or the handshake timed out.
+    WEBSOCKET_REFUSED = "websocket_refused"
+    #: 401: the credentials were refused.
+    UNAUTHORIZED = "unauthorized"
+    #: Sending the same request again may succeed (5xx, network, a stream cut short, ...).
+    RETRYABLE = "retryable"
+    #: Sending it again will not help (4xx, usage limits, a 429 without Retry-After, ...).
+    FATAL = "fatal"
+
+
+class Phase(enum.Enum):
+    """How far the attempt got. Over HTTP each phase has its own retry budget."""
+
+    #: No response yet: the HTTP request (up to its headers) or the WebSocket handshake.
+    REQUEST = "request"
+    #: The response (HTTP body or WebSocket messages) had started.
+    STREAM = "stream"
+
+
+class Budget(enum.Enum):
+    """What a failure draws on; the value names the retry in the log line."""
+
+    REQUEST = "request"  # request_max_retries
+    STREAM = "stream"  # stream_max_retries
+    AUTH = "auth"  # one credentials recovery per request
+
+
+class Action(enum.Enum):
+    RETRY = "retry"
+    FALL_BACK = "fall_back"
+    RECOVER_AUTH = "recover_auth"
+    RAISE = "raise"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """``then`` while ``budget`` lasts (always, without a budget), ``once_spent`` after."""
+
+    then: Action
+    budget: Budget | None = None
+    once_spent: Action = Action.RAISE
+
+
+_REFUSED = Failure.WEBSOCKET_REFUSED
+_UNAUTHORIZED = Failure.UNAUTHORIZED
+_RETRYABLE = Failure.RETRYABLE
+_FATAL = Failure.FATAL
+_REQUEST = Phase.REQUEST
+_STREAM = Phase.STREAM
+
+#: The whole policy: (failure, transport, phase) -> rule; every combination has a row.
+#: A refused upgrade is never retried on WebSockets (a network that black-holes them would cost
+#: a connect timeout per attempt). Over WebSockets every retryable failure draws on the stream
+#: budget, and once that is spent the session goes on over HTTP with fresh budgets.
+RULES: Final[dict[tuple[Failure, Transport, Phase], Rule]] = {
+    (_REFUSED, "websocket", _REQUEST): Rule(Action.FALL_BACK),
+    (_REFUSED, "websocket", _STREAM): Rule(Action.FALL_BACK),
+    (_REFUSED, "http", _REQUEST): Rule(Action.FALL_BACK),
+    (_REFUSED, "http", _STREAM): Rule(Action.FALL_BACK),
+    (_UNAUTHORIZED, "websocket", _REQUEST): Rule(Action.RECOVER_AUTH, Budget.AUTH),
+    (_UNAUTHORIZED, "websocket", _STREAM): Rule(Action.RECOVER_AUTH, Budget.AUTH),
+    (_UNAUTHORIZED, "http", _REQUEST): Rule(Action.RECOVER_AUTH, Budget.AUTH),
+    (_UNAUTHORIZED, "http", _STREAM): Rule(Action.RECOVER_AUTH, Budget.AUTH),
+    (_RETRYABLE, "websocket", _REQUEST): Rule(Action.RETRY, Budget.STREAM, Action.FALL_BACK),
+    (_RETRYABLE, "websocket", _STREAM): Rule(Action.RETRY, Budget.STREAM, Action.FALL_BACK),
+    (_RETRYABLE, "http", _REQUEST): Rule(Action.RETRY, Budget.REQUEST),
+    (_RETRYABLE, "http", _STREAM): Rule(Action.RETRY, Budget.STREAM),
+    (_FATAL, "websocket", _REQUEST): Rule(Action.RAISE),
+    (_FATAL, "websocket", _STREAM): Rule(Action.RAISE),
+    (_FATAL, "http", _REQUEST): Rule(Action.RAISE),
+    (_FATAL, "http", _STREAM): Rule(Action.RAISE),
+}
+
+#: A request gets new credentials at most once; a second 401 is the answer.
+AUTH_RECOVERIES = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Attempts:
+    """What one request has used of each budget so far."""
+
+    request_retries: int = 0
+    stream_retries: int = 0
+    auth_recoveries: int = 0
+
+    def drawn(self, budget: Budget) -> Attempts:
+        """These counters with one more taken from ``budget``."""
+        if budget is Budget.REQUEST:
+            return dataclasses.replace(self, request_retries=self.request_retries + 1)
+        if budget is Budget.STREAM:
+            return dataclasses.replace(self, stream_retries=self.stream_retries + 1)
+        return dataclasses.replace(self, auth_recoveries=self.auth_recoveries + 1)
+
+    def used(self, budget: Budget) -> int:
+        if budget is Budget.REQUEST:
+            return self.request_retries
+        if budget is Budget.STREAM:
+            return self.stream_retries
+        return self.auth_recoveries
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """Send the request again after ``after`` seconds (retry ``retry`` of ``max_retries``)."""
+
+    after: float
+    retry: int
+    max_retries: int
+    budget: Budget
+
+
+@dataclass(frozen=True, slots=True)
+class FallBack:
+    """Switch the session to HTTP for good and send the request there."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecoverAuth:
+    """Ask the credentials source for new credentials; retry once if it found some, else raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Raise:
+    """Give up: the failure is the turn's error."""
+
+
+Decision = Retry | FallBack | RecoverAuth | Raise
+
+
+def classify(error: CodexError, *, transport: Transport, phase: Phase) -> Failure:
+    """The policy's view of an error.
+
+    Only a request that got no response yet is judged by :func:`should_retry_request` (a 429
+    is worth retrying only with a Retry-After); a WebSocket or a started stream goes by
+    ``error.retryable``.
+    """
+    if isinstance(error, FallbackToHttpError):
+        return Failure.WEBSOCKET_REFUSED
+    if isinstance(error, UnauthorizedError):
+        return Failure.UNAUTHORIZED
+    if transport == "http" and phase is Phase.REQUEST:
+        retryable = should_retry_request(error)
+    else:
+        retryable = error.retryable
+    return Failure.RETRYABLE if retryable else Failure.FATAL
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptPolicy:
+    """The retry budgets of one provider, applied through :data:`RULES`."""
+
+    request: RetryPolicy
+    stream: RetryPolicy
+
+    def limit(self, budget: Budget) -> int:
+        if budget is Budget.REQUEST:
+            return self.request.max_retries
+        if budget is Budget.STREAM:
+            return self.stream.max_retries
+        return AUTH_RECOVERIES
+
+    def decide(
+        self,
+        failure: Failure,
+        *,
+        transport: Transport,
+        phase: Phase,
+        attempts: Attempts,
+        server_delay: float | None = None,
+    ) -> tuple[Decision, Attempts]:
+        """What to do about ``failure``, and the counters the next attempt starts from.
+
+        ``server_delay`` is the wait the server asked for (Retry-After); it replaces the
+        backoff of a retry.
+        """
+        rule = RULES[failure, transport, phase]
+        if rule.budget is None:
+            return _final(rule.then), attempts
+        used = attempts.drawn(rule.budget)
+        count = used.used(rule.budget)
+        if count > self.limit(rule.budget):
+            if rule.once_spent is Action.FALL_BACK:
+                # HTTP starts over with full retry budgets; the auth recovery stays used.
+                return FallBack(), Attempts(auth_recoveries=attempts.auth_recoveries)
+            return _final(rule.once_spent), used
+        if rule.then is Action.RECOVER_AUTH:
+            return RecoverAuth(), used
+        policy = self.request if rule.budget is Budget.REQUEST else self.stream
+        return Retry(
+            policy.delay(count, server_delay), count, policy.max_retries, rule.budget
+        ), used
+
+
+def _final(action: Action) -> FallBack | Raise:
+    """The decision for an action that draws on no budget (checked by the table's tests)."""
+    return FallBack() if action is Action.FALL_BACK else Raise()
