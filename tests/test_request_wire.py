@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.protocol.items import FunctionCallOutput, user_message
+from codex_engine.protocol.events import OutputItemDone
+from codex_engine.protocol.items import FunctionCall, FunctionCallOutput, user_message
 from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
 from tests.conftest import make_client
 
@@ -45,9 +46,13 @@ async def _send_tool_turn(emulator: ResponsesEmulator) -> list[Any]:
     async with make_client(emulator.base_url) as client:
         turn = client.new_session()
         first = Prompt(input=history, base_instructions="Be brief.", tools=tools)
-        calls = [e async for e in turn.stream(first, ctx)]
-        assert calls
-        history = [*history, FunctionCallOutput(call_id="call_1", output="hi\n")]
+        # The follow-up carries the model's call and its output, as the reference does.
+        (call,) = [
+            e.item
+            async for e in turn.stream(first, ctx)
+            if isinstance(e, OutputItemDone) and isinstance(e.item, FunctionCall)
+        ]
+        history = [*history, call, FunctionCallOutput(call_id=call.call_id, output="hi\n")]
         second = Prompt(input=history, base_instructions="Be brief.", tools=tools)
         async for _ in turn.stream(second, ctx):
             pass
@@ -76,9 +81,9 @@ async def test_follow_up_request_carries_the_tool_output_in_full(
     emulator: ResponsesEmulator,
 ) -> None:
     first, second = (r.body for r in await _send_tool_turn(emulator))
-    assert [i["type"] for i in second["input"]][-1] == "function_call_output"
+    assert [i["type"] for i in second["input"]][-2:] == ["function_call", "function_call_output"]
     assert "previous_response_id" not in second  # HTTP always sends the whole input
-    assert len(second["input"]) == len(first["input"]) + 1
+    assert len(second["input"]) == len(first["input"]) + 2
 
 
 async def test_headers_match_the_reference_capture(
