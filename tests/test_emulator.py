@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from codex_engine.emulator import HandshakeReply, RecordedRequest, Reply, ResponsesEmulator, serve
-from codex_engine.emulator.script import oversized_payload
+from codex_engine.emulator.render import oversized_payload
 
 TWO_MIB = 2 * 1024 * 1024
 SHELL_TOOL = {"type": "function", "name": "shell", "parameters": {"type": "object"}}
@@ -226,9 +226,15 @@ async def test_bad_bodies_get_openai_style_400s(emu: ResponsesEmulator) -> None:
     for response in (not_json, no_model, no_input):
         assert response.status_code == 400
         assert response.json()["error"]["type"] == "invalid_request_error"
-        assert response.json()["error"]["code"] is None
-    assert "model" in no_model.json()["error"]["message"]
-    assert "input" in no_input.json()["error"]["message"]
+    assert not_json.json()["error"]["code"] is None
+    # The API's answer to a missing field: its name as `param`, a code saying what is wrong.
+    for response, name in ((no_model, "model"), (no_input, "input")):
+        assert response.json()["error"] == {
+            "message": f"Missing required parameter: '{name}'.",
+            "type": "invalid_request_error",
+            "param": name,
+            "code": "missing_required_parameter",
+        }
 
 
 async def test_required_bearer_rejects_other_tokens(emu: ResponsesEmulator) -> None:
