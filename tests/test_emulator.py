@@ -462,6 +462,20 @@ async def test_wait_for_request_returns_the_recorded_request(emu: ResponsesEmula
     assert recorded.kind == "models"
 
 
+async def test_wait_for_request_fails_with_what_it_awaited_and_what_came(
+    emu: ResponsesEmulator,
+) -> None:
+    async with httpx.AsyncClient(base_url=emu.base_url) as client:
+        await client.get("/models")
+    with pytest.raises(TimeoutError) as caught:
+        await emu.wait_for_request("http", count=2, timeout=0.05)
+
+    assert str(caught.value) == (
+        "the emulator saw 0 'http' requests in 0.05s, the test waited for 2; "
+        "recorded so far: ['models']"
+    )
+
+
 async def test_events_reply_sends_exactly_the_given_events(emu: ResponsesEmulator) -> None:
     given: list[dict[str, Any]] = [
         {"type": "response.created", "response": {"id": "resp_x"}},

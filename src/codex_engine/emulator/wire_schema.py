@@ -136,7 +136,10 @@ def wrong_type(param: str, expected: str, value: Any) -> Problem:
 
 def _bad_value(param: str, value: Any, allowed: Sequence[str]) -> Problem:
     quoted = [f"'{v}'" for v in allowed]
-    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])}, and {quoted[-1]}"
+    if len(quoted) <= 2:
+        listed = " and ".join(quoted)
+    else:
+        listed = f"{', '.join(quoted[:-1])}, and {quoted[-1]}"
     return Problem(
         f"Invalid value: '{value}'. Supported values are: {listed}.", param, "invalid_value"
     )
@@ -207,7 +210,7 @@ def _typed(kinds: Mapping[str, Fields]) -> Check:
             return missing(f"{param}.type")
         kind = value["type"]
         if kind not in kinds:
-            return _bad_value(f"{param}.type", kind, sorted(kinds))
+            return _bad_value(f"{param}.type", kind, list(kinds))
         return _fields(value, kinds[kind], param)
 
     return run
