@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +11,9 @@ from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.events import OutputItemDone
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput, user_message
 from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
-from tests.conftest import make_client
+from tests.conftest import make_client, require_reference
 
-CAPTURE = Path(__file__).resolve().parents[2] / "shared/reference/wire-captures"
-SSE_CAPTURE = CAPTURE / "sse-turn-with-tool-call.json"
+SSE_CAPTURE = "wire-captures/sse-turn-with-tool-call.json"
 THREAD = "01a20f91-ab8c-71e1-b849-551d55bec741"
 
 # Headers the 0.163.0 capture has that belong to later protocol versions (SPEC §1.3 [Current])
@@ -25,9 +23,7 @@ NOT_OURS = {"host", "content-length", "x-codex-window-id", "x-codex-beta-feature
 
 @pytest.fixture
 def capture() -> list[dict[str, Any]]:
-    if not SSE_CAPTURE.exists():
-        pytest.skip(f"reference capture not found at {SSE_CAPTURE}")
-    data: list[dict[str, Any]] = json.loads(SSE_CAPTURE.read_text())
+    data: list[dict[str, Any]] = json.loads(require_reference(SSE_CAPTURE).read_text())
     return data
 
 
