@@ -15,9 +15,9 @@ __all__ = ["RecordedRequest", "Recorder", "RequestKind", "lower_headers"]
 
 RequestKind = Literal["http", "ws_handshake", "ws_message", "models"]
 
-#: How long `wait_for_request` waits by default: far below pytest's own timeout, so a request
+#: How long `wait_for_request` waits by default: well below pytest's own timeout, so a request
 #: that never comes fails with a message naming what was awaited.
-DEFAULT_WAIT_SECONDS = 30.0
+DEFAULT_WAIT_SECONDS = 60.0
 
 
 @dataclass
