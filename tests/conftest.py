@@ -33,6 +33,44 @@ def secret_canaries(caplog: pytest.LogCaptureFixture) -> Iterator[CanaryRegistry
     assert not leaks, f"secrets leaked: {leaks}"
 
 
+#: The measured reference facts (app-server schema, wire captures): `../shared/reference` next to
+#: the checkout, or wherever CODEX_ENGINE_REFERENCE points.
+REFERENCE_DIR = Path(
+    os.environ.get("CODEX_ENGINE_REFERENCE")
+    or Path(__file__).resolve().parents[2] / "shared" / "reference"
+)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def reference_path(relative: str) -> Path | None:
+    """`REFERENCE_DIR/relative`, or None when it is missing on a developer machine.
+
+    In CI (`CI` set) a missing reference fails the test with the path and the fix: a check
+    against the reference that is silently skipped there would never run anywhere.
+    """
+    path = REFERENCE_DIR / relative
+    if path.exists():
+        return path
+    if in_ci():
+        pytest.fail(
+            f"the shared reference {path} is missing: check out the shared directory next to "
+            "the repository or set CODEX_ENGINE_REFERENCE to the reference directory",
+            pytrace=False,
+        )
+    return None
+
+
+def require_reference(relative: str) -> Path:
+    """`reference_path`, skipping (with the path as reason) when it is missing outside CI."""
+    path = reference_path(relative)
+    if path is None:
+        pytest.skip(f"reference not found at {REFERENCE_DIR / relative} (CI would fail here)")
+    return path
+
+
 @pytest.fixture
 async def emulator() -> AsyncIterator[ResponsesEmulator]:
     async with ResponsesEmulator() as emu:

@@ -1,7 +1,7 @@
 """``codex-engine app-server`` as a subprocess on real stdio pipes, driven by a raw JSON-RPC client.
 
-Every line the server writes is checked against the reference app-server JSON schema when the
-shared reference directory is present.
+Every line the server writes is checked against the reference app-server JSON schema (skipped on
+a developer machine without the shared reference directory; in CI its absence fails).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ import pytest
 
 from codex_engine.emulator import ResponsesEmulator
 from tests import canaries
-from tests.conftest import cli_env
+from tests.conftest import cli_env, reference_path, require_reference
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "app-server-schema"
+SCHEMA = "app-server-schema"
 
 Json = dict[str, Any]
 
@@ -73,12 +73,25 @@ class SchemaChecker:
         return [f"{e.json_path}: {e.message[:300]}" for e in validator.iter_errors(message)]
 
 
-@cache
 def schema_checker() -> SchemaChecker | None:
-    return SchemaChecker(SCHEMA_DIR) if SCHEMA_DIR.is_dir() else None
+    """None on a developer machine without the reference; in CI its absence fails the test."""
+    directory = reference_path(SCHEMA)
+    return _checker(directory) if directory is not None else None
+
+
+@cache
+def _checker(directory: Path) -> SchemaChecker:
+    return SchemaChecker(directory)
 
 
 # -- client ----------------------------------------------------------------------------------
+
+#: How long a server that closed its stdout gets to finish writing stderr and exit.
+STDERR_GRACE_S = 5.0
+
+
+class ServerGone(AssertionError):
+    """The app-server's output ended while the test still expected answers."""
 
 
 class RawClient:
@@ -130,20 +143,42 @@ class RawClient:
 
     async def _read(self) -> None:
         assert self.process.stdout is not None
-        async for line in self.process.stdout:
-            message = json.loads(line)
-            assert isinstance(message, dict), line
-            self.received.append(message)
-            if "method" in message and "id" in message:
-                self.server_requests.put_nowait(message)
-            elif "method" in message:
-                self.notifications.append(message)
-            else:
-                future = self._responses.pop(message.get("id"), None)
-                if future is not None and not future.done():
-                    future.set_result(message)
+        try:
+            async for line in self.process.stdout:
+                message = json.loads(line)
+                assert isinstance(message, dict), line
+                self.received.append(message)
+                if "method" in message and "id" in message:
+                    self.server_requests.put_nowait(message)
+                elif "method" in message:
+                    self.notifications.append(message)
+                else:
+                    future = self._responses.pop(message.get("id"), None)
+                    if future is not None and not future.done():
+                        future.set_result(message)
+                async with self._changed:
+                    self._changed.notify_all()
+        finally:
+            # The output ended (or could not be read): nothing will answer what is pending.
+            pending = [f for f in self._responses.values() if not f.done()]
+            self._responses.clear()
+            if pending:
+                gone = await self._gone()
+                for future in pending:
+                    future.set_exception(gone)
             async with self._changed:
                 self._changed.notify_all()
+
+    async def _gone(self) -> ServerGone:
+        """Why no answer will come: the exit code and everything the server wrote to stderr."""
+        # A server that closed its output is exiting; its stderr closes with it.
+        await asyncio.wait([self._stderr_reader], timeout=STDERR_GRACE_S)
+        code = self.process.returncode
+        if code is None:
+            with contextlib.suppress(TimeoutError):
+                code = await asyncio.wait_for(self.process.wait(), STDERR_GRACE_S)
+        stderr = self.stderr.decode(errors="replace").strip() or "(nothing)"
+        return ServerGone(f"the app-server closed its output (exit code {code}); stderr:\n{stderr}")
 
     async def _read_stderr(self) -> None:
         # Drained all along so a chatty server never blocks on a full pipe.
@@ -172,7 +207,14 @@ class RawClient:
         message: Json = {**extra, "id": request_id, "method": method}
         if params is not None:
             message["params"] = params
-        await self.send(message)
+        if self._reader.done():
+            # Already gone: fail now rather than wait for an answer that cannot come.
+            raise await self._gone()
+        try:
+            await self.send(message)
+        except (BrokenPipeError, ConnectionResetError):
+            self._responses.pop(request_id, None)
+            raise await self._gone() from None
         return await future
 
     def expect(self, request_id: Any, method: str, future: asyncio.Future[Json]) -> None:
@@ -205,7 +247,8 @@ class RawClient:
                 for message in self.notifications:
                     if predicate(message):
                         return message
-                assert not self._reader.done(), "the server closed its output"
+                if self._reader.done():
+                    raise await self._gone()
                 await self._changed.wait()
 
     async def turn_completed(self, turn_id: str) -> Json:
@@ -516,10 +559,10 @@ async def test_twenty_threads_run_turns_at_the_same_time(
         assert (await client.turn_completed(turn_id))["status"] == "interrupted"
 
 
-@pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason=f"reference schema not found at {SCHEMA_DIR}")
 async def test_every_emitted_message_validates_against_the_reference_schema(
     client: RawClient,
 ) -> None:
+    require_reference(SCHEMA)
     await client.initialize()
     thread_id = await start_thread(client, sandbox="danger-full-access", approvalPolicy="never")
     turn_id = await start_turn(client, thread_id, "run `echo schema-check`")

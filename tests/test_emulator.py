@@ -14,7 +14,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosedError, InvalidStatus
 
 from codex_engine.emulator import HandshakeReply, RecordedRequest, Reply, ResponsesEmulator, serve
-from codex_engine.emulator.script import oversized_payload
+from codex_engine.emulator.render import oversized_payload
 
 TWO_MIB = 2 * 1024 * 1024
 SHELL_TOOL = {"type": "function", "name": "shell", "parameters": {"type": "object"}}
@@ -226,9 +226,15 @@ async def test_bad_bodies_get_openai_style_400s(emu: ResponsesEmulator) -> None:
     for response in (not_json, no_model, no_input):
         assert response.status_code == 400
         assert response.json()["error"]["type"] == "invalid_request_error"
-        assert response.json()["error"]["code"] is None
-    assert "model" in no_model.json()["error"]["message"]
-    assert "input" in no_input.json()["error"]["message"]
+    assert not_json.json()["error"]["code"] is None
+    # The API's answer to a missing field: its name as `param`, a code saying what is wrong.
+    for response, name in ((no_model, "model"), (no_input, "input")):
+        assert response.json()["error"] == {
+            "message": f"Missing required parameter: '{name}'.",
+            "type": "invalid_request_error",
+            "param": name,
+            "code": "missing_required_parameter",
+        }
 
 
 async def test_required_bearer_rejects_other_tokens(emu: ResponsesEmulator) -> None:
@@ -454,6 +460,20 @@ async def test_wait_for_request_returns_the_recorded_request(emu: ResponsesEmula
     recorded = await waiting
     assert isinstance(recorded, RecordedRequest)
     assert recorded.kind == "models"
+
+
+async def test_wait_for_request_fails_with_what_it_awaited_and_what_came(
+    emu: ResponsesEmulator,
+) -> None:
+    async with httpx.AsyncClient(base_url=emu.base_url) as client:
+        await client.get("/models")
+    with pytest.raises(TimeoutError) as caught:
+        await emu.wait_for_request("http", count=2, timeout=0.05)
+
+    assert str(caught.value) == (
+        "the emulator saw 0 'http' requests in 0.05s, the test waited for 2; "
+        "recorded so far: ['models']"
+    )
 
 
 async def test_events_reply_sends_exactly_the_given_events(emu: ResponsesEmulator) -> None:

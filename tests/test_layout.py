@@ -17,8 +17,6 @@ _OVERSIZED = {
     "client/model_client.py",
     "core/session.py",
     "core/rollout.py",
-    "emulator/server.py",
-    "emulator/script.py",
     "protocol/app_server_types.py",
     "protocol/error_mapping.py",
     "telemetry/metrics.py",

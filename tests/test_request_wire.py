@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.protocol.items import FunctionCallOutput, user_message
+from codex_engine.protocol.events import OutputItemDone
+from codex_engine.protocol.items import FunctionCall, FunctionCallOutput, user_message
 from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
-from tests.conftest import make_client
+from tests.conftest import make_client, require_reference
 
-CAPTURE = Path(__file__).resolve().parents[2] / "shared/reference/wire-captures"
-SSE_CAPTURE = CAPTURE / "sse-turn-with-tool-call.json"
+SSE_CAPTURE = "wire-captures/sse-turn-with-tool-call.json"
 THREAD = "01a20f91-ab8c-71e1-b849-551d55bec741"
 
 # Headers the 0.163.0 capture has that belong to later protocol versions (SPEC §1.3 [Current])
@@ -24,9 +23,7 @@ NOT_OURS = {"host", "content-length", "x-codex-window-id", "x-codex-beta-feature
 
 @pytest.fixture
 def capture() -> list[dict[str, Any]]:
-    if not SSE_CAPTURE.exists():
-        pytest.skip(f"reference capture not found at {SSE_CAPTURE}")
-    data: list[dict[str, Any]] = json.loads(SSE_CAPTURE.read_text())
+    data: list[dict[str, Any]] = json.loads(require_reference(SSE_CAPTURE).read_text())
     return data
 
 
@@ -45,9 +42,13 @@ async def _send_tool_turn(emulator: ResponsesEmulator) -> list[Any]:
     async with make_client(emulator.base_url) as client:
         turn = client.new_session()
         first = Prompt(input=history, base_instructions="Be brief.", tools=tools)
-        calls = [e async for e in turn.stream(first, ctx)]
-        assert calls
-        history = [*history, FunctionCallOutput(call_id="call_1", output="hi\n")]
+        # The follow-up carries the model's call and its output, as the reference does.
+        (call,) = [
+            e.item
+            async for e in turn.stream(first, ctx)
+            if isinstance(e, OutputItemDone) and isinstance(e.item, FunctionCall)
+        ]
+        history = [*history, call, FunctionCallOutput(call_id=call.call_id, output="hi\n")]
         second = Prompt(input=history, base_instructions="Be brief.", tools=tools)
         async for _ in turn.stream(second, ctx):
             pass
@@ -76,9 +77,9 @@ async def test_follow_up_request_carries_the_tool_output_in_full(
     emulator: ResponsesEmulator,
 ) -> None:
     first, second = (r.body for r in await _send_tool_turn(emulator))
-    assert [i["type"] for i in second["input"]][-1] == "function_call_output"
+    assert [i["type"] for i in second["input"]][-2:] == ["function_call", "function_call_output"]
     assert "previous_response_id" not in second  # HTTP always sends the whole input
-    assert len(second["input"]) == len(first["input"]) + 1
+    assert len(second["input"]) == len(first["input"]) + 2
 
 
 async def test_headers_match_the_reference_capture(

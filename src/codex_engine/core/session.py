@@ -59,6 +59,7 @@ from codex_engine.core.events import (
     Warning,
 )
 from codex_engine.core.git_info import GitInfo, git_context_message
+from codex_engine.core.prompt_history import prompt_items
 from codex_engine.core.rollout import RolloutError, RolloutRecorder
 from codex_engine.core.sandbox import (
     SandboxSupport,
@@ -418,7 +419,7 @@ class Session:
 
     async def _compact(self, turn: ModelClientSession, ctx: RequestContext) -> str:
         prompt = Prompt(
-            input=compaction.build_compaction_prompt(self.history),
+            input=compaction.build_compaction_prompt(prompt_items(self.history)),
             base_instructions=self.settings.base_instructions,
         )
         answer: list[ResponseItem] = []
@@ -457,7 +458,7 @@ class Session:
                 summary = await self._compact(turn, ctx)
                 emit(ContextCompacted(summary, automatic=True))
             prompt = Prompt(
-                input=list(self.history),
+                input=prompt_items(self.history),
                 base_instructions=self.settings.base_instructions,
                 tools=self.tools,
                 parallel_tool_calls=self.settings.model_info.supports_parallel_tool_calls,

@@ -1,0 +1,197 @@
+"""A `Reply` rendered to the Responses API events it streams, numbered as the real server does.
+
+Pure code: no sockets, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from codex_engine.emulator.model import scripted_reply
+from codex_engine.emulator.script import Reply, ReplyContext
+
+__all__ = ["output_items", "oversized_payload", "render_events"]
+
+JsonDict = dict[str, Any]
+
+
+def oversized_payload(size: int) -> str:
+    """`size` ASCII characters in a repeating, position-revealing pattern (corruption shows)."""
+    alphabet = string.ascii_letters + string.digits
+    reps = size // len(alphabet) + 1
+    return (alphabet * reps)[:size]
+
+
+class _Builder:
+    """Accumulates events for one response and numbers them."""
+
+    def __init__(self, ctx: ReplyContext, response_id: str | None) -> None:
+        self.ctx = ctx
+        self.response_id = response_id or ctx.ids.next("resp")
+        self.events: list[JsonDict] = []
+        self.output: list[JsonDict] = []
+
+    def emit(self, event_type: str, **fields: Any) -> None:
+        self.events.append({"type": event_type, "sequence_number": len(self.events), **fields})
+
+    def response(self, status: str, **extra: Any) -> JsonDict:
+        return {
+            "id": self.response_id,
+            "object": "response",
+            "created_at": self.ctx.created_at,
+            "status": status,
+            "model": self.ctx.model,
+            "output": list(self.output) if status != "in_progress" else [],
+            **extra,
+        }
+
+    def start(self, *, in_progress: bool = True) -> None:
+        self.emit("response.created", response=self.response("in_progress"))
+        if in_progress:
+            self.emit("response.in_progress", response=self.response("in_progress"))
+
+    def message(self, deltas: Sequence[str]) -> None:
+        item_id = self.ctx.ids.next("msg")
+        index = len(self.output)
+        text = "".join(deltas)
+        item: JsonDict = {
+            "id": item_id,
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        self.emit("response.output_item.added", output_index=index, item=item)
+        where = {"item_id": item_id, "output_index": index, "content_index": 0}
+        empty_part = {"type": "output_text", "text": "", "annotations": []}
+        self.emit("response.content_part.added", **where, part=empty_part)
+        for delta in deltas:
+            self.emit("response.output_text.delta", **where, delta=delta, logprobs=[])
+        self.emit("response.output_text.done", **where, text=text, logprobs=[])
+        part = {"type": "output_text", "text": text, "annotations": []}
+        self.emit("response.content_part.done", **where, part=part)
+        done = {**item, "status": "completed", "content": [part]}
+        self.output.append(done)
+        self.emit("response.output_item.done", output_index=index, item=done)
+
+    def function_call(self, name: str, arguments: str, call_id: str | None) -> None:
+        item_id = self.ctx.ids.next("fc")
+        index = len(self.output)
+        item: JsonDict = {
+            "id": item_id,
+            "type": "function_call",
+            "status": "in_progress",
+            "call_id": call_id or self.ctx.ids.next("call"),
+            "name": name,
+            "arguments": "",
+        }
+        self.emit("response.output_item.added", output_index=index, item=item)
+        for chunk in _chunks(arguments, 16):
+            self.emit(
+                "response.function_call_arguments.delta",
+                item_id=item_id,
+                output_index=index,
+                delta=chunk,
+            )
+        self.emit(
+            "response.function_call_arguments.done",
+            item_id=item_id,
+            output_index=index,
+            arguments=arguments,
+        )
+        done = {**item, "status": "completed", "arguments": arguments}
+        self.output.append(done)
+        self.emit("response.output_item.done", output_index=index, item=done)
+
+    def complete(self, usage: Mapping[str, Any] | None, output_words: int) -> None:
+        self.emit(
+            "response.completed",
+            response=self.response("completed", usage=dict(usage or self._usage(output_words))),
+        )
+
+    def _usage(self, output_words: int) -> JsonDict:
+        input_tokens = self.ctx.input_tokens()
+        return {
+            "input_tokens": input_tokens,
+            "input_tokens_details": {"cached_tokens": 0},
+            "output_tokens": output_words,
+            "output_tokens_details": {"reasoning_tokens": 0},
+            "total_tokens": input_tokens + output_words,
+        }
+
+
+def _chunks(text: str, size: int) -> list[str]:
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
+
+
+def _words(text: str) -> list[str]:
+    # Each piece keeps its trailing whitespace so the deltas concatenate to the exact text.
+    return re.findall(r"\s*\S+\s*", text) or [text]
+
+
+def render_events(reply: Reply, ctx: ReplyContext) -> list[JsonDict]:
+    """The events a streaming reply sends, in order. `status` replies have none."""
+    if reply.kind == "status":
+        return []
+    if reply.kind == "scripted":
+        inner = scripted_reply(ctx.body)
+        return render_events(replace(inner, oversized_event_bytes=reply.oversized_event_bytes), ctx)
+    oversized = reply.oversized_event_bytes
+    if reply.kind == "events":
+        events = [dict(event) for event in reply.event_list]
+        if oversized:
+            events.insert(1 if events else 0, _standalone_delta(ctx, oversized))
+        return events
+
+    b = _Builder(ctx, reply.response_id)
+    b.start(in_progress=reply.kind not in ("failed", "empty"))
+    if reply.kind == "failed":
+        b.emit("response.failed", response=b.response("failed", error=dict(reply.error or {})))
+    elif reply.kind == "empty":
+        b.complete(reply.usage, 0)
+    elif reply.kind == "text":
+        deltas = _words(reply.text_value)
+        if oversized:
+            deltas.insert(0, oversized_payload(oversized))
+        b.message(deltas)
+        b.complete(reply.usage, len(reply.text_value.split()))
+    elif reply.kind == "function_call":
+        b.function_call(reply.call_name, reply.call_arguments, reply.call_id)
+        b.complete(reply.usage, max(1, len(reply.call_arguments) // 4))
+    events = b.events
+    if oversized and reply.kind != "text":
+        events.insert(1, _standalone_delta(ctx, oversized))
+    for number, event in enumerate(events):
+        event["sequence_number"] = number
+    return events
+
+
+def _standalone_delta(ctx: ReplyContext, size: int) -> JsonDict:
+    return {
+        "type": "response.output_text.delta",
+        "item_id": ctx.ids.next("msg"),
+        "output_index": 0,
+        "content_index": 0,
+        "delta": oversized_payload(size),
+    }
+
+
+def output_items(events: Sequence[Mapping[str, Any]]) -> list[JsonDict]:
+    """The items a streamed response produced: `response.completed`'s output, or else the items
+    of its `response.output_item.done` events (hand-written event lists often omit the former)."""
+    done = [
+        dict(event["item"])
+        for event in events
+        if event.get("type") == "response.output_item.done" and isinstance(event.get("item"), dict)
+    ]
+    for event in events:
+        response = event.get("response")
+        if event.get("type") == "response.completed" and isinstance(response, dict):
+            output = response.get("output")
+            if isinstance(output, list) and output:
+                return [dict(item) for item in output if isinstance(item, dict)]
+    return done

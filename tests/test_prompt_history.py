@@ -1,0 +1,61 @@
+"""The history the model is shown: every call answered, no orphan output (the API refuses both)."""
+
+from __future__ import annotations
+
+from codex_engine.core.prompt_history import ABORTED_OUTPUT, prompt_items
+from codex_engine.protocol.items import (
+    FunctionCall,
+    FunctionCallOutput,
+    ResponseItem,
+    item_to_json,
+    user_message,
+)
+
+
+def call(call_id: str) -> FunctionCall:
+    return FunctionCall(call_id=call_id, name="shell", arguments="{}")
+
+
+def output(call_id: str, text: str = "ok") -> FunctionCallOutput:
+    return FunctionCallOutput(call_id=call_id, output=text)
+
+
+def shape(items: list[ResponseItem]) -> list[tuple[str, str | None, object]]:
+    wire = [item_to_json(i) for i in items]
+    return [(w["type"], w.get("call_id"), w.get("output")) for w in wire]
+
+
+def test_a_complete_history_is_unchanged() -> None:
+    history: list[ResponseItem] = [user_message("hi"), call("a"), output("a"), call("b")]
+    history.append(output("b"))
+    assert prompt_items(history) == history
+
+
+def test_an_unanswered_call_is_answered_aborted_right_after_it() -> None:
+    history: list[ResponseItem] = [user_message("run"), call("a"), user_message("again")]
+    assert shape(prompt_items(history)) == [
+        ("message", None, None),
+        ("function_call", "a", None),
+        ("function_call_output", "a", ABORTED_OUTPUT),
+        ("message", None, None),
+    ]
+
+
+def test_parallel_calls_answered_later_get_no_synthetic_output() -> None:
+    history: list[ResponseItem] = [call("a"), call("b"), output("a"), output("b")]
+    assert prompt_items(history) == history
+
+
+def test_an_orphan_output_is_left_out() -> None:
+    history: list[ResponseItem] = [user_message("hi"), output("gone"), call("a"), output("a")]
+    assert shape(prompt_items(history)) == [
+        ("message", None, None),
+        ("function_call", "a", None),
+        ("function_call_output", "a", "ok"),
+    ]
+
+
+def test_the_history_itself_is_not_changed() -> None:
+    history: list[ResponseItem] = [call("a")]
+    prompt_items(history)
+    assert history == [call("a")]
