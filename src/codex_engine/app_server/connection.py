@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from codex_engine.errors import CodexError
 from codex_engine.protocol.jsonrpc import (
     INTERNAL_ERROR,
-    INVALID_REQUEST,
     OVERLOADED,
     DecodeFailure,
     ErrorResponse,
@@ -37,7 +36,15 @@ from codex_engine.protocol.jsonrpc import (
     encode,
 )
 
-__all__ = ["Connection", "ConnectionClosedError", "Dispatcher", "LineSink", "LineSource", "Reply"]
+__all__ = [
+    "Connection",
+    "ConnectionClosedError",
+    "Dispatcher",
+    "LineSink",
+    "LineSource",
+    "Peer",
+    "Reply",
+]
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +85,19 @@ class Reply:
             return
         self.sent = True
         await self._connection.send(ErrorResponse(self.request_id, code, message, data))
+
+
+class Peer(Protocol):
+    """What per-thread code may do with the client: notify it and ask it (no handler access)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    async def notify(self, method: str, params: Any) -> None: ...
+
+    def next_request_id(self) -> int: ...
+
+    async def request(self, method: str, params: Any, *, request_id: int | None = None) -> Any: ...
 
 
 class Dispatcher(Protocol):
@@ -296,7 +316,3 @@ class Connection:
             await reply.error(INTERNAL_ERROR, f"internal error in {request.method}: {exc}")
             return
         await reply.result(result if result is not None else {})
-
-
-def invalid_request(message: str) -> JsonRpcError:
-    return JsonRpcError(INVALID_REQUEST, message)

@@ -227,6 +227,9 @@ class TurnProjector:
         self._reasoning_text: list[str] = []
         self._commands: dict[str, CommandExecutionItem] = {}
 
+    def new_item_id(self) -> str:
+        return self._new_id()
+
     # -- item lifecycle ------------------------------------------------------------------------
 
     def started(self, item: ThreadItem) -> Note:
