@@ -222,3 +222,62 @@ async def test_exec_exports_its_metrics_before_it_exits(receiver: Receiver, tmp_
         "codex.turn.token_usage",
         "codex.tool.call",
     } <= names
+
+
+_WITHOUT_OTEL = (
+    "import sys\n"
+    "sys.modules['opentelemetry'] = None  # as if the `otel` extra were not installed\n"
+    "from codex_engine.cli.main import main\n"
+    "sys.argv[0] = 'codex-engine'\n"
+    "main()\n"
+)
+
+
+async def test_otel_configured_without_the_extra_is_one_line_and_exit_2(tmp_path: Any) -> None:
+    import asyncio
+    import sys
+
+    from tests.conftest import cli_env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _WITHOUT_OTEL, "exec", "--skip-git-repo-check",
+        "-c", "model_provider=emulator",
+        "-c", 'otel.metrics_exporter={otlp-http={endpoint="http://127.0.0.1:9/v1/metrics"}}',
+        "hello",
+        cwd=tmp_path, env=cli_env(home), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 2, err.decode()
+    assert out == b""
+    assert len(lines) == 1, lines
+    assert "codex-engine[otel]" in lines[0]
+    assert "Traceback" not in err.decode()
+
+
+async def test_exec_without_the_otel_extra_runs_when_otel_is_not_configured(
+    tmp_path: Any,
+) -> None:
+    import asyncio
+    import sys
+
+    from codex_engine.emulator import ResponsesEmulator
+    from tests.conftest import cli_env
+
+    home = tmp_path / "home"
+    home.mkdir()
+    async with ResponsesEmulator() as emulator:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _WITHOUT_OTEL, "exec", "--skip-git-repo-check",
+            "-c", "model_provider=emulator",
+            "-c", f"model_providers.emulator.base_url={emulator.base_url}",
+            "say hi",
+            cwd=tmp_path, env=cli_env(home), stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    assert out.strip()

@@ -24,6 +24,7 @@ __all__ = [
     "RequestTimeoutError",
     "RetryLimitError",
     "ServerOverloadedError",
+    "SessionLockedError",
     "StreamError",
     "TransportError",
     "TurnInterruptedError",
@@ -64,6 +65,23 @@ class RefreshTokenFailedError(AuthError):
 
 class TurnInterruptedError(CodexError):
     """The turn was interrupted by the user or the embedding application."""
+
+
+class SessionLockedError(CodexError):
+    """A recorded session is already being written by another process (or another session of
+    this one); it stays readable, and forking it makes an independent copy."""
+
+    def __init__(self, thread_id: str, *, pid: int | None = None, here: bool = False) -> None:
+        if here:
+            where = "already open in this process; close it first"
+        else:
+            holder = f" (pid {pid})" if pid is not None else ""
+            where = f"open in another process{holder}; wait for it to finish"
+        super().__init__(
+            f"session {thread_id} is {where} or fork it: codex-engine exec fork {thread_id}"
+        )
+        self.thread_id = thread_id
+        self.pid = pid
 
 
 class ProtocolError(CodexError):

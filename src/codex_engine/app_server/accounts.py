@@ -20,13 +20,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from aiohttp import web
 from pydantic import ValidationError
 
 from codex_engine.app_server.connection import ConnectionClosedError, Reply
 from codex_engine.app_server.projector import plan_type_wire
 from codex_engine.app_server.registry import InvalidRequestError
 from codex_engine.auth.device_code import complete_device_code, request_device_code
+from codex_engine.auth.login_callback import CallbackReply, LoginCallbackServer
 from codex_engine.auth.manager import AuthManager
 from codex_engine.auth.refresh import CLIENT_ID
 from codex_engine.auth.tokens import (
@@ -88,7 +88,7 @@ class _Login:
 
     id: str
     task: asyncio.Task[None] | None = None
-    runner: web.AppRunner | None = None
+    callback_server: LoginCallbackServer | None = None
     finished: bool = False
     callback: asyncio.Future[TokenData] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
@@ -254,24 +254,18 @@ class AccountService:
         state = _b64url(secrets.token_bytes(32))
         redirect: dict[str, str] = {}
 
-        async def callback(request: web.Request) -> web.Response:
-            return await self._on_callback(login, request, state, verifier, redirect["uri"])
+        async def callback(query: Mapping[str, str]) -> CallbackReply:
+            return await self._on_callback(login, query, state, verifier, redirect["uri"])
 
-        app = web.Application()
-        app.router.add_get("/auth/callback", callback)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=1.0)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", self._callback_port)
         try:
-            await site.start()
+            server = await LoginCallbackServer.start(callback, port=self._callback_port)
         except OSError as exc:
-            await runner.cleanup()
             raise CodexError(
                 f"cannot listen on 127.0.0.1:{self._callback_port} for the sign-in callback "
                 f"({exc.strerror}); close whatever uses that port, or use chatgptDeviceCode"
             ) from None
-        login.runner = runner
-        port = _bound_port(runner, self._callback_port)
+        login.callback_server = server
+        port = server.port
         redirect["uri"] = f"http://localhost:{port}/auth/callback"
         query = urlencode(
             {
@@ -298,34 +292,33 @@ class AccountService:
         login.task = asyncio.create_task(self._finish_login(login, login.callback))
 
     async def _on_callback(
-        self, login: _Login, request: web.Request, state: str, verifier: str, redirect_uri: str
-    ) -> web.Response:
-        query = request.query
-        headers = {"Connection": "close"}
+        self,
+        login: _Login,
+        query: Mapping[str, str],
+        state: str,
+        verifier: str,
+        redirect_uri: str,
+    ) -> CallbackReply:
         if query.get("state") != state:
             # Not our redirect (or a forged one): keep waiting for the real one.
-            return web.Response(
-                status=400, text="Sign-in state mismatch; start again.", headers=headers
-            )
+            return CallbackReply(400, "Sign-in state mismatch; start again.")
         if login.callback.done():
-            return web.Response(status=409, text="This sign-in already finished.", headers=headers)
+            return CallbackReply(409, "This sign-in already finished.")
         error = query.get("error")
         code = query.get("code")
         if error or not code:
             reason = query.get("error_description") or error or "no authorization code"
             login.callback.set_exception(AuthError(f"ChatGPT sign-in failed: {reason}"))
-            return web.Response(status=400, text=f"Sign-in failed: {reason}", headers=headers)
+            return CallbackReply(400, f"Sign-in failed: {reason}")
         try:
             tokens = await self._exchange_code(code, verifier, redirect_uri)
         except AuthError as exc:
             if not login.callback.done():
                 login.callback.set_exception(exc)
-            return web.Response(status=400, text=f"Sign-in failed: {exc}", headers=headers)
+            return CallbackReply(400, f"Sign-in failed: {exc}")
         if not login.callback.done():
             login.callback.set_result(tokens)
-        return web.Response(
-            text="Signed in to codex-engine. You can close this tab.", headers=headers
-        )
+        return CallbackReply(200, "Signed in to codex-engine. You can close this tab.")
 
     async def _exchange_code(self, code: str, verifier: str, redirect_uri: str) -> TokenData:
         try:
@@ -377,18 +370,17 @@ class AccountService:
         await self._login_completed(login.id, error)
         if error is None:
             await self._account_updated()
-        if login.runner is not None:
-            # After the callback's reply went out; never holds up the notifications above.
-            await login.runner.cleanup()
+        if login.callback_server is not None:
+            # After the notifications above; lets the callback's reply reach the browser.
+            await login.callback_server.aclose()
 
     async def _end_login(self, login: _Login, *, cancel: bool) -> None:
         self._logins.pop(login.id, None)
         if login.task is not None and not login.task.done():
             login.task.cancel()
             await asyncio.gather(login.task, return_exceptions=True)
-        if login.runner is not None:
-            with contextlib.suppress(Exception):
-                await login.runner.cleanup()
+        if login.callback_server is not None:
+            await login.callback_server.aclose()
         if cancel and not login.finished:
             login.finished = True
             with contextlib.suppress(ConnectionClosedError):
@@ -434,10 +426,3 @@ class AccountService:
             ) from None
         plan = fresh.chatgpt_plan_type or parse_jwt_claims(fresh.access_token).plan_type
         return ExternalChatGptAuth(fresh.access_token, fresh.chatgpt_account_id, plan)
-
-
-def _bound_port(runner: web.AppRunner, requested: int) -> int:
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            return int(address[1])
-    return requested

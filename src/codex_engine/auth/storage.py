@@ -12,13 +12,13 @@ import importlib
 import json
 import logging
 import os
-import sys
 import tempfile
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from codex_engine import _filelock
 from codex_engine.auth.tokens import AuthDocument
 from codex_engine.errors import AuthError, ConfigError
 
@@ -287,23 +287,19 @@ class RefreshLock:
                     os.close(fd)  # closing the descriptor releases the flock
 
     async def _acquire_file_lock(self) -> int | None:
-        if sys.platform == "win32":  # pragma: no cover - no flock there
+        if not _filelock.HAVE_FLOCK:  # pragma: no cover - no flock there
             return None
-        import fcntl
-
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            pass
+            if _filelock.try_lock(fd):
+                return fd
         except BaseException:
             os.close(fd)
             raise
         # Another process holds it: wait in a worker thread so the event loop keeps running.
         loop = asyncio.get_running_loop()
-        waiter = loop.run_in_executor(None, fcntl.flock, fd, fcntl.LOCK_EX)
+        waiter = loop.run_in_executor(None, _filelock.lock, fd)
         try:
             await asyncio.shield(waiter)
         except asyncio.CancelledError:

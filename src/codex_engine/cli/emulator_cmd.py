@@ -56,8 +56,16 @@ def emulator_command(
     -c model_providers.emulator.base_url=<printed URL>`.
     """
 
-    # Imported here: aiohttp is heavy and only this command needs it.
-    from codex_engine.emulator import serve
+    # Imported here: aiohttp is heavy, an extra, and only this command needs it.
+    try:
+        from codex_engine.emulator import serve
+    except ImportError as exc:
+        if exc.name is None or exc.name.split(".")[0] != "aiohttp":
+            raise
+        raise click.ClickException(
+            "the emulator needs the `emulator` extra (aiohttp); "
+            "pip install 'codex-engine[emulator]'"
+        ) from None
 
     def ready(base_url: str) -> None:
         print(base_url, flush=True)

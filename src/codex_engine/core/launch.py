@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Literal
 
 from codex_engine._version import __version__
 from codex_engine.auth.manager import AuthManager
@@ -24,7 +25,6 @@ from codex_engine.core.rollout import (
     RolloutRecorder,
     SessionMeta,
     find_rollout,
-    fork_rollout,
     latest_rollout,
     load_rollout,
 )
@@ -158,11 +158,14 @@ async def resume_session(
 
     ``thread`` is an id, a rollout path or ``"last"``. The stored base instructions are kept
     (even if the model changed) unless the config sets ``base_instructions`` explicitly.
+    Raises ``SessionLockedError``, having written nothing, while another process has it open.
     """
     path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
+    # Locked before the file is read or anything else starts, so a refusal comes first.
+    recorder = await RolloutRecorder.resume(path)
     async with _recorded(
         config,
-        path,
+        recorder,
         cwd=cwd,
         approver=approver,
         credentials=credentials,
@@ -191,17 +194,15 @@ async def fork_session(
     Its rollout names the source in ``forked_from_id``; base instructions carry over.
     """
     source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
-    thread_id = new_thread_id()
-    path = await asyncio.to_thread(
-        fork_rollout,
+    recorder = await RolloutRecorder.fork(
         source_path,
         config.codex_home,
-        new_thread_id=thread_id,
+        new_thread_id=new_thread_id(),
         cut_after_user_turns=cut_after_user_turns,
     )
     async with _recorded(
         config,
-        path,
+        recorder,
         cwd=cwd,
         approver=approver,
         credentials=credentials,
@@ -215,7 +216,7 @@ async def fork_session(
 @asynccontextmanager
 async def _recorded(
     config: Config,
-    path: Path,
+    recorder: RolloutRecorder,
     *,
     cwd: Path | None,
     approver: Approver | None,
@@ -224,23 +225,26 @@ async def _recorded(
     env: Mapping[str, str] | None,
     auth_manager: AuthManager | None,
 ) -> AsyncIterator[Session]:
-    """A session that continues the rollout at ``path`` under the id its meta names."""
-    contents = await asyncio.to_thread(load_rollout, path)
-    async with _session(
-        config,
-        _resumed_settings(config, contents, cwd),
-        thread_id=contents.meta.id,
-        rollout=path,
-        history=contents.items,
-        approver=approver,
-        credentials=credentials,
-        identity=identity,
-        env=env,
-        auth_manager=auth_manager,
-        source="exec",
-        warnings=contents.warnings,
-    ) as session:
-        yield session
+    """A session that continues the rollout ``recorder`` holds, under the id its meta names."""
+    try:
+        contents = await asyncio.to_thread(load_rollout, recorder.path)
+        async with _session(
+            config,
+            _resumed_settings(config, contents, cwd),
+            thread_id=contents.meta.id,
+            rollout=recorder,
+            history=contents.items,
+            approver=approver,
+            credentials=credentials,
+            identity=identity,
+            env=env,
+            auth_manager=auth_manager,
+            source="exec",
+            warnings=[*recorder.warnings, *contents.warnings],
+        ) as session:
+            yield session
+    finally:
+        await recorder.close()
 
 
 def _resumed_settings(
@@ -259,7 +263,7 @@ async def _session(
     settings: SessionSettings,
     *,
     thread_id: str,
-    rollout: Path | str | None,
+    rollout: RolloutRecorder | Literal["new"] | None,
     approver: Approver | None,
     credentials: CredentialSource | None,
     identity: ClientIdentity | None,
@@ -309,16 +313,14 @@ async def _session(
         warm_handshake=warm_handshake,
         env=environ,
     )
-    recorder: RolloutRecorder | None = None
+    recorder = rollout if isinstance(rollout, RolloutRecorder) else None
     try:
         # Git runs while the WebSocket handshake (started by the session) is in flight; it is
         # bounded to a fraction of a second and never fails the session.
         session = Session(settings, client, approver=approver, history=history)
         git = await collect_git_info(settings.cwd)
         session.git_info = git
-        if isinstance(rollout, Path):
-            recorder = await RolloutRecorder.resume(rollout)
-        elif rollout == "new":
+        if rollout == "new":
             recorder = await RolloutRecorder.create(
                 config.codex_home,
                 SessionMeta(

@@ -1,6 +1,7 @@
 """Rollout files: a session recorded as JSON lines, appended while turns run, read back to resume.
 
-Layout: ``CODEX_HOME/sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread_id>.jsonl``.
+Layout: ``CODEX_HOME/sessions/YYYY/MM/DD/rollout-YYYY-MM-DDThh-mm-ss-<thread_id>.jsonl``. The
+writer holds an exclusive ``flock`` on its file for as long as it is open; readers take none.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from typing import Any, Literal, get_args
 
 from pydantic import ValidationError
 
+from codex_engine import _filelock
 from codex_engine.core.compaction import (
     collect_user_messages,
     compacted_history,
     is_user_turn_message,
 )
-from codex_engine.errors import CodexError
+from codex_engine.errors import CodexError, SessionLockedError
 from codex_engine.protocol.items import ResponseItem, item_to_json, parse_item
 
 __all__ = [
@@ -176,24 +178,63 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def _create_file(path: Path, first_line: bytes) -> int:
+# (st_dev, st_ino) of the rollout files this process holds for writing. A second open of one
+# here fails its flock just as another process's would; this tells the two cases apart.
+_HELD_HERE: set[tuple[int, int]] = set()
+_HELD_LOCK = threading.Lock()
+
+
+def _claim(fd: int, path: Path, thread_id: str) -> None:
+    """Lock ``fd`` as the one writer of its session, or raise :class:`SessionLockedError`."""
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino)
+    with _HELD_LOCK:
+        if key in _HELD_HERE:
+            raise SessionLockedError(thread_id, here=True)
+        if not _filelock.try_lock(fd):
+            raise SessionLockedError(thread_id, pid=_filelock.holder_pid(path))
+        _HELD_HERE.add(key)
+
+
+def _release(fd: int) -> None:
+    """Close a claimed ``fd``, which drops its lock."""
+    with _HELD_LOCK:
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            st = None
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        if st is not None:
+            _HELD_HERE.discard((st.st_dev, st.st_ino))
+
+
+def _create_file(path: Path, data: bytes, thread_id: str) -> int:
+    """A new rollout holding ``data``, claimed for writing (see :func:`_claim`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     # Private to the user: a rollout holds the whole conversation, including command output.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
     try:
-        _write_all(fd, first_line)
+        _claim(fd, path, thread_id)
     except BaseException:
         os.close(fd)
+        raise
+    try:
+        _write_all(fd, data)
+    except BaseException:
+        _release(fd)
         raise
     return fd
 
 
-def _repair_tail(fd: int) -> None:
-    """Make the file end with a complete line: a torn last line is cut off, a whole one that
-    lacks its newline gets it. Otherwise the next append would glue onto it."""
+def _repair_tail(fd: int) -> str | None:
+    """Make the file end with a complete line: a torn last line is cut off (the reason is
+    returned), a whole one that lacks its newline gets it. Otherwise the next append would glue
+    onto it."""
     size = os.lseek(fd, 0, os.SEEK_END)
     if size == 0:
-        return
+        return None
     block = 65536
     pos = size
     tail = b""
@@ -208,18 +249,19 @@ def _repair_tail(fd: int) -> None:
         tail = chunk + tail
         pos = start
     if not tail:
-        return
+        return None
     try:
         json.loads(tail)
-    except ValueError:
+    except ValueError as exc:
         os.ftruncate(fd, pos)
-    else:
-        os.lseek(fd, 0, os.SEEK_END)
-        _write_all(fd, b"\n")
+        return str(exc)
+    os.lseek(fd, 0, os.SEEK_END)
+    _write_all(fd, b"\n")
+    return None
 
 
-def _open_for_resume(path: Path) -> tuple[int, str]:
-    fd = os.open(path, os.O_RDWR | os.O_APPEND)
+def _open_for_resume(path: Path) -> tuple[int, str, str | None]:
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
     try:
         with open(path, "rb") as reader:
             first = reader.readline()
@@ -232,11 +274,17 @@ def _open_for_resume(path: Path) -> tuple[int, str]:
             raise RolloutError(
                 f"{path}: cannot resume, the first line is not a session_meta line ({exc})"
             ) from None
-        _repair_tail(fd)
+        # Before anything is written, the tail repair included: another writer may be mid-line.
+        _claim(fd, path, meta.id)
     except BaseException:
         os.close(fd)
         raise
-    return fd, meta.id
+    try:
+        torn = _repair_tail(fd)
+    except BaseException:
+        _release(fd)
+        raise
+    return fd, meta.id, torn
 
 
 class _Flush:
@@ -255,11 +303,17 @@ class RolloutRecorder:
     order off the event loop, each whole in one write, as the turn runs. A crash therefore loses
     at most the lines still queued and leaves at most one torn last line, which readers skip.
     A write failure does not disturb the turn; :meth:`flush` and :meth:`close` report it.
+
+    From creation (or resume, or fork) until :meth:`close` the recorder is the file's one writer:
+    opening it for writing elsewhere, in this process or another, raises
+    :class:`SessionLockedError` and writes nothing. The OS drops the lock if the process dies.
     """
 
     def __init__(self, path: Path, fd: int, thread_id: str) -> None:
         self.path = path
         self.thread_id = thread_id
+        #: What opening the file found wrong and mended (a torn last line cut off on resume).
+        self.warnings: list[str] = []
         self._fd: int | None = fd
         self._queue: asyncio.Queue[bytes | _Flush | _Close] = asyncio.Queue()
         self._error: OSError | None = None
@@ -277,20 +331,43 @@ class RolloutRecorder:
         path = rollout_path(codex_home, meta.id, when)
         try:
             fd = await asyncio.to_thread(
-                _create_file, path, _line("session_meta", meta.to_payload())
+                _create_file, path, _line("session_meta", meta.to_payload()), meta.id
             )
         except OSError as exc:
             raise RolloutError(f"cannot create rollout file {path}: {exc}") from None
         return cls(path, fd, meta.id)
 
     @classmethod
+    async def fork(
+        cls,
+        source_path: Path,
+        codex_home: Path,
+        *,
+        new_thread_id: str,
+        cut_after_user_turns: int | None,
+        when: datetime | None = None,
+    ) -> RolloutRecorder:
+        """A new thread's file that starts as a copy of ``source_path`` (see :func:`fork_rollout`),
+        held for writing from the moment it exists."""
+        path, fd = await asyncio.to_thread(
+            _fork_file, source_path, codex_home, new_thread_id, cut_after_user_turns, when
+        )
+        return cls(path, fd, new_thread_id)
+
+    @classmethod
     async def resume(cls, path: Path) -> RolloutRecorder:
-        """Continue appending to an existing file (its session_meta is not written again)."""
+        """Continue appending to an existing file (its session_meta is not written again).
+
+        Raises :class:`SessionLockedError` if another recorder has the file open for writing.
+        """
         try:
-            fd, thread_id = await asyncio.to_thread(_open_for_resume, path)
+            fd, thread_id, torn = await asyncio.to_thread(_open_for_resume, path)
         except OSError as exc:
             raise RolloutError(f"cannot open rollout file {path} to resume: {exc}") from None
-        return cls(path, fd, thread_id)
+        recorder = cls(path, fd, thread_id)
+        if torn is not None:
+            recorder.warnings.append(f"{path}: cut off an incomplete last line ({torn})")
+        return recorder
 
     def record(self, kind: RolloutKind, payload: Mapping[str, Any]) -> None:
         """Queue one line; it is written in order shortly after, without blocking the caller."""
@@ -343,8 +420,7 @@ class RolloutRecorder:
     def _close_fd(self) -> None:
         with self._fd_lock:
             if self._fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(self._fd)
+                _release(self._fd)
                 self._fd = None
 
     async def _write_loop(self) -> None:
@@ -565,8 +641,21 @@ def fork_rollout(
 
     Its session_meta is the source's (base instructions included) with the new id and
     ``forked_from_id``; the lines after it are copied up to, not including, the user turn number
-    ``cut_after_user_turns + 1`` (``None`` copies everything). Blocking.
+    ``cut_after_user_turns + 1`` (``None`` copies everything). The source is only read, so a
+    session open elsewhere can be forked. Blocking.
     """
+    path, fd = _fork_file(source_path, codex_home, new_thread_id, cut_after_user_turns, when)
+    _release(fd)
+    return path
+
+
+def _fork_file(
+    source_path: Path,
+    codex_home: Path,
+    new_thread_id: str,
+    cut_after_user_turns: int | None,
+    when: datetime | None,
+) -> tuple[Path, int]:
     if cut_after_user_turns is not None and cut_after_user_turns < 0:
         raise ValueError("cut_after_user_turns must be >= 0")
     warnings: list[str] = []
@@ -581,8 +670,7 @@ def fork_rollout(
     path = rollout_path(codex_home, new_thread_id, when)
     data = _line("session_meta", meta.to_payload()) + b"".join(line.raw + b"\n" for line in body)
     try:
-        fd = _create_file(path, data)
+        fd = _create_file(path, data, new_thread_id)
     except OSError as exc:
         raise RolloutError(f"cannot create rollout file {path}: {exc}") from None
-    os.close(fd)
-    return path
+    return path, fd

@@ -607,6 +607,7 @@ def build_exporter(
     OTLP/gRPC needs the optional ``opentelemetry-exporter-otlp-proto-grpc`` package; without it
     this raises a ConfigError saying what to install.
     """
+    _require_otel_extra()
     if isinstance(setting, OtlpHttpExporter):
         tls = setting.tls
         ca = str(tls.ca_certificate) if tls and tls.ca_certificate else None
@@ -657,6 +658,20 @@ def build_exporter(
         timeout=timeout_s,
     )
     return exporter
+
+
+def _require_otel_extra() -> None:
+    """The OpenTelemetry SDK is an extra (it brings protobuf and another HTTP stack), needed
+    only when ``[otel]`` names an exporter; without it, one line saying what to install."""
+    try:
+        importlib.import_module("opentelemetry.sdk.metrics.export")
+        importlib.import_module("opentelemetry.exporter.otlp.proto.common.metrics_encoder")
+    except ImportError:
+        raise ConfigError(
+            "`[otel]` configures a metrics exporter but the OpenTelemetry extra is not "
+            "installed; pip install 'codex-engine[otel]', or remove "
+            "`otel.metrics_exporter` from config.toml"
+        ) from None
 
 
 def _read(path: Any) -> bytes | None:
