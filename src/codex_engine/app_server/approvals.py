@@ -56,6 +56,11 @@ class ClientApprovals:
         if key in self.approved_for_session:
             return "accept"
         peer = self._peer
+        if not peer.can_ask:
+            log.warning(
+                "declined %s: the client can no longer answer approval requests", request.call_id
+            )
+            return "decline"
         params = CommandExecutionRequestApprovalParams(
             thread_id=thread_id,
             turn_id=turn_id,

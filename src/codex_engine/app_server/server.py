@@ -40,6 +40,10 @@ class AppServer:
         if method != "initialized":
             log.info("ignored client notification %s", method)
 
+    async def finish(self) -> None:
+        """Wait for the running turns to end (input from a file has ended)."""
+        await handlers.turns.wait_all(self.context)
+
     async def shutdown(self) -> None:
         """Interrupt running turns, wait for them, close every session and sign-in."""
         ctx = self.context

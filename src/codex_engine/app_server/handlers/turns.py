@@ -43,7 +43,7 @@ from codex_engine.protocol.app_server_types import (
     WarningNotification,
 )
 
-__all__ = ["interrupt_all"]
+__all__ = ["interrupt_all", "wait_all"]
 
 log = logging.getLogger(__name__)
 
@@ -308,3 +308,13 @@ async def interrupt_all(ctx: ServerContext, *, wait_s: float = 5) -> None:
     tasks = [t.active.task for t in ctx.threads.values() if t.active is not None and t.active.task]
     if tasks:
         await asyncio.wait(tasks, timeout=wait_s)
+
+
+async def wait_all(ctx: ServerContext) -> None:
+    """Wait until no thread has a running turn or compaction."""
+    while tasks := [
+        t.active.task
+        for t in ctx.threads.values()
+        if t.active is not None and t.active.task is not None and not t.active.task.done()
+    ]:
+        await asyncio.wait(tasks)
