@@ -14,6 +14,7 @@ from codex_engine.core.sandbox import (
     SandboxMode,
     SandboxSupport,
     detect_sandbox,
+    git_metadata_under,
     sandbox_writable_roots,
     wrap_command,
 )
@@ -155,11 +156,122 @@ def test_nested_roots_are_bound_parent_first_and_git_after_them(tmp_path: Path) 
         writable_roots=[inner, outer, tmp_path / "missing"],
         network=True,
     )
-    binds = [argv[i + 1] for i, arg in enumerate(argv) if arg in {"--bind", "--ro-bind"}]
+    binds = [
+        argv[i + 1] for i, arg in enumerate(argv) if arg in {"--bind", "--ro-bind", "--ro-bind-try"}
+    ]
     assert binds == ["/", str(outer.resolve()), str(inner.resolve()), str(inner / ".git")]
     assert "--unshare-net" not in argv
     assert argv[-2:] == ["--", "true"]
     assert argv[argv.index("--chdir") + 1] == str(inner.resolve())
+
+
+def nested_repositories(root: Path) -> dict[str, Path]:
+    """A workspace holding repositories in every shape git makes them."""
+    paths = {
+        "top": root / ".git",
+        "nested": root / "vendor" / "lib" / ".git",
+        "deep": root / "a" / "b" / "c" / "d" / ".git",
+        "worktree": root / "wt" / ".git",
+        "worktree_dir": root / ".git" / "worktrees" / "wt",
+        "submodule": root / "mod" / ".git",
+        "submodule_dir": root / "gitdirs" / "mod",
+        "inside_git": root / ".git" / "modules" / "x" / ".git",
+    }
+    for key in ("top", "nested", "deep", "worktree_dir", "submodule_dir", "inside_git"):
+        paths[key].mkdir(parents=True)
+    paths["worktree"].parent.mkdir()
+    paths["worktree"].write_text("gitdir: ../.git/worktrees/wt\n")
+    paths["submodule"].parent.mkdir()
+    paths["submodule"].write_text(f"gitdir: {paths['submodule_dir']}\n")
+    return paths
+
+
+def test_every_repository_under_the_roots_keeps_its_git_read_only(tmp_path: Path) -> None:
+    root = (tmp_path / "ws").resolve()
+    root.mkdir()
+    repos = nested_repositories(root)
+    outside = tmp_path / "outside"
+    (outside / ".git").mkdir(parents=True)
+    (root / "linked").symlink_to(outside, target_is_directory=True)
+    (root / "dangling").mkdir()
+    (root / "dangling" / ".git").symlink_to(tmp_path / "missing")
+
+    argv = wrap_command(
+        ["true"], mode="workspace-write", cwd=root, writable_roots=[root], network=False
+    )
+
+    pairs = [(argv[i], argv[i + 1]) for i, arg in enumerate(argv) if arg.startswith("--")]
+    writable = [path for flag, path in pairs if flag == "--bind"]
+    assert [path for flag, path in pairs if flag == "--ro-bind"] == ["/"]
+    protected = [path for flag, path in pairs if flag == "--ro-bind-try"]
+    assert writable == [str(root)]
+    expected = {str(repos[k]) for k in repos if k != "inside_git"}
+    assert set(protected) == expected
+    assert len(protected) == len(expected)
+    # Every protected path is bound after every writable root, parents before children.
+    last_bind = max(i for i, arg in enumerate(argv) if arg == "--bind")
+    assert all(argv.index(path) > last_bind for path in protected)
+    assert protected.index(str(repos["top"])) < protected.index(str(repos["worktree_dir"]))
+    assert str(outside / ".git") not in argv  # the symlinked directory was not followed
+    assert str(root / "dangling" / ".git") not in argv
+
+
+def test_the_search_for_repositories_is_bounded(tmp_path: Path) -> None:
+    root = tmp_path.resolve()
+    repos = nested_repositories(root)
+    assert git_metadata_under([root], max_dirs=0) == [repos["top"]]
+    assert git_metadata_under([root], max_dirs=1) == [repos["top"]]
+    # Breadth first: the root and its five subdirectories reveal the repositories one level
+    # down, not those further down.
+    shallow = git_metadata_under([root], max_dirs=6)
+    assert {repos["worktree"], repos["submodule"]} <= set(shallow)
+    assert repos["nested"] not in shallow and repos["deep"] not in shallow
+    assert {repos["nested"], repos["deep"]} <= set(git_metadata_under([root]))
+
+
+def test_read_only_mode_binds_nothing_writable(tmp_path: Path) -> None:
+    nested_repositories(tmp_path)
+    argv = wrap_command(
+        ["true"], mode="read-only", cwd=tmp_path, writable_roots=[tmp_path], network=False
+    )
+    assert "--bind" not in argv and argv.count("--ro-bind") == 1
+
+
+async def test_workspace_write_keeps_nested_repositories_read_only(
+    bwrap: str, workspace: Path
+) -> None:
+    repos = nested_repositories(workspace)
+    (repos["nested"] / "HEAD").write_text("ref: refs/heads/main\n")
+    script = (
+        "echo x > vendor/lib/.git/HEAD; echo x > a/b/c/d/.git/config; echo x > wt/.git; "
+        "echo x > gitdirs/mod/config; echo ok > vendor/lib/file.txt"
+    )
+    result = await run_in(bwrap, "workspace-write", workspace, script)
+    assert result.output.count("Read-only file system") == 4, result.output
+    assert (repos["nested"] / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert not (repos["deep"] / "config").exists()
+    assert (repos["worktree"]).read_text() == "gitdir: ../.git/worktrees/wt\n"
+    assert (workspace / "vendor" / "lib" / "file.txt").read_text() == "ok\n"
+
+
+async def test_a_repository_that_vanishes_before_the_command_runs_does_not_fail_it(
+    bwrap: str, workspace: Path
+) -> None:
+    gone = workspace / "scratch" / ".git"
+    gone.mkdir(parents=True)
+    argv = wrap_command(
+        ["bash", "-c", "echo ran"],
+        mode="workspace-write",
+        cwd=workspace,
+        writable_roots=[workspace],
+        network=False,
+        bwrap=bwrap,
+    )
+    assert str(gone) in argv
+    gone.rmdir()
+    result = await run_shell(ShellCall(command=argv, workdir=workspace, timeout_s=60))
+    assert result.exit_code == 0, result.output
+    assert result.output == "ran\n"
 
 
 def test_workspace_write_roots_are_the_workspace_tmp_and_extras(tmp_path: Path) -> None:

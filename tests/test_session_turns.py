@@ -98,6 +98,21 @@ async def test_without_a_sandbox_a_command_that_may_write_is_refused(
     assert isinstance(events[-1], TurnCompleted)
 
 
+async def test_without_a_sandbox_a_read_only_command_runs_and_the_user_is_warned_once(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("note-body\n")
+    async with make_client(emulator.base_url) as client:
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
+        events = await run(session, "run `cat notes.txt`")
+        again = await run(session, "run `cat notes.txt`")
+    warnings = [e for e in events + again if isinstance(e, Warning)]
+    assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
+    assert [e for e in events if isinstance(e, Warning)] == warnings
+    finished = [e for e in events + again if isinstance(e, CommandFinished)]
+    assert [e.output for e in finished] == ["note-body\n", "note-body\n"]
+
+
 async def test_read_only_command_runs_without_approval(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:

@@ -6,7 +6,9 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
+import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -19,6 +21,7 @@ __all__ = [
     "SandboxMode",
     "SandboxSupport",
     "detect_sandbox",
+    "git_metadata_under",
     "sandbox_writable_roots",
     "wrap_command",
 ]
@@ -118,6 +121,67 @@ def _depth(path: Path) -> tuple[int, str]:
     return (len(path.parts), str(path))
 
 
+#: How many directories the search for nested repositories reads under each writable root. The
+#: walk runs before every sandboxed command, so it is bounded (about 20-150 µs a directory, so
+#: at most a few tenths of a second on a cold cache); it goes breadth first, so the repositories
+#: nearest the root are found first, and a ``.git`` deeper in a tree larger than this is not
+#: protected. A ``.git`` directly at a root is always protected.
+GIT_SEARCH_MAX_DIRS = 2048
+_GITFILE_MAX_BYTES = 4096
+
+
+def _gitfile_target(gitfile: Path) -> Path | None:
+    """The git directory a ``.git`` file (worktree, submodule) names with ``gitdir: PATH``."""
+    try:
+        with gitfile.open("rb") as handle:
+            head = handle.read(_GITFILE_MAX_BYTES)
+    except OSError:
+        return None
+    first = head.decode("utf-8", errors="replace").splitlines()[:1]
+    if not first or not first[0].startswith("gitdir:"):
+        return None
+    target = Path(first[0].removeprefix("gitdir:").strip())
+    return (gitfile.parent / target).resolve() if target.parts else None
+
+
+def git_metadata_under(roots: Sequence[Path], *, max_dirs: int = GIT_SEARCH_MAX_DIRS) -> list[Path]:
+    """Every repository's ``.git`` under ``roots``: directories and gitfiles, parents first.
+
+    A gitfile's target directory is included too when it lies under one of the roots. The walk
+    never enters a ``.git`` nor follows a symlinked directory, and reads at most ``max_dirs``
+    directories per root (see :data:`GIT_SEARCH_MAX_DIRS`).
+    """
+    found: set[Path] = set()
+    for root in roots:
+        if os.path.lexists(root / ".git"):
+            found.add(root / ".git")
+        pending = collections.deque([root])
+        read = 0
+        while pending and read < max_dirs:
+            directory = pending.popleft()
+            read += 1
+            try:
+                with os.scandir(directory) as entries:
+                    for entry in entries:
+                        if entry.name == ".git":
+                            found.add(Path(entry.path))
+                        elif entry.is_dir(follow_symlinks=False):
+                            pending.append(Path(entry.path))
+            except OSError:
+                continue  # unreadable or vanished: nothing to protect that we could see
+    protected: set[Path] = set()
+    for git in found:
+        if not git.exists():
+            continue  # a dangling symlink: bwrap cannot bind it
+        protected.add(git)
+        if git.is_file() and not git.is_symlink():
+            target = _gitfile_target(git)
+            inside = target is not None and any(target.is_relative_to(r) for r in roots)
+            if target is not None and inside and target.is_dir():
+                protected.add(target)
+    return sorted(protected, key=_depth)
+
+
 def wrap_command(
     argv: Sequence[str],
     *,
@@ -134,8 +198,9 @@ def wrap_command(
     - ``read-only``: the whole filesystem read-only, nothing writable (not even ``/tmp``).
     - ``workspace-write``: read-only except ``writable_roots`` (see
       :func:`sandbox_writable_roots`: the workspace and the real ``/tmp``, so temp files a
-      build leaves for a later command still exist), whose ``.git`` stays read-only when
-      ``protect_git`` (history is changed by the user, not by a sandboxed command).
+      build leaves for a later command still exist). When ``protect_git``, the ``.git`` of
+      every repository under them stays read-only, nested ones included (history is changed
+      by the user, not by a sandboxed command); see :func:`git_metadata_under` for the bound.
 
     Network is cut off (a fresh network namespace with only a down loopback) unless
     ``network`` is true. Roots that do not exist are skipped, since bwrap cannot bind them.
@@ -152,9 +217,9 @@ def wrap_command(
         for root in roots:
             args += ["--bind", str(root), str(root)]
         if protect_git:
-            for root in roots:
-                git_dir = root / ".git"
-                if git_dir.exists():
-                    args += ["--ro-bind", str(git_dir), str(git_dir)]
+            # `-try`: a repository that vanished since the walk (a shared /tmp churns) is no
+            # reason to fail the command.
+            for git in git_metadata_under(roots):
+                args += ["--ro-bind-try", str(git), str(git)]
     args += ["--chdir", str(cwd.resolve()), "--", *argv]
     return args

@@ -15,7 +15,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,12 @@ from codex_engine.client.model_client import (
 from codex_engine.config.catalog import ModelInfo
 from codex_engine.config.loader import ApprovalPolicy, SandboxMode, WebSearchMode
 from codex_engine.core import compaction
+from codex_engine.core.approvals import (
+    ApprovalRequest,
+    ApprovalsReviewer,
+    Approver,
+    automatic_decision,
+)
 from codex_engine.core.context import EnvironmentContext, developer_message
 from codex_engine.core.events import (
     AgentMessageDelta,
@@ -138,18 +144,6 @@ _DONE = _Done()
 
 
 @dataclass(frozen=True, slots=True)
-class ApprovalRequest:
-    call_id: str
-    command: Sequence[str]
-    cwd: Path
-    reason: str
-
-
-#: Asked before a command that policy does not allow on its own; returns whether to run it.
-Approver = Callable[[ApprovalRequest], Awaitable[bool]]
-
-
-@dataclass(frozen=True, slots=True)
 class SessionSettings:
     """Everything a session fixes at its start. Turns read it; nothing changes it."""
 
@@ -203,6 +197,7 @@ class Session:
         git_info: GitInfo | None = None,
         history: Sequence[ResponseItem] = (),
         sandbox: SandboxSupport | None = None,
+        approvals_reviewer: ApprovalsReviewer = "user",
     ) -> None:
         self.settings = settings
         self.client = client
@@ -215,6 +210,9 @@ class Session:
         #: Problems found while reading a resumed rollout (e.g. a torn last line), for the UI.
         self.load_warnings: list[str] = []
         self._approver = approver
+        #: Who decides on commands that need approval: the user (through ``approver``) or the
+        #: engine itself (see ``core/approvals.py``). May change between turns.
+        self.approvals_reviewer: ApprovalsReviewer = approvals_reviewer
         self._sandbox = sandbox
         self._warned_no_sandbox = False
         self._prefix_recorded = bool(self.history)
@@ -548,17 +546,17 @@ class Session:
 
         runnable = shell
         if sandboxed is not None:
-            runnable = dataclasses.replace(
-                shell,
-                command=wrap_command(
-                    shell.command,
-                    mode=self.settings.sandbox_mode,
-                    cwd=shell.workdir,
-                    writable_roots=sandbox_writable_roots(self.settings.cwd),
-                    network=self.settings.network_access,
-                    bwrap=sandboxed,
-                ),
+            # In a thread: finding the repositories to protect walks the writable roots.
+            wrapped = await asyncio.to_thread(
+                wrap_command,
+                shell.command,
+                mode=self.settings.sandbox_mode,
+                cwd=shell.workdir,
+                writable_roots=sandbox_writable_roots(self.settings.cwd),
+                network=self.settings.network_access,
+                bwrap=sandboxed,
             )
+            runnable = dataclasses.replace(shell, command=wrapped)
         result = await run_shell(runnable, env=self.settings.shell_env, on_output=on_output)
         turn.metrics.tool_call(SHELL_TOOL_NAME, result.exit_code == 0, result.duration_s * 1000)
         emit(
@@ -590,22 +588,24 @@ class Session:
         ``danger-full-access`` runs commands as they are (``untrusted`` still asks before any
         that may write). In ``read-only`` and ``workspace-write`` the OS sandbox confines every
         command; without one, only commands known to just read run on their own, the rest need
-        the approver's yes (and the user is told once that no sandbox is available).
+        the approver's yes (and the user is told once that no sandbox is available, whether or not
+        the first command needs approval).
         """
         settings = self.settings
-        safe = is_known_safe_command(shell.command)
+        safe = is_known_safe_command(
+            shell.command, at_workspace_root=shell.workdir == settings.cwd.resolve()
+        )
+        untrusted = "approval policy 'untrusted' asks first"
         if settings.sandbox_mode == "danger-full-access":
             if settings.approval_policy != "untrusted" or safe:
                 return None, None
-            return await self._ask(call_id, shell, "approval policy 'untrusted' asks first"), None
+            return await self._ask(call_id, shell, untrusted, sandboxed=False), None
         support = await self._sandbox_support()
         if support.available and support.bwrap is not None:
             if settings.approval_policy != "untrusted" or safe:
                 return None, support.bwrap
-            refusal = await self._ask(call_id, shell, "approval policy 'untrusted' asks first")
+            refusal = await self._ask(call_id, shell, untrusted, sandboxed=True)
             return refusal, support.bwrap
-        if safe:
-            return None, None
         if not self._warned_no_sandbox:
             self._warned_no_sandbox = True
             emit(
@@ -615,17 +615,36 @@ class Session:
                     "need approval"
                 )
             )
+        if safe:
+            return None, None
         reason = f"sandbox mode {settings.sandbox_mode!r} cannot be enforced without an OS sandbox"
-        return await self._ask(call_id, shell, reason), None
+        return await self._ask(call_id, shell, reason, sandboxed=False), None
 
-    async def _ask(self, call_id: str, shell: ShellCall, reason: str) -> str | None:
-        if self._approver is None or self.settings.approval_policy == "never":
+    async def _ask(
+        self, call_id: str, shell: ShellCall, reason: str, *, sandboxed: bool
+    ) -> str | None:
+        """Why the command may not run, or ``None`` once the reviewer approved it."""
+        mode = self.settings.sandbox_mode
+        policy = self.settings.approval_policy
+        if policy != "never":
+            auto = automatic_decision(
+                self.approvals_reviewer, sandboxed=sandboxed, sandbox_mode=mode
+            )
+            if auto is not None:
+                return None if auto.approved else auto.reason
+        if self._approver is None or policy == "never":
             return (
                 f"{reason}, and no approval can be given here (approval policy "
-                f"{self.settings.approval_policy!r}); run with --sandbox danger-full-access to "
-                "allow it"
+                f"{policy!r}); run with --sandbox danger-full-access to allow it"
             )
         approved = await self._approver(
-            ApprovalRequest(call_id, shell.command, shell.workdir, reason)
+            ApprovalRequest(
+                call_id,
+                shell.command,
+                shell.workdir,
+                reason,
+                sandboxed=sandboxed,
+                sandbox_mode=mode,
+            )
         )
         return None if approved else _USER_DECLINED

@@ -1,0 +1,85 @@
+"""Who decides on a command that needs approval, and what may never be approved automatically.
+
+The reviewer is the user (asked through the session's :data:`Approver`) or an automatic one that
+the engine plays itself: it approves only commands the requested sandbox confines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+from codex_engine.config.loader import SandboxMode
+
+__all__ = [
+    "APPROVALS_REVIEWERS",
+    "ApprovalRequest",
+    "ApprovalsReviewer",
+    "Approver",
+    "AutoReview",
+    "automatic_decision",
+    "is_automatic_reviewer",
+]
+
+#: The app-server's ``approvalsReviewer`` values. ``guardian_subagent`` is the legacy name of
+#: ``auto_review``.
+ApprovalsReviewer = Literal["user", "auto_review", "guardian_subagent"]
+APPROVALS_REVIEWERS: tuple[ApprovalsReviewer, ...] = get_args(ApprovalsReviewer)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalRequest:
+    """A command the session will run only if the reviewer says yes."""
+
+    call_id: str
+    command: Sequence[str]
+    cwd: Path
+    #: Why it needs approval, for the person asked.
+    reason: str
+    #: Whether the command would run confined by the OS sandbox (bubblewrap).
+    sandboxed: bool = False
+    #: The sandbox mode the session asked for.
+    sandbox_mode: SandboxMode = "read-only"
+
+
+#: Asked before a command that policy does not allow on its own; returns whether to run it.
+Approver = Callable[[ApprovalRequest], Awaitable[bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class AutoReview:
+    """An automatic reviewer's decision; ``reason`` (one line, for the model) when declined."""
+
+    approved: bool
+    reason: str | None = None
+
+
+def is_automatic_reviewer(reviewer: str) -> bool:
+    """Whether the engine decides itself. Anything but ``"user"`` is automatic (fails closed)."""
+    return reviewer != "user"
+
+
+def automatic_decision(
+    reviewer: str, *, sandboxed: bool, sandbox_mode: SandboxMode
+) -> AutoReview | None:
+    """The engine's decision when ``reviewer`` is automatic; ``None`` when the user decides.
+
+    An automatic reviewer approves a command only if it runs confined by the sandbox the session
+    asked for, or the session asked for no sandbox at all (``danger-full-access``). Otherwise the
+    sandbox's promise would be broken without anyone having agreed to it, so it declines.
+    """
+    if not is_automatic_reviewer(reviewer):
+        return None
+    if sandboxed or sandbox_mode == "danger-full-access":
+        return AutoReview(approved=True)
+    return AutoReview(
+        approved=False,
+        reason=(
+            f"the automatic approval reviewer declined it: with no OS sandbox here it would run "
+            f"unconfined, which sandbox mode {sandbox_mode!r} does not allow; use commands that "
+            "only read, or the user must review approvals (approvalsReviewer 'user') or install "
+            "bubblewrap"
+        ),
+    )
