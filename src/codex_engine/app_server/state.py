@@ -18,7 +18,8 @@ from codex_engine.app_server.approvals import ClientApprovals
 from codex_engine.app_server.connection import Peer
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
-from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
+from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
+from codex_engine.core.session import Session, SessionSettings
 from codex_engine.protocol.app_server_types import (
     Thread,
     ThreadItem,
@@ -86,7 +87,7 @@ class ThreadState:
         *,
         config: Config,
         settings: SessionSettings,
-        approvals_reviewer: str,
+        approvals_reviewer: ApprovalsReviewer,
         originator: str,
         ephemeral: bool,
         stored: history.StoredThread | None = None,
@@ -94,7 +95,7 @@ class ThreadState:
         self.peer = peer
         self.config = config
         self._settings = settings
-        self.approvals_reviewer = approvals_reviewer
+        self._approvals_reviewer: ApprovalsReviewer = approvals_reviewer
         self.originator = originator
         self.ephemeral = ephemeral
         self.session: Session | None = None
@@ -121,6 +122,22 @@ class ThreadState:
     def settings(self) -> SessionSettings:
         # The session's settings change between turns (turn/start overrides).
         return self.session.settings if self.session is not None else self._settings
+
+    @property
+    def approvals_reviewer(self) -> ApprovalsReviewer:
+        """Who decides on commands needing approval: the user (asked here) or the session."""
+        return self._approvals_reviewer
+
+    @approvals_reviewer.setter
+    def approvals_reviewer(self, reviewer: ApprovalsReviewer) -> None:
+        self._approvals_reviewer = reviewer
+        if self.session is not None:
+            self.session.approvals_reviewer = reviewer
+
+    def attach(self, session: Session) -> None:
+        """The session opened for this thread; it decides for automatic reviewers itself."""
+        self.session = session
+        session.approvals_reviewer = self._approvals_reviewer
 
     @property
     def id(self) -> str:

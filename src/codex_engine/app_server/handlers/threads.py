@@ -31,6 +31,7 @@ from codex_engine.app_server.settings import (
 )
 from codex_engine.app_server.state import THREAD_SOURCE, ThreadState
 from codex_engine.config.loader import Config
+from codex_engine.core.approvals import ApprovalsReviewer
 from codex_engine.core.launch import fork_session, open_session, resume_session
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.errors import CodexError
@@ -117,7 +118,7 @@ def _new_state(
     config: Config,
     settings: SessionSettings,
     *,
-    approvals_reviewer: str | None,
+    approvals_reviewer: ApprovalsReviewer | None,
     ephemeral: bool = False,
     stored: history.StoredThread | None = None,
 ) -> ThreadState:
@@ -137,7 +138,7 @@ async def _launch(
 ) -> None:
     """Open the session; on failure nothing stays open (the CodexError answers -32000)."""
     try:
-        thread.session = await thread.stack.enter_async_context(opener)
+        thread.attach(await thread.stack.enter_async_context(opener))
     except BaseException:
         await thread.stack.aclose()
         raise
