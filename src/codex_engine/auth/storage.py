@@ -89,11 +89,14 @@ class FileAuthStore:
             ) from None
 
     def save(self, document: AuthDocument) -> None:
-        self.codex_home.mkdir(parents=True, exist_ok=True)
         payload = json.dumps(document.to_json(), indent=2).encode() + b"\n"
-        # A temp file in the same directory and a rename: readers see the old file or the new
-        # one, never half of one. mkstemp creates it 0600 before any secret is written.
-        fd, tmp = tempfile.mkstemp(prefix=".auth.", suffix=".tmp", dir=self.codex_home)
+        try:
+            self.codex_home.mkdir(parents=True, exist_ok=True)
+            # A temp file in the same directory and a rename: readers see the old file or the
+            # new one, never half of one. mkstemp creates it 0600 before any secret is written.
+            fd, tmp = tempfile.mkstemp(prefix=".auth.", suffix=".tmp", dir=self.codex_home)
+        except OSError as exc:
+            raise self._unwritable(exc, "store credentials in") from None
         try:
             with os.fdopen(fd, "wb") as handle:
                 os.fchmod(handle.fileno(), 0o600)
@@ -101,9 +104,11 @@ class FileAuthStore:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError):
+                raise self._unwritable(exc, "store credentials in") from None
             raise
 
     def delete(self) -> bool:
@@ -111,7 +116,16 @@ class FileAuthStore:
             self.path.unlink()
         except FileNotFoundError:
             return False
+        except OSError as exc:
+            raise self._unwritable(exc, "remove the credentials file from") from None
         return True
+
+    def _unwritable(self, exc: OSError, doing: str) -> AuthError:
+        reason = exc.strerror or type(exc).__name__
+        return AuthError(
+            f"cannot {doing} {self.codex_home} ({reason}); make it writable (e.g. `chmod u+w "
+            f"{self.codex_home}`) or point CODEX_HOME at a writable directory"
+        )
 
 
 _EPHEMERAL: dict[str, AuthDocument] = {}

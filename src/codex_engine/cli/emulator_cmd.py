@@ -15,7 +15,11 @@ __all__ = ["emulator_command"]
 @click.command("emulator")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
-    "--port", default=8765, show_default=True, type=int, help="Port to listen on (0: any free)."
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port to listen on (0: any free).",
 )
 @click.option(
     "--ready-file",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+from codex_engine.cli.inputs import InputError, check_path, decode_stdin_prompt
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
@@ -29,21 +32,43 @@ __all__ = ["exec_command"]
 EXIT_FAILED = 1
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130
+# What a shell reports for a filter killed by SIGPIPE (128 + 13); Python ignores the signal,
+# so the code is chosen, not inherited.
+EXIT_BROKEN_PIPE = 141
 
 
 def _read_prompt(prompt: str | None) -> str:
     if prompt is not None and prompt != "-":
-        return prompt
-    if prompt is None and sys.stdin.isatty():
+        return prompt  # main() has already refused arguments that are not UTF-8
+    stdin = sys.stdin
+    if stdin is None:  # started with stdin closed (`<&-`)
+        raise click.UsageError("no prompt given and stdin is closed: pass it as an argument")
+    if prompt is None and stdin.isatty():
         raise click.UsageError("no prompt given: pass it as an argument, or pipe it on stdin")
-    text = sys.stdin.read()
+    # Bytes, not text: the decoder of sys.stdin would either raise mid-read or smuggle the bad
+    # bytes through as surrogates that fail much later, when the rollout line is encoded.
+    try:
+        buffer = getattr(stdin, "buffer", None)
+        if buffer is not None:
+            raw = buffer.read()
+        else:
+            raw = stdin.read().encode("utf-8", "surrogateescape")
+    except OSError as exc:
+        raise InputError(
+            f"could not read the prompt from stdin ({exc.strerror or exc}); pipe a readable file"
+        ) from None
+    text = decode_stdin_prompt(raw)
     if not text.strip():
         raise click.UsageError("the prompt read from stdin is empty")
     return text
 
 
 def _inside_git_repo(path: Path) -> bool:
-    return any((parent / ".git").exists() for parent in (path, *path.parents))
+    for parent in (path, *path.parents):
+        with contextlib.suppress(OSError):  # an unreadable parent just is not a repository
+            if (parent / ".git").exists():
+                return True
+    return False
 
 
 def _load(flags: ConfigFlags, *, model: str | None, sandbox: str | None, cwd: Path) -> Config:
@@ -157,15 +182,24 @@ async def _run(config: Config, prompt: str, renderer: Renderer, target: Target) 
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix loops
             pass
         code = EXIT_FAILED
+        reader_gone = False
         async for event in session.run_turn(prompt):
-            renderer.event(event)
+            if not reader_gone:
+                try:
+                    renderer.event(event)
+                except BrokenPipeError:
+                    # Whoever read stdout went away (`| head -1`): nobody sees the rest, so stop
+                    # the turn and its commands, let it end (recorded as interrupted) and leave
+                    # quietly, as a Unix filter does.
+                    reader_gone = True
+                    session.interrupt()
             if isinstance(event, TurnCompleted):
                 code = 0
             elif isinstance(event, TurnFailed):
                 code = EXIT_FAILED
             elif isinstance(event, TurnInterrupted):
                 code = EXIT_INTERRUPTED
-        return code
+        return EXIT_BROKEN_PIPE if reader_gone else code
 
 
 @click.command("exec")
@@ -220,27 +254,75 @@ def exec_command(
     id, same rollout file); `exec fork ID PROMPT` starts a new session from a copy of one.
     """
     renderer: Renderer = JsonRenderer() if as_json else HumanRenderer()
-    cwd = (cd or Path.cwd()).resolve()
+    try:
+        code = _execute(
+            renderer, args, last=last, cut=cut, cd=cd,
+            skip_git_repo_check=skip_git_repo_check,
+            load=lambda cwd: _load(
+                gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd
+            ),
+        )  # fmt: skip
+    except BrokenPipeError:  # also when the error line itself meets a closed stdout (--json)
+        code = EXIT_BROKEN_PIPE
+    if code == EXIT_BROKEN_PIPE:
+        _detach_stdout()
+    ctx.exit(code)
+
+
+def _execute(
+    renderer: Renderer,
+    args: tuple[str, ...],
+    *,
+    last: bool,
+    cut: int | None,
+    cd: Path | None,
+    skip_git_repo_check: bool,
+    load: Callable[[Path], Config],
+) -> int:
+    """Run the command; its exit code (problems a user can fix are one line, never raised)."""
     try:
         target, prompt = _target(args, last=last, cut=cut)
         text = _read_prompt(prompt)
-        if not cwd.is_dir():
-            raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
+        cwd = _working_directory(cd)
         if not skip_git_repo_check and not _inside_git_repo(cwd):
             renderer.fatal(
                 f"{cwd} is not inside a git repository, so changes could not be reviewed or "
                 "undone; run inside a repository or pass --skip-git-repo-check"
             )
-            ctx.exit(EXIT_FAILED)
-        config = _load(gather_flags(ctx, **flag_values), model=model, sandbox=sandbox, cwd=cwd)
-        code = asyncio.run(_run(config, text, renderer, target))
+            return EXIT_FAILED
+        return asyncio.run(_run(load(cwd), text, renderer, target))
     except ConfigError as exc:
         renderer.fatal(str(exc))
-        ctx.exit(EXIT_CONFIG)
+        return EXIT_CONFIG
     except CodexError as exc:
         renderer.fatal(str(exc))
-        ctx.exit(EXIT_FAILED)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         renderer.fatal("interrupted")
-        ctx.exit(EXIT_INTERRUPTED)
-    ctx.exit(code)
+        return EXIT_INTERRUPTED
+
+
+def _working_directory(cd: Path | None) -> Path:
+    """The session's directory, absolute; InputError/ConfigError when it cannot be used."""
+    try:
+        cwd = (cd or Path.cwd()).resolve()
+        usable = cwd.is_dir()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python 3.11)
+        where = f"-C {cd}" if cd is not None else "the current directory"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(
+            f"cannot use {where} as the working directory ({reason}); pass a directory you can "
+            "read with -C"
+        ) from None
+    if not usable:
+        raise ConfigError(f"working directory {cwd} does not exist; pass an existing -C path")
+    check_path(str(cwd), "the working directory")
+    return cwd
+
+
+def _detach_stdout() -> None:
+    """Point stdout at /dev/null, so the flush at exit cannot complain about the closed pipe."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)

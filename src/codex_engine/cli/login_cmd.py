@@ -42,16 +42,28 @@ def _manager(ctx: click.Context, flags: ConfigFlags) -> AuthManager:
 
 
 def _read_api_key(ctx: click.Context) -> str:
-    if sys.stdin.isatty():
+    stdin = sys.stdin
+    if stdin is None or stdin.isatty():
         _fail(
             ctx,
             "--with-api-key reads the key from stdin; pipe it in, e.g. "
             "`printenv OPENAI_API_KEY | codex-engine login --with-api-key`",
         )
-    key = sys.stdin.read().strip()
+    buffer = getattr(stdin, "buffer", None)
+    raw = buffer.read() if buffer is not None else stdin.read().encode("utf-8", "surrogateescape")
+    key = raw.strip()
     if not key:
         _fail(ctx, "no API key on stdin; pipe the key in (nothing else on the line)")
-    return key
+    # The key travels in an HTTP header, which carries visible ASCII only. Name the position,
+    # never the byte: it is part of a secret.
+    for position, byte in enumerate(key):
+        if not 0x20 <= byte <= 0x7E:
+            _fail(
+                ctx,
+                f"the API key on stdin has a character an API key cannot contain at position "
+                f"{position}; pipe only the key (check its encoding)",
+            )
+    return key.decode("ascii")
 
 
 async def _device_login(manager: AuthManager, issuer: str) -> str:

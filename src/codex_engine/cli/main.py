@@ -101,4 +101,12 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
 
 
 def main() -> None:
+    from codex_engine.cli.inputs import check_arguments
+
+    # Undecodable argv bytes would otherwise surface deep in the engine (encoding a request or
+    # a rollout line) as a traceback; refuse them before anything runs.
+    problem = check_arguments(sys.argv[1:])
+    if problem is not None:
+        click.echo(f"error: {problem}", err=True)
+        sys.exit(1)
     cli(prog_name="codex-engine")

@@ -61,23 +61,50 @@ def _summary_line(summary: TurnSummary) -> str:
 
 
 class HumanRenderer:
-    """Assistant text streams to stdout; everything else goes to stderr so pipes stay clean."""
+    """The answer on stdout; status, commands and summary on stderr so pipes stay clean.
 
-    def __init__(self, stdout: TextIO | None = None, stderr: TextIO | None = None) -> None:
+    When stdout is not a terminal it receives exactly the turn's final assistant message, once
+    the turn completes (as the reference does): a retried stream can never leave a splice of two
+    answers there, and a failed turn leaves it empty. Earlier messages of the turn go to stderr.
+    On a terminal the text streams as it arrives; if the completed message differs from what was
+    streamed (a retry after a disconnect produced another answer), a notice goes to stderr and
+    the final message is printed whole.
+    """
+
+    def __init__(
+        self,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+        *,
+        stream: bool | None = None,
+    ) -> None:
         self._out = stdout or sys.stdout
         self._err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        self._stream = _is_terminal(self._out) if stream is None else stream
         self._at_line_start = True
-        self._wrote_text = False
+        # stream mode: the deltas of the message in progress, as they were shown
+        self._streamed = ""
+        # pipe mode: the last completed message, until the turn shows whether it is the final one
+        self._pending: str | None = None
 
     def _text(self, text: str) -> None:
         self._out.write(text)
         self._out.flush()
-        self._at_line_start = text.endswith("\n")
-        self._wrote_text = True
+        if text:
+            self._at_line_start = text.endswith("\n")
 
     def _end_text_line(self) -> None:
         if not self._at_line_start:
             self._text("\n")
+
+    def _before_status(self) -> None:
+        """Make room for a status line: end the streamed line, or show a message that was not
+        the last one after all (on stderr: only the final answer goes to a pipe)."""
+        if self._stream:
+            self._end_text_line()
+        elif self._pending is not None:
+            self._err.print(self._pending, markup=False, emoji=False)
+            self._pending = None
 
     def session_started(self, thread_id: str, model: str, provider: str, cwd: str) -> None:
         self._err.print(
@@ -89,24 +116,52 @@ class HumanRenderer:
         self._err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
     def fatal(self, message: str) -> None:
-        self._end_text_line()
+        self._before_status()
         self._err.print(f"[red]error:[/red] {escape(message)}")
+
+    def _message_completed(self, text: str) -> None:
+        if not self._stream:
+            self._before_status()
+            self._pending = text
+            return
+        streamed, self._streamed = self._streamed, ""
+        if text.startswith(streamed):
+            self._text(text[len(streamed) :])  # usually nothing; all of it if nothing streamed
+        else:
+            self._end_text_line()
+            self._err.print(
+                "[yellow]note:[/yellow] the answer changed when the stream was retried; "
+                "the complete final answer follows"
+            )
+            self._text(text)
+        self._end_text_line()
+
+    def _final_answer(self, text: str | None) -> None:
+        if self._stream:
+            self._end_text_line()
+            return
+        self._pending = None
+        if text is not None:
+            self._text(text if text.endswith("\n") else text + "\n")
 
     def event(self, event: TurnEvent) -> None:
         if isinstance(event, AgentMessageDelta):
-            self._text(event.delta)
+            if self._stream:
+                self._streamed += event.delta
+                self._text(event.delta)
         elif isinstance(event, ItemCompleted) and isinstance(event.item, Message):
             if event.item.role == "assistant":
-                self._end_text_line()
+                self._message_completed(event.item.text())
         elif isinstance(event, ItemCompleted) and isinstance(event.item, WebSearchCall):
             query = (event.item.action or {}).get("query") or "(no query)"
-            self._end_text_line()
+            self._before_status()
             self._err.print(f"[cyan]web search:[/cyan] {escape(str(query))}")
         elif isinstance(event, ContextCompacted):
+            self._before_status()
             how = "automatically" if event.automatic else "on request"
             self._err.print(f"[dim]context compacted {how} ({len(event.summary)} chars)[/dim]")
         elif isinstance(event, CommandStarted):
-            self._end_text_line()
+            self._before_status()
             self._err.print(f"[cyan]$[/cyan] {escape(describe(event.command))}")
         elif isinstance(event, CommandFinished):
             style = "green" if event.exit_code == 0 else "red"
@@ -116,11 +171,13 @@ class HumanRenderer:
                 f"{event.duration_s:.2f}s[/dim]"
             )
         elif isinstance(event, CommandRejected):
+            self._before_status()
             self._err.print(
                 f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
                 f"{escape(event.reason)}"
             )
         elif isinstance(event, Retrying):
+            # stdout is left alone: a newline there would become part of the streamed answer
             self._err.print(
                 f"[yellow]Reconnecting… {event.retry}/{event.max_retries} in "
                 f"{event.delay_s:.1f}s:[/yellow] {escape(event.message)}"
@@ -130,15 +187,22 @@ class HumanRenderer:
         elif isinstance(event, ReasoningDelta | TokenCount | RateLimitsUpdated | TurnStarted):
             pass
         elif isinstance(event, TurnCompleted):
-            self._end_text_line()
+            self._final_answer(event.last_agent_message)
             self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
             self._err.print(f"[dim]runtime · {escape(event.summary.runtime.render())}[/dim]")
         elif isinstance(event, TurnFailed):
             self.fatal(str(event.error))
             self._err.print(f"[dim]turn failed · {_summary_line(event.summary)}[/dim]")
         elif isinstance(event, TurnInterrupted):
-            self._end_text_line()
+            self._before_status()
             self._err.print(f"[yellow]turn interrupted[/yellow] · {_summary_line(event.summary)}")
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # a closed or unusual stream: treat it as a pipe
+        return False
 
 
 class JsonRenderer:

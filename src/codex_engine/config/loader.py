@@ -186,6 +186,10 @@ def read_config_file(path: Path) -> dict[str, Any]:
         ) from exc
     try:
         return tomllib.loads(text)
+    except RecursionError:  # tomllib recurses once per level of nested arrays or tables
+        raise ConfigError(
+            f"{path}: values are nested too deeply to read; flatten them or move the file away"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "parse error"
         line, col = 0, 0

@@ -83,7 +83,7 @@ def _parse_value(text: str) -> Any:
     """The value as TOML if it parses as exactly one TOML value, else the raw string."""
     try:
         parsed = tomllib.loads(f"{_PROBE_KEY} = {text}")
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):  # tomllib recurses per nesting level
         parsed = None
     # A value like `1\nother = 2` parses but smuggles in a second key: treat it as text.
     if parsed is not None and list(parsed) == [_PROBE_KEY]:
