@@ -1,4 +1,4 @@
-"""The ``account/*`` methods: one AuthManager per process, sign-in flows, app-supplied tokens.
+"""The service behind ``account/*``: one AuthManager per process, sign-in flows, app tokens.
 
 ChatGPT sign-in runs in the background (device code, or a browser redirect to a callback server
 on 127.0.0.1) and ends with ``account/login/completed``. App-supplied tokens live in memory only;
@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from codex_engine.app_server.connection import ConnectionClosedError, Reply
 from codex_engine.app_server.projector import plan_type_wire
+from codex_engine.app_server.registry import InvalidRequestError
 from codex_engine.auth.device_code import complete_device_code, request_device_code
 from codex_engine.auth.login_callback import CallbackReply, LoginCallbackServer
 from codex_engine.auth.manager import AuthManager
@@ -38,17 +39,15 @@ from codex_engine.auth.tokens import (
 )
 from codex_engine.errors import AuthError, CodexError
 from codex_engine.protocol.app_server_types import (
-    LOGIN_PARAMS,
     AccountLoginCompletedNotification,
     AccountUpdatedNotification,
     ApiKeyLoginParams,
     ChatgptAuthTokensLoginParams,
     ChatgptAuthTokensRefreshResult,
     ChatgptDeviceCodeLoginParams,
-    ChatgptLoginParams,
     LoginParams,
 )
-from codex_engine.protocol.jsonrpc import INVALID_PARAMS, INVALID_REQUEST, JsonRpcError
+from codex_engine.protocol.jsonrpc import JsonRpcError
 
 __all__ = [
     "DEFAULT_CALLBACK_PORT",
@@ -64,8 +63,6 @@ EXTERNAL_AUTH_REFRESH_TIMEOUT_S = 10.0
 #: The port of the browser sign-in callback; the issuer only redirects to this one.
 DEFAULT_CALLBACK_PORT = 1455
 _SCOPE = "openid profile email offline_access"
-#: Server-defined JSON-RPC code: the request was valid but failed.
-_REQUEST_FAILED = -32000
 
 Notify = Callable[[str, dict[str, Any]], Awaitable[None]]
 ServerRequest = Callable[[str, dict[str, Any]], Awaitable[Any]]
@@ -148,10 +145,7 @@ class AccountService:
         manager.reload()
         auth = manager.auth_cached()
         if refresh and isinstance(auth, ChatGptAuth):
-            try:
-                auth = await manager.refresh_token()
-            except CodexError as exc:
-                raise JsonRpcError(_REQUEST_FAILED, f"account/read failed: {exc}") from None
+            auth = await manager.refresh_token()
         account: dict[str, Any] | None
         if auth is None:
             account = None
@@ -187,53 +181,19 @@ class AccountService:
 
     # -- account/login/start -------------------------------------------------------------------
 
-    def parse_login(self, params: Any) -> LoginParams:
-        if not isinstance(params, dict):
-            raise JsonRpcError(
-                INVALID_PARAMS, "invalid params for account/login/start: expected an object"
-            )
-        kind = params.get("type")
-        model = LOGIN_PARAMS.get(kind) if isinstance(kind, str) else None
-        if model is None:
-            raise JsonRpcError(
-                INVALID_PARAMS,
-                f"invalid params for account/login/start: `type` {kind!r} is not supported; use "
-                "apiKey, chatgpt, chatgptDeviceCode or chatgptAuthTokens",
-            )
-        try:
-            parsed = model.model_validate(params)
-        except ValidationError as exc:
-            # Name the field only: the value may be a secret.
-            loc = ".".join(str(part) for part in exc.errors(include_url=False)[0]["loc"])
-            raise JsonRpcError(
-                INVALID_PARAMS,
-                f"invalid params for account/login/start: `{loc}` is missing or not a string",
-            ) from None
-        assert isinstance(
-            parsed,
-            ApiKeyLoginParams
-            | ChatgptLoginParams
-            | ChatgptDeviceCodeLoginParams
-            | ChatgptAuthTokensLoginParams,
-        )
-        return parsed
-
-    async def login(self, params: Any, reply: Reply) -> None:
-        p = self.parse_login(params)
+    async def login(self, p: LoginParams, reply: Reply) -> None:
         if isinstance(p, ApiKeyLoginParams):
             await self._login_api_key(p, reply)
         elif isinstance(p, ChatgptAuthTokensLoginParams):
             await self._login_external(p, reply)
         else:
             if isinstance(self.manager.auth_cached(), ExternalChatGptAuth):
-                raise JsonRpcError(
-                    INVALID_REQUEST,
+                raise InvalidRequestError(
                     "ChatGPT sign-in is not available while app-supplied ChatGPT tokens are in "
                     "use; send account/logout first",
                 )
             if self.manager.forced_login_method == "api":
-                raise JsonRpcError(
-                    INVALID_REQUEST,
+                raise InvalidRequestError(
                     'this configuration requires an API key (forced_login_method = "api"); '
                     "sign in with type apiKey",
                 )
@@ -243,10 +203,7 @@ class AccountService:
                 await self._login_browser(reply)
 
     async def _login_api_key(self, p: ApiKeyLoginParams, reply: Reply) -> None:
-        try:
-            self.manager.login_with_api_key(p.api_key)
-        except AuthError as exc:
-            raise JsonRpcError(_REQUEST_FAILED, f"account/login/start failed: {exc}") from None
+        self.manager.login_with_api_key(p.api_key)
         # A stored key replaces every other credential, app-supplied tokens included.
         self.manager.set_external_auth(None)
         await reply.result({"type": "apiKey"})
@@ -255,17 +212,13 @@ class AccountService:
 
     async def _login_external(self, p: ChatgptAuthTokensLoginParams, reply: Reply) -> None:
         if self.manager.forced_login_method == "api":
-            raise JsonRpcError(
-                INVALID_REQUEST,
+            raise InvalidRequestError(
                 'this configuration requires an API key (forced_login_method = "api"); '
                 "ChatGPT tokens are not accepted",
             )
         plan = p.chatgpt_plan_type or parse_jwt_claims(p.access_token).plan_type
         auth = ExternalChatGptAuth(p.access_token, p.chatgpt_account_id, plan)
-        try:
-            self.manager.set_external_auth(auth)
-        except AuthError as exc:
-            raise JsonRpcError(_REQUEST_FAILED, f"account/login/start failed: {exc}") from None
+        self.manager.set_external_auth(auth)
         await reply.result({"type": "chatgptAuthTokens"})
         await self._login_completed(None, None)
         await self._account_updated()
@@ -278,10 +231,7 @@ class AccountService:
     async def _login_device_code(self, reply: Reply) -> None:
         await self._replace_running_logins()
         http = self._http_client()
-        try:
-            code = await request_device_code(http, self._issuer)
-        except AuthError as exc:
-            raise JsonRpcError(_REQUEST_FAILED, f"account/login/start failed: {exc}") from None
+        code = await request_device_code(http, self._issuer)
         login = _Login(id=str(uuid.uuid4()))
         self._logins[login.id] = login
         await reply.result(
@@ -310,11 +260,9 @@ class AccountService:
         try:
             server = await LoginCallbackServer.start(callback, port=self._callback_port)
         except OSError as exc:
-            raise JsonRpcError(
-                _REQUEST_FAILED,
-                f"account/login/start failed: cannot listen on 127.0.0.1:{self._callback_port} "
-                f"for the sign-in callback ({exc.strerror}); close whatever uses that port, or "
-                "use chatgptDeviceCode",
+            raise CodexError(
+                f"cannot listen on 127.0.0.1:{self._callback_port} for the sign-in callback "
+                f"({exc.strerror}); close whatever uses that port, or use chatgptDeviceCode"
             ) from None
         login.callback_server = server
         port = server.port

@@ -7,6 +7,11 @@ notification pump stops pulling events until the client catches up, while the re
 reading requests (it never waits on the queue itself). Waiting senders are served first come,
 first served, so every thread's turn keeps its share of the pipe. Inbound, at most
 ``max_in_flight`` requests run at once; one more is answered at once with ``-32001``.
+
+At end of input every request already read is still answered (server requests fail at once:
+no answer can come any more). With ``finish_background_at_eof`` (input from a file, which is a
+script rather than a client that hung up) the dispatcher's background work, such as running
+turns, also ends before :meth:`Connection.run` returns.
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ from typing import Any, Protocol
 from codex_engine.errors import CodexError
 from codex_engine.protocol.jsonrpc import (
     INTERNAL_ERROR,
-    INVALID_REQUEST,
     OVERLOADED,
     DecodeFailure,
     ErrorResponse,
@@ -37,7 +41,15 @@ from codex_engine.protocol.jsonrpc import (
     encode,
 )
 
-__all__ = ["Connection", "ConnectionClosedError", "Dispatcher", "LineSink", "LineSource", "Reply"]
+__all__ = [
+    "Connection",
+    "ConnectionClosedError",
+    "Dispatcher",
+    "LineSink",
+    "LineSource",
+    "Peer",
+    "Reply",
+]
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +92,34 @@ class Reply:
         await self._connection.send(ErrorResponse(self.request_id, code, message, data))
 
 
+class Peer(Protocol):
+    """What per-thread code may do with the client: notify it and ask it (no handler access)."""
+
+    @property
+    def closed(self) -> bool: ...
+
+    @property
+    def can_ask(self) -> bool:
+        """Whether a server request can still get an answer (output open, input not ended)."""
+        ...
+
+    async def notify(self, method: str, params: Any) -> None: ...
+
+    def next_request_id(self) -> int: ...
+
+    async def request(self, method: str, params: Any, *, request_id: int | None = None) -> Any: ...
+
+
 class Dispatcher(Protocol):
     async def handle_request(self, method: str, params: Any, reply: Reply) -> Any:
         """The result, unless ``reply`` was already used; raise JsonRpcError to fail."""
         ...
 
     async def handle_notification(self, method: str, params: Any) -> None: ...
+
+    async def finish(self) -> None:
+        """Wait for work requests started in the background (``finish_background_at_eof``)."""
+        ...
 
 
 class Connection:
@@ -100,8 +134,12 @@ class Connection:
         outbound_capacity: int = 1024,
         max_line_bytes: int = 64 * 1024 * 1024,
         clock_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        finish_background_at_eof: bool = False,
     ) -> None:
         self._source = source
+        self._finish_background_at_eof = finish_background_at_eof
+        #: Set at end of input: the client can no longer answer server requests.
+        self.input_closed = False
         self._sink = sink
         self._dispatcher: Dispatcher | None = None
         self._max_in_flight = max_in_flight
@@ -140,6 +178,10 @@ class Connection:
     def next_request_id(self) -> int:
         return next(self._ids)
 
+    @property
+    def can_ask(self) -> bool:
+        return not self.closed and not self.input_closed
+
     async def request(self, method: str, params: Any, *, request_id: int | None = None) -> Any:
         """Send a server→client request and wait for the client's answer.
 
@@ -148,6 +190,10 @@ class Connection:
         """
         if self.closed:
             raise ConnectionClosedError(f"cannot send {method}: the client disconnected")
+        if self.input_closed:
+            raise ConnectionClosedError(
+                f"cannot ask the client {method}: its input ended, so no answer can arrive"
+            )
         rid = request_id if request_id is not None else self.next_request_id()
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[rid] = future
@@ -170,20 +216,42 @@ class Connection:
         reader = asyncio.create_task(self._read_loop())
         stopping = asyncio.create_task(self._stopping.wait())
         writer_failed = asyncio.create_task(self._writer_failed.wait())
+        finishing: asyncio.Task[None] | None = None
         try:
-            await asyncio.wait(
+            done, _ = await asyncio.wait(
                 {reader, stopping, writer_failed}, return_when=asyncio.FIRST_COMPLETED
             )
+            if reader in done and reader.exception() is None:
+                self.input_closed = True
+                self._fail_pending("the client's input ended before it answered")
+                finishing = asyncio.create_task(self._finish())
+                await asyncio.wait(
+                    {finishing, stopping, writer_failed}, return_when=asyncio.FIRST_COMPLETED
+                )
         finally:
-            for task in (reader, stopping, writer_failed):
+            tasks = [reader, stopping, writer_failed, *([finishing] if finishing else [])]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(reader, stopping, writer_failed, return_exceptions=True)
-            for future in self._pending.values():
-                if not future.done():
-                    future.set_exception(ConnectionClosedError("the client disconnected"))
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._fail_pending("the client disconnected")
             for task in list(self._in_flight):
                 task.cancel()
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    def _fail_pending(self, why: str) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionClosedError(why))
+
+    async def _finish(self) -> None:
+        """Answer every request read, then (for a script) wait for the background work."""
+        while self._in_flight or self._background:
+            await asyncio.gather(*self._in_flight, *self._background, return_exceptions=True)
+        if self._finish_background_at_eof:
+            assert self._dispatcher is not None
+            await self._dispatcher.finish()
+            while self._background:
+                await asyncio.gather(*self._background, return_exceptions=True)
 
     async def close(self, *, flush_timeout: float = 2.0) -> None:
         """Write what is queued (for at most ``flush_timeout`` seconds), then stop writing."""
@@ -296,7 +364,3 @@ class Connection:
             await reply.error(INTERNAL_ERROR, f"internal error in {request.method}: {exc}")
             return
         await reply.result(result if result is not None else {})
-
-
-def invalid_request(message: str) -> JsonRpcError:
-    return JsonRpcError(INVALID_REQUEST, message)

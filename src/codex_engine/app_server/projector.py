@@ -1,7 +1,9 @@
 """Turns a session's :data:`TurnEvent` stream into app-server notifications for one turn.
 
 Pure: ids and times come from injected callables. Item ids stay the same from ``item/started``
-through the deltas to ``item/completed``.
+through the deltas to ``item/completed``. Deltas are a preview: after a stream retry they go on
+after the text already sent, so a retried answer that differs leaves them spliced. The text of
+``item/completed`` is the final one, and a ``warning`` naming the item says when they differ.
 """
 
 from __future__ import annotations
@@ -226,6 +228,11 @@ class TurnProjector:
         self._reasoning_id: str | None = None
         self._reasoning_text: list[str] = []
         self._commands: dict[str, CommandExecutionItem] = {}
+        #: A stream of this turn broke off and was sent again (deltas may not be the text).
+        self._retried = False
+
+    def new_item_id(self) -> str:
+        return self._new_id()
 
     # -- item lifecycle ------------------------------------------------------------------------
 
@@ -334,6 +341,7 @@ class TurnProjector:
             notes.append(self.started(item))
             notes.append(self.finished(item))
         elif isinstance(event, Retrying):
+            self._retried = True
             error = ErrorNotification(
                 thread_id=self.thread_id,
                 turn_id=self.turn_id,
@@ -374,10 +382,15 @@ class TurnProjector:
                 item_id = self._new_id()
                 notes.append(self.started(AgentMessageItem(id=item_id, text="")))
             phase = (item.model_extra or {}).get("phase")
+            text = item.text()
+            if self._retried and self._message_id is not None:
+                streamed = "".join(self._message_text)
+                if streamed != text:
+                    notes.append(self._diverged(item_id))
             notes.append(
                 self.finished(
                     AgentMessageItem(
-                        id=item_id, text=item.text(), phase=phase if phase in _PHASES else None
+                        id=item_id, text=text, phase=phase if phase in _PHASES else None
                     )
                 )
             )
@@ -406,6 +419,16 @@ class TurnProjector:
             notes.append(self.started(search))
             notes.append(self.finished(search))
         return notes
+
+    def _diverged(self, item_id: str) -> Note:
+        warning = WarningNotification(
+            message=(
+                f"the answer changed when the stream was retried: the deltas of item {item_id} "
+                "mix both answers; item/completed carries its final text"
+            ),
+            thread_id=self.thread_id,
+        )
+        return "warning", warning.to_wire()
 
     def close_open_items(self) -> list[Note]:
         """Complete items a turn left open (interrupted or failed mid-stream) with what arrived."""

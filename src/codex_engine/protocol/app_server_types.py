@@ -630,3 +630,7 @@ class CommandExecutionRequestApprovalParams(_Out):
     cwd: str | None = None
     reason: str | None = None
     command_actions: list[dict[str, Any]] | None = None
+    #: A command prefix the client may approve for good (``acceptWithExecpolicyAmendment``).
+    proposed_execpolicy_amendment: list[str] | None = None
+    #: The decisions the client may offer, in order (experimental in the reference schema).
+    available_decisions: list[str | dict[str, Any]] | None = None

@@ -17,6 +17,7 @@ __all__ = [
     "INTERNAL_ERROR",
     "INVALID_PARAMS",
     "INVALID_REQUEST",
+    "MAX_DEPTH",
     "METHOD_NOT_FOUND",
     "OVERLOADED",
     "PARSE_ERROR",
@@ -42,6 +43,10 @@ INTERNAL_ERROR = -32603
 OVERLOADED = -32001
 
 RequestId = str | int
+
+#: The deepest nesting of arrays and objects a message may have. serde_json, the reference's
+#: parser, stops at 128 too; Python's own parser would hit its recursion limit near 1,000.
+MAX_DEPTH = 128
 
 
 class JsonRpcError(CodexError):
@@ -113,14 +118,35 @@ def _salvage_id(text: str) -> RequestId | None:
     return value if _is_id(value) else None
 
 
+# A string (skipped whole, escapes included) or one bracket.
+_STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _nesting_depth(text: str) -> int:
+    depth = deepest = 0
+    for match in _STRUCTURE.finditer(text):
+        token = match.group()
+        if token in ("[", "{"):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in ("]", "}"):
+            depth -= 1
+    return deepest
+
+
 def decode(line: bytes | str) -> Message | DecodeFailure:
     """One line (without its newline) as a message, or why it is not one."""
     try:
         text = line.decode("utf-8") if isinstance(line, bytes) else line
     except UnicodeDecodeError as exc:
         return DecodeFailure(PARSE_ERROR, f"message is not valid UTF-8 (byte {exc.start})")
+    # Counting brackets is cheap; only a line with many of them is scanned for its depth.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _nesting_depth(text) > MAX_DEPTH:
+        return _too_deep(text)
     try:
         value = json.loads(text)
+    except RecursionError:
+        return _too_deep(text)
     except ValueError as exc:
         return DecodeFailure(PARSE_ERROR, f"message is not valid JSON: {exc}", _salvage_id(text))
     if not isinstance(value, dict):
@@ -149,6 +175,14 @@ def decode(line: bytes | str) -> Message | DecodeFailure:
         )
     return DecodeFailure(
         INVALID_REQUEST, "message has an `id` but no `method`, `result` or `error`", msg_id
+    )
+
+
+def _too_deep(text: str) -> DecodeFailure:
+    return DecodeFailure(
+        PARSE_ERROR,
+        f"message is nested deeper than {MAX_DEPTH} levels of arrays and objects",
+        _salvage_id(text),
     )
 
 

@@ -1,0 +1,467 @@
+"""``thread/*`` methods: start, resume and fork sessions; list, read, archive and name threads.
+
+A loaded thread is a :class:`ThreadState` in ``ctx.threads``; a recorded one is a rollout file
+read through :mod:`~codex_engine.app_server.history`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codex_engine.app_server import history
+from codex_engine.app_server.connection import Reply
+from codex_engine.app_server.context import ServerContext
+from codex_engine.app_server.pagination import CursorError, keyset_page
+from codex_engine.app_server.registry import (
+    InvalidParamsError,
+    InvalidRequestError,
+    method,
+)
+from codex_engine.app_server.settings import (
+    load_settings,
+    resolve_cwd,
+    sandbox_policy,
+    settings_from_history,
+    stored_cwd,
+    thread_overrides,
+)
+from codex_engine.app_server.state import THREAD_SOURCE, ThreadState
+from codex_engine.config.loader import Config
+from codex_engine.core.approvals import ApprovalsReviewer
+from codex_engine.core.launch import fork_session, open_session, resume_session
+from codex_engine.core.session import Session, SessionSettings
+from codex_engine.errors import CodexError
+from codex_engine.protocol.app_server_types import (
+    ConfigWarningNotification,
+    Thread,
+    ThreadForkParams,
+    ThreadIdNotification,
+    ThreadIdParams,
+    ThreadListParams,
+    ThreadListResponse,
+    ThreadNameUpdatedNotification,
+    ThreadReadParams,
+    ThreadReadResponse,
+    ThreadResumeParams,
+    ThreadSetNameParams,
+    ThreadStartedNotification,
+    ThreadStartParams,
+    ThreadStartResponse,
+    ThreadUnarchiveResponse,
+    WarningNotification,
+)
+
+__all__ = ["stored_wire"]
+
+#: ``thread/list`` without ``sourceKinds`` shows threads people started interactively.
+INTERACTIVE_SOURCES = frozenset({"cli", "vscode", "appServer"})
+DEFAULT_LIST_LIMIT = 25
+
+
+# -- shared ------------------------------------------------------------------------------------
+
+
+async def _find_stored(ctx: ServerContext, thread_id: str) -> tuple[Path, bool]:
+    found = await asyncio.to_thread(history.find_thread_file, ctx.codex_home, thread_id)
+    if found is None:
+        raise InvalidRequestError(
+            f"no recorded thread {thread_id} under {ctx.codex_home}; check the id "
+            "(thread/list shows the recorded ones)"
+        )
+    return found
+
+
+async def _read_stored(path: Path, archived: bool, *, with_turns: bool) -> history.StoredThread:
+    stored = await asyncio.to_thread(
+        history.read_stored_thread, path, archived=archived, with_turns=with_turns
+    )
+    if stored is None:
+        raise CodexError(f"{path} is not a readable rollout (no session_meta line)")
+    return stored
+
+
+def stored_wire(ctx: ServerContext, stored: history.StoredThread, *, include_turns: bool) -> Thread:
+    """A recorded thread as ``Thread`` (as loaded here, when it is)."""
+    loaded = ctx.threads.get(stored.meta.id)
+    if loaded is not None:
+        return loaded.to_wire(include_turns=include_turns)
+    meta = stored.meta
+    return Thread(
+        id=meta.id,
+        session_id=meta.id,
+        preview=stored.preview,
+        ephemeral=False,
+        path=str(stored.path),
+        model_provider=meta.model_provider or "",
+        model=stored.model,
+        reasoning_effort=stored.reasoning_effort,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        status={"type": "notLoaded"},
+        cwd=meta.cwd,
+        cli_version=meta.cli_version,
+        source=history.source_kind(meta.source),
+        originator=meta.originator or None,
+        forked_from_id=meta.forked_from_id,
+        git_info=history.git_info_wire(meta.git),
+        name=stored.name,
+        turns=stored.turns if include_turns else [],
+    )
+
+
+def _new_state(
+    ctx: ServerContext,
+    config: Config,
+    settings: SessionSettings,
+    *,
+    approvals_reviewer: ApprovalsReviewer | None,
+    ephemeral: bool = False,
+    stored: history.StoredThread | None = None,
+) -> ThreadState:
+    return ThreadState(
+        ctx.peer,
+        config=config,
+        settings=settings,
+        approvals_reviewer=approvals_reviewer or "user",
+        originator=ctx.originator(),
+        ephemeral=ephemeral,
+        stored=stored,
+    )
+
+
+async def _launch(
+    ctx: ServerContext, thread: ThreadState, opener: AbstractAsyncContextManager[Session]
+) -> None:
+    """Open the session; on failure nothing stays open (the CodexError answers -32000)."""
+    try:
+        thread.attach(await thread.stack.enter_async_context(opener))
+    except BaseException:
+        await thread.stack.aclose()
+        raise
+    ctx.threads[thread.id] = thread
+
+
+def _session_response(thread: ThreadState, *, include_turns: bool) -> dict[str, Any]:
+    s = thread.settings
+    return ThreadStartResponse(
+        thread=thread.to_wire(include_turns=include_turns),
+        model=s.model_info.slug,
+        model_provider=thread.config.model_provider_id,
+        cwd=str(s.cwd),
+        approval_policy=s.approval_policy,
+        approvals_reviewer=thread.approvals_reviewer,
+        sandbox=sandbox_policy(s.sandbox_mode, s.network_access),
+        reasoning_effort=s.reasoning_effort,
+    ).to_wire()
+
+
+async def _warn(ctx: ServerContext, thread: ThreadState, warning: str | None) -> None:
+    if warning:
+        note = WarningNotification(message=warning, thread_id=thread.id)
+        await ctx.peer.notify("warning", note.to_wire())
+
+
+async def _announce(
+    ctx: ServerContext, thread: ThreadState, config: Config, warning: str | None
+) -> None:
+    await ctx.peer.notify(
+        "thread/started", ThreadStartedNotification(thread=thread.to_wire()).to_wire()
+    )
+    await _warn(ctx, thread, warning)
+    for notice in config.feature_warnings:
+        note = ConfigWarningNotification(summary=notice)
+        await ctx.peer.notify("configWarning", note.to_wire())
+
+
+# -- thread/start, thread/resume, thread/fork --------------------------------------------------
+
+
+@method("thread/start", ThreadStartParams)
+async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -> None:
+    cwd = resolve_cwd(p.cwd)
+    config, settings, model_warning = load_settings(ctx, thread_overrides(p), cwd)
+    thread = _new_state(
+        ctx, config, settings, approvals_reviewer=p.approvals_reviewer, ephemeral=bool(p.ephemeral)
+    )
+    opener = open_session(
+        config,
+        cwd=cwd,
+        approver=thread.approve,
+        env=ctx.env,
+        auth_manager=ctx.auth_for(config),
+        ephemeral=thread.ephemeral,
+        source=THREAD_SOURCE,
+    )
+    await _launch(ctx, thread, opener)
+    await reply.result(_session_response(thread, include_turns=False))
+    await _announce(ctx, thread, config, model_warning)
+
+
+@method("thread/resume", ThreadResumeParams)
+async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply) -> Any:
+    loaded = ctx.threads.get(p.thread_id)
+    if loaded is not None:
+        # Already running here: rejoin it as it is.
+        return _session_response(loaded, include_turns=not p.exclude_turns)
+    path, archived = await _find_stored(ctx, p.thread_id)
+    if archived:
+        raise InvalidRequestError(
+            f"thread {p.thread_id} is archived; send thread/unarchive before resuming it"
+        )
+    stored = await _read_stored(path, False, with_turns=True)
+    cwd = stored_cwd(p, stored)
+    overrides = thread_overrides(p)
+    settings_from_history(p, stored, overrides)
+    config, settings, model_warning = load_settings(ctx, overrides, cwd)
+    thread = _new_state(
+        ctx, config, settings, approvals_reviewer=p.approvals_reviewer, stored=stored
+    )
+    opener = resume_session(
+        config,
+        path,
+        cwd=cwd,
+        approver=thread.approve,
+        env=ctx.env,
+        auth_manager=ctx.auth_for(config),
+    )
+    await _launch(ctx, thread, opener)
+    await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
+    await _warn(ctx, thread, model_warning)
+
+
+async def _fork_source(ctx: ServerContext, p: ThreadForkParams) -> tuple[Path, bool]:
+    """The rollout to fork from: the loaded thread's (flushed) or a recorded one."""
+    source = ctx.threads.get(p.thread_id)
+    if source is None:
+        return await _find_stored(ctx, p.thread_id)
+    recorder = source.session.recorder if source.session is not None else None
+    if recorder is None:
+        raise InvalidRequestError(
+            f"thread {p.thread_id} is ephemeral: it has no recorded history to fork"
+        )
+    active = source.active
+    if active is not None and (p.last_turn_id is None or p.last_turn_id == active.id):
+        raise InvalidRequestError(
+            f"thread {p.thread_id} has turn {active.id} in progress; wait for "
+            "turn/completed, or fork through an earlier turn with lastTurnId"
+        )
+    await recorder.flush()
+    return recorder.path, False
+
+
+@method("thread/fork", ThreadForkParams)
+async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> None:
+    if p.ephemeral:
+        raise InvalidParamsError(
+            "ephemeral forks are not supported yet in codex-engine; fork without `ephemeral`"
+        )
+    path, archived = await _fork_source(ctx, p)
+    stored = await _read_stored(path, archived, with_turns=True)
+    cut: int | None = None
+    if p.last_turn_id is not None:
+        ids = [turn.id for turn in stored.turns]
+        if p.last_turn_id not in ids:
+            raise InvalidParamsError(
+                f"`lastTurnId` {p.last_turn_id} is not a completed turn of thread {p.thread_id}"
+            )
+        cut = ids.index(p.last_turn_id) + 1
+    cwd = stored_cwd(p, stored)
+    overrides = thread_overrides(p)
+    settings_from_history(p, stored, overrides)
+    config, settings, model_warning = load_settings(ctx, overrides, cwd)
+    thread = _new_state(ctx, config, settings, approvals_reviewer=p.approvals_reviewer)
+    opener = fork_session(
+        config,
+        path,
+        cut_after_user_turns=cut,
+        cwd=cwd,
+        approver=thread.approve,
+        env=ctx.env,
+        auth_manager=ctx.auth_for(config),
+    )
+    await _launch(ctx, thread, opener)
+    new_path = thread.rollout_path()
+    if new_path is not None:
+        forked = await _read_stored(Path(new_path), False, with_turns=True)
+        thread.preview = forked.preview
+        thread.past_turns = forked.turns
+        thread.name = forked.name
+    thread.forked_from_id = stored.meta.id
+    await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
+    await _announce(ctx, thread, config, model_warning)
+
+
+# -- thread/list, thread/read ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _IndexEntry:
+    """A recorded thread's file, with what the sort keys need."""
+
+    path: Path
+    mtime_ns: int
+
+    def created_key(self) -> str:
+        # Rollout names start with the creation time: rollout-YYYY-MM-DDThh-mm-ss-<id>.jsonl.
+        return self.path.name
+
+    def updated_key(self) -> str:
+        return f"{self.mtime_ns:020d}|{self.path.name}"
+
+
+def _index(codex_home: Path, *, archived: bool) -> list[_IndexEntry]:
+    entries: list[_IndexEntry] = []
+    for path in history.list_thread_files(codex_home, archived=archived):
+        try:
+            mtime = path.stat().st_mtime_ns
+        except OSError:
+            mtime = 0
+        entries.append(_IndexEntry(path, mtime))
+    return entries
+
+
+def _list_page(
+    ctx: ServerContext, p: ThreadListParams, by_update: bool
+) -> tuple[list[history.StoredThread], str | None]:
+    """One page of recorded threads. Blocking (reads rollout files)."""
+    archived = bool(p.archived)
+    cwds = {p.cwd} if isinstance(p.cwd, str) else set(p.cwd or ())
+    providers = set(p.model_providers or ())
+    kinds = set(p.source_kinds or ()) or INTERACTIVE_SOURCES
+    excluded = set(p.excluded_thread_ids or ())
+    search = (p.search_term or "").lower()
+
+    def accept(entry: _IndexEntry) -> history.StoredThread | None:
+        if history.thread_id_of(entry.path) in excluded:
+            return None
+        stored = history.read_stored_thread(entry.path, archived=archived, with_turns=False)
+        if stored is None:
+            return None
+        meta = stored.meta
+        if cwds and meta.cwd not in cwds:
+            return None
+        if providers and (meta.model_provider or "") not in providers:
+            return None
+        if history.source_kind(meta.source) not in kinds:
+            return None
+        if search and search not in f"{stored.name or ''}\n{stored.preview}".lower():
+            return None
+        return stored
+
+    page = keyset_page(
+        _index(ctx.codex_home, archived=archived),
+        key=_IndexEntry.updated_key if by_update else _IndexEntry.created_key,
+        cursor=p.cursor,
+        cursor_prefix="u:" if by_update else "c:",
+        descending=p.sort_direction != "asc",
+        limit=p.limit or DEFAULT_LIST_LIMIT,
+        accept=accept,
+    )
+    return page.items, page.next_cursor
+
+
+@method("thread/list", ThreadListParams)
+async def thread_list(ctx: ServerContext, p: ThreadListParams, reply: Reply) -> Any:
+    if p.sort_key == "section_position":
+        raise InvalidParamsError(
+            "`sortKey` section_position is not supported in codex-engine; use created_at or "
+            "updated_at"
+        )
+    by_update = p.sort_key in ("updated_at", "recency_at")
+    try:
+        page, next_cursor = await asyncio.to_thread(_list_page, ctx, p, by_update)
+    except CursorError:
+        raise InvalidParamsError(
+            f"`cursor` {p.cursor!r} is not one this server gave for this sort order"
+        ) from None
+    return ThreadListResponse(
+        data=[stored_wire(ctx, s, include_turns=False) for s in page],
+        next_cursor=next_cursor,
+    ).to_wire()
+
+
+@method("thread/read", ThreadReadParams)
+async def thread_read(ctx: ServerContext, p: ThreadReadParams, reply: Reply) -> Any:
+    loaded = ctx.threads.get(p.thread_id)
+    if loaded is not None:
+        thread = loaded.to_wire(include_turns=p.include_turns)
+    else:
+        path, archived = await _find_stored(ctx, p.thread_id)
+        stored = await _read_stored(path, archived, with_turns=p.include_turns)
+        thread = stored_wire(ctx, stored, include_turns=p.include_turns)
+    return ThreadReadResponse(thread=thread).to_wire()
+
+
+# -- thread/archive, thread/unarchive, thread/name/set -----------------------------------------
+
+
+@method("thread/archive", ThreadIdParams)
+async def thread_archive(ctx: ServerContext, p: ThreadIdParams, reply: Reply) -> None:
+    loaded = ctx.threads.get(p.thread_id)
+    if loaded is not None:
+        if loaded.active is not None:
+            raise InvalidRequestError(
+                f"thread {p.thread_id} has turn {loaded.active.id} in progress; wait for "
+                "turn/completed or interrupt it before archiving"
+            )
+        recorded = loaded.rollout_path()
+        if recorded is None:
+            raise InvalidRequestError(
+                f"thread {p.thread_id} is ephemeral: it has no rollout to archive"
+            )
+        # Archiving unloads the thread: its rollout file is closed before it moves.
+        del ctx.threads[p.thread_id]
+        await loaded.stack.aclose()
+        path = Path(recorded)
+    else:
+        path, archived = await _find_stored(ctx, p.thread_id)
+        if archived:
+            raise InvalidRequestError(f"thread {p.thread_id} is already archived")
+    try:
+        await asyncio.to_thread(history.archive_file, ctx.codex_home, path)
+    except OSError as exc:
+        raise CodexError(f"cannot move {path}: {exc.strerror}") from None
+    await reply.result({})
+    note = ThreadIdNotification(thread_id=p.thread_id)
+    await ctx.peer.notify("thread/archived", note.to_wire())
+
+
+@method("thread/unarchive", ThreadIdParams)
+async def thread_unarchive(ctx: ServerContext, p: ThreadIdParams, reply: Reply) -> None:
+    path, archived = await _find_stored(ctx, p.thread_id)
+    if not archived:
+        raise InvalidRequestError(f"thread {p.thread_id} is not archived")
+    try:
+        restored = await asyncio.to_thread(history.unarchive_file, ctx.codex_home, path)
+    except (OSError, ValueError) as exc:
+        raise CodexError(f"cannot move {path}: {exc}") from None
+    stored = await _read_stored(restored, False, with_turns=False)
+    response = ThreadUnarchiveResponse(thread=stored_wire(ctx, stored, include_turns=False))
+    await reply.result(response.to_wire())
+    note = ThreadIdNotification(thread_id=p.thread_id)
+    await ctx.peer.notify("thread/unarchived", note.to_wire())
+
+
+@method("thread/name/set", ThreadSetNameParams)
+async def thread_set_name(ctx: ServerContext, p: ThreadSetNameParams, reply: Reply) -> None:
+    name = p.name.strip() or None
+    loaded = ctx.threads.get(p.thread_id)
+    if loaded is not None:
+        loaded.name = name
+        recorder = loaded.session.recorder if loaded.session is not None else None
+        if recorder is not None:
+            recorder.record("event_msg", {"type": history.NAME_EVENT, "thread_name": name})
+            await recorder.flush()
+    else:
+        path, _archived = await _find_stored(ctx, p.thread_id)
+        try:
+            await asyncio.to_thread(history.append_name, path, name)
+        except OSError as exc:
+            raise CodexError(f"cannot write {path}: {exc.strerror}") from None
+    await reply.result({})
+    note = ThreadNameUpdatedNotification(thread_id=p.thread_id, thread_name=name)
+    await ctx.peer.notify("thread/name/updated", note.to_wire())

@@ -1,0 +1,320 @@
+"""``turn/*`` and ``thread/compact/start``: a turn (or a compaction) runs as a task of its thread.
+
+Both run through :func:`_run`: answer first, then ``turn/started``, the work's notifications,
+and one finish path (:func:`_finish`) that closes open items and sends ``turn/completed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from codex_engine.app_server.connection import Reply
+from codex_engine.app_server.context import ServerContext
+from codex_engine.app_server.projector import TurnProjector, turn_error
+from codex_engine.app_server.registry import (
+    InvalidParamsError,
+    InvalidRequestError,
+    NotSupportedError,
+    method,
+)
+from codex_engine.app_server.settings import turn_changes
+from codex_engine.app_server.state import ThreadState, TurnRecord
+from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
+from codex_engine.errors import CodexError
+from codex_engine.protocol.app_server_types import (
+    ContextCompactionItem,
+    ThreadIdParams,
+    TurnCompletedNotification,
+    TurnError,
+    TurnInterruptParams,
+    TurnStartedNotification,
+    TurnStartParams,
+    TurnStartResponse,
+    TurnStatus,
+    TurnSteerParams,
+    UserMessageItem,
+    WarningNotification,
+)
+
+__all__ = ["interrupt_all", "wait_all"]
+
+log = logging.getLogger(__name__)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+@dataclass
+class _Outcome:
+    """How a turn ended, as ``turn/completed`` reports it."""
+
+    status: TurnStatus
+    error: TurnError | None = None
+    duration_ms: int | None = None
+    #: codex-engine's per-turn runtime summary (an extra field of ``turn/completed``).
+    runtime: dict[str, Any] | None = None
+
+
+def _user_input(items: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
+    """The prompt text and the user message's content; only text items are supported."""
+    if not items:
+        raise InvalidParamsError("`input` is empty")
+    texts: list[str] = []
+    content: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        kind = item.get("type")
+        if kind != "text":
+            raise InvalidParamsError(
+                f"`input.{index}` has type {kind!r}, which codex-engine does not support yet; "
+                "send text items"
+            )
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise InvalidParamsError(f"`input.{index}.text` should be a string")
+        elements = item.get("text_elements")
+        texts.append(text)
+        content.append(
+            {
+                "type": "text",
+                "text": text,
+                "text_elements": elements if isinstance(elements, list) else [],
+            }
+        )
+    return "\n\n".join(texts), content
+
+
+def _ensure_idle(thread: ThreadState) -> None:
+    if thread.active is not None:
+        what = "compaction" if thread.active.kind == "compaction" else "turn"
+        raise InvalidRequestError(
+            f"thread {thread.id} already has {what} {thread.active.id} in progress; wait for "
+            "turn/completed or send turn/interrupt"
+        )
+
+
+def _projector(thread: ThreadState, turn_id: str) -> TurnProjector:
+    return TurnProjector(
+        thread.id,
+        turn_id,
+        context_window=thread.settings.model_info.effective_context_window(),
+        clock_ms=_now_ms,
+    )
+
+
+async def _run(
+    thread: ThreadState, record: TurnRecord, work: Callable[[], Awaitable[_Outcome]]
+) -> None:
+    """The task of a turn or compaction: announce, work, and always finish."""
+    started = time.monotonic()
+    outcome = _Outcome("interrupted")
+    try:
+        await record.responded.wait()
+        await thread.notify_status()
+        note = TurnStartedNotification(thread_id=thread.id, turn=record.to_wire(items="notLoaded"))
+        await thread.peer.notify("turn/started", note.to_wire())
+        outcome = await work()
+    except asyncio.CancelledError:
+        outcome = _Outcome("interrupted")
+    except CodexError as exc:
+        outcome = _Outcome("failed", turn_error(exc))
+    except Exception as exc:
+        log.exception("%s %s of thread %s broke", record.kind, record.id, thread.id)
+        message = f"internal error in codex-engine: {exc}"
+        outcome = _Outcome("failed", TurnError(message=message, codex_error_info="other"))
+    finally:
+        if outcome.duration_ms is None:
+            outcome.duration_ms = int((time.monotonic() - started) * 1000)
+        await _finish(thread, record, outcome)
+
+
+async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) -> None:
+    """Close what the turn left open, record how it ended, and send ``turn/completed``."""
+    peer = thread.peer
+    notes = record.projector.close_open_items()
+    record.status = outcome.status
+    record.error = outcome.error
+    record.completed_at = int(time.time())
+    record.duration_ms = outcome.duration_ms
+    thread.turns.append(record)
+    thread.active = None
+    thread.updated_at = record.completed_at
+    if peer.closed:
+        return
+    try:
+        for method_name, params in notes:
+            await peer.notify(method_name, params)
+        if record.error is not None:
+            failure = {
+                "threadId": thread.id,
+                "turnId": record.id,
+                "error": record.error.to_wire(),
+                "willRetry": False,
+            }
+            await peer.notify("error", failure)
+        await thread.notify_status()
+        completed = TurnCompletedNotification(
+            thread_id=thread.id, turn=record.to_wire(items="summary")
+        ).to_wire()
+        if outcome.runtime is not None:
+            # The schema allows additional properties here; clients that do not know this
+            # field ignore it.
+            completed["runtimeSummary"] = outcome.runtime
+        await peer.notify("turn/completed", completed)
+    except asyncio.CancelledError:
+        log.info("turn %s ended while the connection was closing", record.id)
+
+
+# -- turn/start --------------------------------------------------------------------------------
+
+
+async def _stream(
+    thread: ThreadState, record: TurnRecord, events: AsyncIterator[TurnEvent]
+) -> _Outcome:
+    """A turn's work: project the session's events into notifications until the last one."""
+    peer = thread.peer
+    projector = record.projector
+    final: TurnCompleted | TurnFailed | TurnInterrupted | None = None
+    try:
+        assert record.user_item is not None
+        for method_name, params in (
+            projector.started(record.user_item),
+            projector.finished(record.user_item),
+        ):
+            await peer.notify(method_name, params)
+        # The user message is reported separately; turn/completed lists what the model did.
+        projector.completed.clear()
+        async for event in events:
+            if isinstance(event, TurnCompleted | TurnFailed | TurnInterrupted):
+                final = event
+            else:
+                for method_name, params in projector.on_event(event):
+                    await peer.notify(method_name, params)
+    except asyncio.CancelledError:
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            with contextlib.suppress(BaseException):
+                await close()
+        raise
+    if isinstance(final, TurnCompleted):
+        outcome = _Outcome("completed")
+    elif isinstance(final, TurnFailed):
+        outcome = _Outcome("failed", turn_error(final.error))
+    else:
+        outcome = _Outcome("interrupted")
+    if final is not None:
+        outcome.duration_ms = int(final.summary.duration_s * 1000)
+        outcome.runtime = final.summary.runtime.to_json()
+    return outcome
+
+
+@method("turn/start", TurnStartParams)
+async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> None:
+    thread = ctx.thread(p.thread_id)
+    text, content = _user_input(p.input)
+    _ensure_idle(thread)
+    session = thread.session
+    assert session is not None
+    changes, model_warning = turn_changes(p, thread.config, thread.settings)
+    if changes:
+        session.update_settings(**changes)
+    if p.approvals_reviewer is not None:
+        thread.approvals_reviewer = p.approvals_reviewer
+    events = session.run_turn(text)
+    # The first event is TurnStarted, yielded before any I/O: it names the turn.
+    first = await events.__anext__()
+    projector = _projector(thread, getattr(first, "turn_id", ""))
+    user_item = UserMessageItem(
+        id=projector.new_item_id(), client_id=p.client_user_message_id, content=content
+    )
+    record = TurnRecord(projector.turn_id, user_item, int(time.time()), projector)
+    thread.active = record
+    if not thread.preview:
+        thread.preview = text
+    thread.updated_at = record.started_at
+    record.task = asyncio.create_task(_run(thread, record, lambda: _stream(thread, record, events)))
+    try:
+        await reply.result(TurnStartResponse(turn=record.to_wire(items="notLoaded")).to_wire())
+    finally:
+        record.responded.set()
+    if model_warning:
+        note = WarningNotification(message=model_warning, thread_id=thread.id)
+        await ctx.peer.notify("warning", note.to_wire())
+
+
+# -- thread/compact/start ----------------------------------------------------------------------
+
+
+async def _compact(thread: ThreadState, record: TurnRecord) -> _Outcome:
+    """A compaction's work: one contextCompaction item around the session's compaction."""
+    item = ContextCompactionItem(id=record.projector.new_item_id())
+    method_name, params = record.projector.started(item)
+    await thread.peer.notify(method_name, params)
+    assert thread.session is not None
+    await thread.session.compact()
+    method_name, params = record.projector.finished(item)
+    await thread.peer.notify(method_name, params)
+    return _Outcome("completed")
+
+
+@method("thread/compact/start", ThreadIdParams)
+async def thread_compact(ctx: ServerContext, p: ThreadIdParams, reply: Reply) -> None:
+    thread = ctx.thread(p.thread_id)
+    _ensure_idle(thread)
+    projector = _projector(thread, str(uuid.uuid4()))
+    record = TurnRecord(projector.turn_id, None, int(time.time()), projector, kind="compaction")
+    thread.active = record
+    record.task = asyncio.create_task(_run(thread, record, lambda: _compact(thread, record)))
+    try:
+        await reply.result({})
+    finally:
+        record.responded.set()
+
+
+# -- turn/interrupt, turn/steer ----------------------------------------------------------------
+
+
+@method("turn/interrupt", TurnInterruptParams)
+async def turn_interrupt(ctx: ServerContext, p: TurnInterruptParams, reply: Reply) -> Any:
+    thread = ctx.thread(p.thread_id)
+    active = thread.active
+    if active is None or active.id != p.turn_id:
+        found = active.id if active is not None else "none"
+        raise InvalidRequestError(f"expected active turn id {p.turn_id} but found {found}")
+    thread.interrupt()
+    return {}
+
+
+@method("turn/steer", TurnSteerParams)
+async def turn_steer(ctx: ServerContext, p: TurnSteerParams, reply: Reply) -> Any:
+    ctx.thread(p.thread_id)
+    raise NotSupportedError(
+        "turn/steer is not supported yet in codex-engine: a running turn cannot take more "
+        "input; interrupt it and start a new turn"
+    )
+
+
+async def interrupt_all(ctx: ServerContext, *, wait_s: float = 5) -> None:
+    """Interrupt every running turn and wait (bounded) for their tasks to finish."""
+    for thread in ctx.threads.values():
+        thread.interrupt()
+    tasks = [t.active.task for t in ctx.threads.values() if t.active is not None and t.active.task]
+    if tasks:
+        await asyncio.wait(tasks, timeout=wait_s)
+
+
+async def wait_all(ctx: ServerContext) -> None:
+    """Wait until no thread has a running turn or compaction."""
+    while tasks := [
+        t.active.task
+        for t in ctx.threads.values()
+        if t.active is not None and t.active.task is not None and not t.active.task.done()
+    ]:
+        await asyncio.wait(tasks)

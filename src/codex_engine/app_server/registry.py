@@ -1,0 +1,206 @@
+"""Every app-server method in one table: its params model, its handler, and how its errors answer.
+
+A handler module declares a method once with ``@method("thread/start", ThreadStartParams)``;
+:meth:`Registry.dispatch` validates the params, runs the handler and turns the errors it raises
+into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format ``-32602`` text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from codex_engine.errors import CodexError, ConfigError
+from codex_engine.protocol.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    METHOD_NOT_FOUND,
+    JsonRpcError,
+)
+
+if TYPE_CHECKING:
+    from codex_engine.app_server.connection import Reply
+    from codex_engine.app_server.context import ServerContext
+
+__all__ = [
+    "ERROR_CODES",
+    "REGISTRY",
+    "REQUEST_FAILED",
+    "InvalidParamsError",
+    "InvalidRequestError",
+    "MethodSpec",
+    "NoParams",
+    "NotSupportedError",
+    "Registry",
+    "Tagged",
+    "method",
+    "parse_params",
+    "pending",
+]
+
+#: Application error (JSON-RPC's server-defined range): the request was valid but failed.
+REQUEST_FAILED = -32000
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[["ServerContext", P, "Reply"], Awaitable[Any]]
+
+
+class InvalidParamsError(CodexError):
+    """The params are wrong; the message says which field and why (no method name: added here)."""
+
+
+class InvalidRequestError(CodexError):
+    """The request is well formed but not valid now (unknown thread, a turn already running)."""
+
+
+class NotSupportedError(CodexError):
+    """A method the reference has that codex-engine does not serve (yet)."""
+
+
+#: CodexError subclass -> (code, message template). The first class the error is an instance of
+#: wins; ``{method}`` is the request's method and ``{error}`` the exception's one-line message.
+#: JsonRpcError (a client's error answer, or a code chosen on purpose) passes through as it is.
+ERROR_CODES: tuple[tuple[type[CodexError], int, str], ...] = (
+    (InvalidParamsError, INVALID_PARAMS, "invalid params for {method}: {error}"),
+    (ConfigError, INVALID_PARAMS, "invalid params for {method}: {error}"),
+    (InvalidRequestError, INVALID_REQUEST, "{error}"),
+    (NotSupportedError, METHOD_NOT_FOUND, "{error}"),
+    (CodexError, REQUEST_FAILED, "{method} failed: {error}"),
+)
+
+
+def to_jsonrpc(method_name: str, error: CodexError) -> JsonRpcError:
+    """The JSON-RPC error a handler's CodexError answers with."""
+    if isinstance(error, JsonRpcError):
+        return error
+    for kind, code, template in ERROR_CODES:
+        if isinstance(error, kind):
+            return JsonRpcError(code, template.format(method=method_name, error=error))
+    raise AssertionError("CodexError is the last row of ERROR_CODES")  # pragma: no cover
+
+
+class NoParams(BaseModel):
+    """The params of a method that takes none (whatever object is sent is ignored)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+@dataclass(frozen=True)
+class Tagged(Generic[P]):
+    """Params whose model is chosen by one field, e.g. ``account/login/start``'s ``type``."""
+
+    field: str
+    models: Mapping[str, type[P]]
+
+
+def parse_params(spec: type[P] | Tagged[P], params: Any) -> P:
+    """Validate params; errors name the offending field the way the client spelled it.
+
+    The message never quotes a field's value (it may be a secret such as an API key); only a
+    :class:`Tagged` spec's tag is echoed.
+    """
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidParamsError("expected an object")
+    if isinstance(spec, Tagged):
+        tag = params.get(spec.field)
+        model = spec.models.get(tag) if isinstance(tag, str) else None
+        if model is None:
+            choices = ", ".join(spec.models)
+            raise InvalidParamsError(f"`{spec.field}` {tag!r} is not supported; use {_or(choices)}")
+    else:
+        model = spec
+    try:
+        return model.model_validate(params)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        # Union members show up in the location as type names; keep only real keys and indexes.
+        path = ".".join(
+            str(part)
+            for part in err.get("loc", ())
+            if isinstance(part, int) or ("[" not in part and "(" not in part)
+        )
+        if err.get("type") == "missing":
+            detail = "is required"
+        else:
+            detail = str(err.get("msg", "is invalid")).replace("Input should be", "should be")
+        raise InvalidParamsError(f"`{path}` {detail}") from None
+
+
+def _or(choices: str) -> str:
+    head, _, last = choices.rpartition(", ")
+    return f"{head} or {last}" if head else last
+
+
+@dataclass(frozen=True)
+class MethodSpec(Generic[P]):
+    name: str
+    params: type[P] | Tagged[P]
+    handler: Handler[P]
+    #: Only ``initialize`` may come before ``initialize``.
+    before_initialize: bool = False
+
+
+class Registry:
+    """Method name -> :class:`MethodSpec`, plus the methods declared but not implemented yet."""
+
+    def __init__(self) -> None:
+        self._methods: dict[str, MethodSpec[Any]] = {}
+        self._pending: dict[str, str] = {}
+
+    def method(
+        self, name: str, params: type[P] | Tagged[P], *, before_initialize: bool = False
+    ) -> Callable[[Handler[P]], Handler[P]]:
+        """Declare ``name``: its params are validated with ``params`` before the handler runs."""
+
+        def register(handler: Handler[P]) -> Handler[P]:
+            if name in self._methods or name in self._pending:
+                raise ValueError(f"app-server method {name} is declared twice")
+            self._methods[name] = MethodSpec(name, params, handler, before_initialize)
+            return handler
+
+        return register
+
+    def pending(self, name: str, reason: str) -> None:
+        """A reference method codex-engine will implement; ``reason`` says what it waits for."""
+        if name in self._methods or name in self._pending:
+            raise ValueError(f"app-server method {name} is declared twice")
+        self._pending[name] = reason
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(self._methods)
+
+    @property
+    def pending_names(self) -> frozenset[str]:
+        return frozenset(self._pending)
+
+    async def dispatch(self, ctx: ServerContext, name: str, params: Any, reply: Reply) -> Any:
+        """Run one request; returns its result or raises JsonRpcError (the connection answers)."""
+        spec = self._methods.get(name)
+        if not ctx.initialized and (spec is None or not spec.before_initialize):
+            raise JsonRpcError(
+                INVALID_REQUEST, f"{name} was sent before initialize; send initialize first"
+            )
+        if spec is None:
+            if name in self._pending:
+                raise JsonRpcError(
+                    METHOD_NOT_FOUND,
+                    f"{name} is not implemented yet in codex-engine ({self._pending[name]})",
+                )
+            raise JsonRpcError(METHOD_NOT_FOUND, f"unknown method {name!r}")
+        try:
+            parsed = parse_params(spec.params, params)
+            return await spec.handler(ctx, parsed, reply)
+        except CodexError as exc:
+            raise to_jsonrpc(name, exc) from None
+
+
+#: The app-server's methods; ``app_server.handlers`` fills it when imported.
+REGISTRY = Registry()
+method = REGISTRY.method
+pending = REGISTRY.pending

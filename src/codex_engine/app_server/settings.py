@@ -1,0 +1,164 @@
+"""Thread settings as the wire spells them: config overrides, cwd, sandbox policies, turn changes.
+
+Shared by ``thread/start``, ``thread/resume``, ``thread/fork`` (settings of a new session) and
+``turn/start`` (changes for the turns that follow). Raises InvalidParamsError on what it refuses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from codex_engine.app_server import history
+from codex_engine.app_server.context import ServerContext
+from codex_engine.app_server.registry import InvalidParamsError
+from codex_engine.config.loader import Config
+from codex_engine.config.overrides import Override
+from codex_engine.core.launch import settings_from_config
+from codex_engine.core.session import SessionSettings
+from codex_engine.protocol.app_server_types import (
+    ThreadResumeParams,
+    ThreadStartParams,
+    TurnStartParams,
+)
+
+__all__ = [
+    "POLICY_TO_MODE",
+    "load_settings",
+    "resolve_cwd",
+    "sandbox_policy",
+    "settings_from_history",
+    "stored_cwd",
+    "thread_overrides",
+    "turn_changes",
+]
+
+_GRANULAR_POLICY = (
+    "granular `approvalPolicy` is not supported yet in codex-engine; use untrusted, on-request "
+    "or never"
+)
+
+#: ``sandboxPolicy.type`` -> the sandbox mode config.toml spells.
+POLICY_TO_MODE = {
+    "dangerFullAccess": "danger-full-access",
+    "workspaceWrite": "workspace-write",
+    "readOnly": "read-only",
+}
+
+
+def sandbox_policy(mode: str, network: bool = False) -> dict[str, Any]:
+    """The ``SandboxPolicy`` object of a sandbox mode."""
+    if mode == "danger-full-access":
+        return {"type": "dangerFullAccess"}
+    if mode == "workspace-write":
+        return {
+            "type": "workspaceWrite",
+            "writableRoots": [],
+            "networkAccess": network,
+            "excludeTmpdirEnvVar": False,
+            "excludeSlashTmp": False,
+        }
+    return {"type": "readOnly", "networkAccess": network}
+
+
+def resolve_cwd(raw: str | None) -> Path:
+    """The absolute directory a request names (the server's cwd when it names none)."""
+    cwd = Path(raw).expanduser() if raw else Path.cwd()
+    cwd = (cwd if cwd.is_absolute() else Path.cwd() / cwd).resolve()
+    if not cwd.is_dir():
+        raise InvalidParamsError(f"`cwd` {cwd} is not a directory")
+    return cwd
+
+
+def thread_overrides(p: ThreadStartParams | ThreadResumeParams) -> list[Override]:
+    """The params' ``config`` map and named settings, as config overrides."""
+    overrides: list[Override] = []
+    for key, value in (p.config or {}).items():
+        path = [part for part in key.split(".") if part]
+        if not path:
+            raise InvalidParamsError(f"`config` key {key!r} is empty")
+        overrides.append((path, value))
+    if isinstance(p.approval_policy, dict):
+        raise InvalidParamsError(_GRANULAR_POLICY)
+    named: list[tuple[str, Any]] = [
+        ("model", p.model),
+        ("model_provider", p.model_provider),
+        ("approval_policy", p.approval_policy),
+        ("sandbox_mode", p.sandbox),
+        ("base_instructions", p.base_instructions),
+        ("developer_instructions", p.developer_instructions),
+    ]
+    overrides += [([key], value) for key, value in named if value is not None]
+    return overrides
+
+
+def settings_from_history(
+    p: ThreadResumeParams, stored: history.StoredThread, overrides: list[Override]
+) -> None:
+    """A resumed or forked thread goes on with its last turn's model and effort unless told."""
+    if p.model is None and stored.model:
+        overrides.insert(0, (["model"], stored.model))
+    if stored.reasoning_effort and not any(o[0] == ["model_reasoning_effort"] for o in overrides):
+        overrides.insert(0, (["model_reasoning_effort"], stored.reasoning_effort))
+
+
+def stored_cwd(p: ThreadResumeParams, stored: history.StoredThread) -> Path:
+    """The params' cwd, else the recorded one if it still exists, else the server's."""
+    if p.cwd is not None:
+        return resolve_cwd(p.cwd)
+    recorded = Path(stored.meta.cwd) if stored.meta.cwd else None
+    if recorded is not None and recorded.is_dir():
+        return recorded.resolve()
+    return resolve_cwd(None)
+
+
+def load_settings(
+    ctx: ServerContext, overrides: list[Override], cwd: Path
+) -> tuple[Config, SessionSettings, str | None]:
+    """Config and session settings (ConfigError answers -32602), and the unknown-model warning."""
+    config = ctx.load_config(overrides, cwd=cwd)
+    settings, model_warning = settings_from_config(config, cwd=cwd)
+    return config, settings, model_warning
+
+
+def turn_changes(
+    p: TurnStartParams, config: Config, s: SessionSettings
+) -> tuple[dict[str, Any], str | None]:
+    """The session setting changes a turn/start asks for (they stay for later turns)."""
+    changes: dict[str, Any] = {}
+    warning: str | None = None
+    if p.output_schema is not None:
+        raise InvalidParamsError(
+            "`outputSchema` is not supported yet in codex-engine; describe the wanted format in "
+            "the prompt"
+        )
+    if p.model is not None and p.model != s.model_info.slug:
+        info, warning = dataclasses.replace(config, model=p.model).model_info()
+        changes["model_info"] = info
+    if p.effort is not None and p.effort != s.reasoning_effort:
+        changes["reasoning_effort"] = p.effort
+    if p.summary is not None and p.summary != s.reasoning_summary:
+        changes["reasoning_summary"] = p.summary
+    if p.cwd is not None:
+        cwd = resolve_cwd(p.cwd)
+        if cwd != s.cwd:
+            changes["cwd"] = cwd
+    if isinstance(p.approval_policy, dict):
+        raise InvalidParamsError(_GRANULAR_POLICY)
+    if p.approval_policy is not None and p.approval_policy != s.approval_policy:
+        changes["approval_policy"] = p.approval_policy
+    if p.sandbox_policy is not None:
+        kind = str(p.sandbox_policy.get("type"))
+        mode = POLICY_TO_MODE.get(kind)
+        if mode is None:
+            raise InvalidParamsError(
+                f"`sandboxPolicy.type` {kind!r} is not supported in codex-engine; use readOnly, "
+                "workspaceWrite or dangerFullAccess"
+            )
+        if mode != s.sandbox_mode:
+            changes["sandbox_mode"] = mode
+        network = p.sandbox_policy.get("networkAccess")
+        if isinstance(network, bool) and network != s.network_access:
+            changes["network_access"] = network
+    return changes, warning

@@ -1,0 +1,210 @@
+"""What the app-server keeps per loaded thread: its session, its turns and its approvals.
+
+A :class:`ThreadState` talks to the client only through a :class:`Peer` (notify, ask); it knows
+nothing of the handlers or of the other threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from codex_engine._version import __version__
+from codex_engine.app_server import history
+from codex_engine.app_server.approvals import ClientApprovals
+from codex_engine.app_server.connection import Peer
+from codex_engine.app_server.projector import TurnProjector
+from codex_engine.config.loader import Config
+from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
+from codex_engine.core.session import Session, SessionSettings
+from codex_engine.protocol.app_server_types import (
+    Thread,
+    ThreadItem,
+    ThreadStatusChangedNotification,
+    Turn,
+    TurnError,
+    TurnStatus,
+    UserMessageItem,
+    active_status,
+    idle_status,
+)
+
+__all__ = ["THREAD_SOURCE", "ItemsView", "ThreadState", "TurnKind", "TurnRecord"]
+
+#: The session source recorded in rollouts and reported as ``Thread.source``; the reference
+#: app-server records threads started by SDK and IDE clients as ``vscode``.
+THREAD_SOURCE = "vscode"
+
+ItemsView = Literal["notLoaded", "summary", "full"]
+TurnKind = Literal["turn", "compaction"]
+
+
+@dataclass
+class TurnRecord:
+    """One turn (or compaction) this server ran: its projector, its task, how it ended."""
+
+    id: str
+    user_item: UserMessageItem | None
+    started_at: int
+    projector: TurnProjector
+    kind: TurnKind = "turn"
+    status: TurnStatus = "inProgress"
+    error: TurnError | None = None
+    completed_at: int | None = None
+    duration_ms: int | None = None
+    #: Set once the starting request is answered: notifications about the turn come after it.
+    responded: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[None] | None = None
+
+    def to_wire(self, *, items: ItemsView) -> Turn:
+        if items == "notLoaded":
+            shown: list[ThreadItem] = []
+        elif items == "summary" or self.user_item is None:
+            shown = list(self.projector.completed)
+        else:
+            shown = [self.user_item, *self.projector.completed]
+        return Turn(
+            id=self.id,
+            items=shown,
+            items_view=items,
+            status=self.status,
+            error=self.error,
+            started_at=self.started_at,
+            completed_at=self.completed_at,
+            duration_ms=self.duration_ms,
+        )
+
+
+class ThreadState:
+    """One loaded thread: its session, its turns, and the approvals given for the session."""
+
+    def __init__(
+        self,
+        peer: Peer,
+        *,
+        config: Config,
+        settings: SessionSettings,
+        approvals_reviewer: ApprovalsReviewer,
+        originator: str,
+        ephemeral: bool,
+        stored: history.StoredThread | None = None,
+    ) -> None:
+        self.peer = peer
+        self.config = config
+        self._settings = settings
+        self._approvals_reviewer: ApprovalsReviewer = approvals_reviewer
+        self.originator = originator
+        self.ephemeral = ephemeral
+        self.session: Session | None = None
+        self.stack = AsyncExitStack()
+        self.created_at = int(time.time())
+        self.updated_at = self.created_at
+        self.preview = ""
+        self.name: str | None = None
+        self.forked_from_id: str | None = None
+        #: Turns recorded before this server loaded the thread (resume, fork).
+        self.past_turns: list[Turn] = []
+        self.turns: list[TurnRecord] = []
+        self.active: TurnRecord | None = None
+        self.approvals = ClientApprovals(peer, self.notify_status)
+        if stored is not None:
+            self.created_at = stored.created_at
+            self.updated_at = stored.updated_at
+            self.preview = stored.preview
+            self.name = stored.name
+            self.forked_from_id = stored.meta.forked_from_id
+            self.past_turns = stored.turns
+
+    @property
+    def settings(self) -> SessionSettings:
+        # The session's settings change between turns (turn/start overrides).
+        return self.session.settings if self.session is not None else self._settings
+
+    @property
+    def approvals_reviewer(self) -> ApprovalsReviewer:
+        """Who decides on commands needing approval: the user (asked here) or the session."""
+        return self._approvals_reviewer
+
+    @approvals_reviewer.setter
+    def approvals_reviewer(self, reviewer: ApprovalsReviewer) -> None:
+        self._approvals_reviewer = reviewer
+        if self.session is not None:
+            self.session.approvals_reviewer = reviewer
+
+    def attach(self, session: Session) -> None:
+        """The session opened for this thread; it decides for automatic reviewers itself."""
+        self.session = session
+        session.approvals_reviewer = self._approvals_reviewer
+
+    @property
+    def id(self) -> str:
+        assert self.session is not None
+        return self.session.thread_id
+
+    def rollout_path(self) -> str | None:
+        recorder = self.session.recorder if self.session is not None else None
+        return str(recorder.path) if recorder is not None else None
+
+    def status(self) -> dict[str, Any]:
+        if self.active is None:
+            return idle_status()
+        return active_status(waiting_on_approval=self.approvals.waiting > 0)
+
+    def git_info(self) -> dict[str, Any] | None:
+        git = self.session.git_info if self.session is not None else None
+        if git is None:
+            return None
+        return {"sha": git.commit_hash, "branch": git.branch, "originUrl": git.repository_url}
+
+    def to_wire(self, *, include_turns: bool = False) -> Thread:
+        turns: list[Turn] = []
+        if include_turns:
+            turns = [*self.past_turns, *(t.to_wire(items="full") for t in self.turns)]
+        return Thread(
+            id=self.id,
+            session_id=self.id,
+            preview=self.preview,
+            ephemeral=self.ephemeral,
+            path=self.rollout_path(),
+            model_provider=self.config.model_provider_id,
+            model=self.settings.model_info.slug,
+            reasoning_effort=self.settings.reasoning_effort,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            status=self.status(),
+            cwd=str(self.settings.cwd),
+            cli_version=__version__,
+            source=THREAD_SOURCE,
+            originator=self.originator,
+            forked_from_id=self.forked_from_id,
+            git_info=self.git_info(),
+            name=self.name,
+            turns=turns,
+        )
+
+    async def notify_status(self) -> None:
+        status = ThreadStatusChangedNotification(thread_id=self.id, status=self.status())
+        await self.peer.notify("thread/status/changed", status.to_wire())
+
+    async def approve(self, request: ApprovalRequest) -> bool:
+        """The session's Approver (see :mod:`~codex_engine.app_server.approvals`)."""
+        turn_id = self.active.id if self.active is not None else ""
+        decision = await self.approvals.ask(request, thread_id=self.id, turn_id=turn_id)
+        if decision == "cancel" and self.session is not None:
+            # "cancel" declines and also ends the turn, as the schema describes.
+            self.session.interrupt()
+        return decision in ("accept", "acceptForSession")
+
+    def interrupt(self) -> None:
+        """Ask the running turn to stop; its task ends it and sends ``turn/completed``."""
+        record = self.active
+        if record is None:
+            return
+        if record.kind == "compaction":
+            if record.task is not None:
+                record.task.cancel()
+        elif self.session is not None:
+            self.session.interrupt()

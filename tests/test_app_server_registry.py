@@ -1,0 +1,204 @@
+"""The method registry: declaration, params validation, and the error -> JSON-RPC code table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from codex_engine.app_server import handlers  # noqa: F401  (fills REGISTRY)
+from codex_engine.app_server.registry import (
+    REGISTRY,
+    InvalidParamsError,
+    InvalidRequestError,
+    NotSupportedError,
+    Registry,
+    Tagged,
+    parse_params,
+    to_jsonrpc,
+)
+from codex_engine.errors import AuthError, CodexError, ConfigError
+from codex_engine.protocol.jsonrpc import JsonRpcError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "app-server-schema"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True)
+
+
+class Inner(_Strict):
+    item_count: int
+
+
+class Sample(_Strict):
+    thread_id: str
+    inner: Inner | None = None
+    tags: list[str] = []
+
+
+class KeyLogin(_Strict):
+    type: Literal["apiKey"]
+    api_key: str
+
+
+class DeviceLogin(_Strict):
+    type: Literal["device"]
+
+
+LOGIN = Tagged[_Strict]("type", {"apiKey": KeyLogin, "device": DeviceLogin})
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ([1], "expected an object"),
+        ("x", "expected an object"),
+        ({}, "`threadId` is required"),
+        ({"threadId": 3}, "`threadId` should be a valid string"),
+        ({"threadId": "t", "inner": {}}, "`inner.itemCount` is required"),
+        ({"threadId": "t", "tags": ["a", 2]}, "`tags.1` should be a valid string"),
+    ],
+)
+def test_params_errors_name_the_field_as_the_client_spelled_it(params: Any, message: str) -> None:
+    with pytest.raises(InvalidParamsError) as caught:
+        parse_params(Sample, params)
+    assert str(caught.value) == message
+
+
+def test_params_none_is_an_empty_object() -> None:
+    with pytest.raises(InvalidParamsError, match="`threadId` is required"):
+        parse_params(Sample, None)
+    assert parse_params(Sample, {"threadId": "t"}).thread_id == "t"
+
+
+def test_tagged_params_pick_the_model_by_tag_and_never_echo_a_value() -> None:
+    assert isinstance(parse_params(LOGIN, {"type": "device"}), DeviceLogin)
+    with pytest.raises(InvalidParamsError) as unknown:
+        parse_params(LOGIN, {"type": "password"})
+    assert str(unknown.value) == "`type` 'password' is not supported; use apiKey or device"
+    secret = "sk-not-a-string-but-a-secret"
+    with pytest.raises(InvalidParamsError) as wrong:
+        parse_params(LOGIN, {"type": "apiKey", "apiKey": [secret]})
+    assert "`apiKey`" in str(wrong.value) and secret not in str(wrong.value)
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "message"),
+    [
+        (InvalidParamsError("`cwd` is wrong"), -32602, "invalid params for m/x: `cwd` is wrong"),
+        (ConfigError("bad key"), -32602, "invalid params for m/x: bad key"),
+        (InvalidRequestError("no such thread"), -32600, "no such thread"),
+        (NotSupportedError("not yet"), -32601, "not yet"),
+        (AuthError("sign in again"), -32000, "m/x failed: sign in again"),
+        (CodexError("disk full"), -32000, "m/x failed: disk full"),
+        (JsonRpcError(-32099, "as chosen"), -32099, "as chosen"),
+    ],
+)
+def test_errors_map_to_jsonrpc_codes(error: CodexError, code: int, message: str) -> None:
+    mapped = to_jsonrpc("m/x", error)
+    assert (mapped.code, str(mapped)) == (code, message)
+
+
+async def test_dispatch_validates_runs_and_maps_errors() -> None:
+    registry = Registry()
+    seen: list[Sample] = []
+
+    @registry.method("m/ok", Sample)
+    async def ok(ctx: Any, p: Sample, reply: Any) -> Any:
+        seen.append(p)
+        return {"id": p.thread_id}
+
+    @registry.method("m/fail", Sample)
+    async def fail(ctx: Any, p: Sample, reply: Any) -> Any:
+        raise InvalidParamsError("`threadId` names nothing")
+
+    @registry.method("hello", Sample, before_initialize=True)
+    async def hello(ctx: Any, p: Sample, reply: Any) -> Any:
+        return {}
+
+    registry.pending("m/later", "waits for something")
+    fresh: Any = SimpleNamespace(initialized=False)
+    ready: Any = SimpleNamespace(initialized=True)
+
+    assert await registry.dispatch(fresh, "hello", {"threadId": "t"}, None) == {}
+    for name in ("m/ok", "no/such"):
+        with pytest.raises(JsonRpcError) as early:
+            await registry.dispatch(fresh, name, {}, None)
+        assert early.value.code == -32600 and "before initialize" in str(early.value)
+
+    assert await registry.dispatch(ready, "m/ok", {"threadId": "t"}, None) == {"id": "t"}
+    assert [p.thread_id for p in seen] == ["t"]
+    cases = [
+        ("m/ok", {}, -32602, "invalid params for m/ok: `threadId` is required"),
+        (
+            "m/fail",
+            {"threadId": "t"},
+            -32602,
+            "invalid params for m/fail: `threadId` names nothing",
+        ),
+        (
+            "m/later",
+            {},
+            -32601,
+            "m/later is not implemented yet in codex-engine (waits for something)",
+        ),
+        ("no/such", {}, -32601, "unknown method 'no/such'"),
+    ]
+    for name, params, code, message in cases:
+        with pytest.raises(JsonRpcError) as caught:
+            await registry.dispatch(ready, name, params, None)
+        assert (caught.value.code, str(caught.value)) == (code, message)
+    assert len(seen) == 1
+
+
+def test_a_method_is_declared_once() -> None:
+    registry = Registry()
+
+    @registry.method("m/one", Sample)
+    async def one(ctx: Any, p: Sample, reply: Any) -> Any:
+        return None
+
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.method("m/one", Sample)(one)
+    with pytest.raises(ValueError, match="declared twice"):
+        registry.pending("m/one", "again")
+
+
+IMPLEMENTED = {
+    "initialize",
+    "thread/start",
+    "thread/resume",
+    "thread/fork",
+    "thread/list",
+    "thread/read",
+    "thread/archive",
+    "thread/unarchive",
+    "thread/name/set",
+    "thread/compact/start",
+    "turn/start",
+    "turn/interrupt",
+    "turn/steer",
+    "model/list",
+    "account/read",
+    "account/login/start",
+    "account/login/cancel",
+    "account/logout",
+}
+
+
+def test_the_handlers_declare_the_served_methods() -> None:
+    assert REGISTRY.names == IMPLEMENTED
+    assert REGISTRY.pending_names == {"account/rateLimits/read"}
+
+
+@pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason=f"reference schema not found at {SCHEMA_DIR}")
+def test_every_declared_method_is_a_reference_method() -> None:
+    variants = json.loads((SCHEMA_DIR / "ClientRequest.json").read_text())["oneOf"]
+    reference = {v["properties"]["method"]["enum"][0] for v in variants}
+    assert (REGISTRY.names | REGISTRY.pending_names) - reference == set()
