@@ -30,7 +30,7 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
 from codex_engine.core.tools.env_policy import create_env
-from codex_engine.errors import CodexError
+from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
@@ -46,10 +46,6 @@ __all__ = [
     "settings_from_config",
     "start_preconnect",
 ]
-
-
-class ThreadNotFoundError(CodexError):
-    """No recorded session matches the id (or there is none to resume)."""
 
 
 def settings_from_config(

@@ -27,7 +27,7 @@ from codex_engine.core.compaction import (
     compacted_history,
     is_user_turn_message,
 )
-from codex_engine.errors import CodexError, SessionLockedError
+from codex_engine.errors import RolloutError, SessionLockedError  # RolloutError: importable here
 from codex_engine.protocol.items import ResponseItem, item_to_json, parse_item
 
 __all__ = [
@@ -50,10 +50,6 @@ _THREAD_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _FILE_NAME = re.compile(r"^rollout-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-(?P<id>.+)\.jsonl$")
 # Start-of-turn lines that belong to the turn a fork cuts away, though they precede its message.
 _TURN_START_EVENTS = frozenset({"user_message", "task_started", "turn_started"})
-
-
-class RolloutError(CodexError):
-    """A rollout file cannot be read, written or found."""
 
 
 def rfc3339_now() -> str:

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from websockets.exceptions import ConnectionClosed
 
 from codex_engine.errors import (
-    CodexError,
     ConnectionFailedError,
+    FallbackToHttpError,  # defined in the one tree, importable from here
     RequestTimeoutError,
     StreamError,
 )
@@ -46,14 +46,6 @@ install_library_log_filter()
 
 # Responses events can be large (a whole file in one delta); the server's own limit applies.
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
-
-
-class FallbackToHttpError(CodexError):
-    """WebSockets cannot be used here; the session should switch to HTTP at once.
-
-    Raised for a 426 answer to the upgrade, and for a handshake that timed out: a network that
-    black-holes WebSockets would otherwise cost one full connect timeout per retry.
-    """
 
 
 class WebSocketConnection:
