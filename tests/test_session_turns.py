@@ -18,7 +18,7 @@ from codex_engine.core.events import (
     TurnEvent,
     TurnFailed,
     TurnInterrupted,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.sandbox import SandboxSupport, detect_sandbox
 from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
@@ -89,7 +89,7 @@ async def test_without_a_sandbox_a_command_that_may_write_is_refused(
         session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
         events = await run(session, f"run `touch {target}`")
         again = await run(session, f"run `touch {target}`")
-    warnings = [e for e in events + again if isinstance(e, Warning)]
+    warnings = [e for e in events + again if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
     assert any(isinstance(e, CommandRejected) for e in events)
     assert not any(isinstance(e, CommandStarted) for e in events)
@@ -106,9 +106,9 @@ async def test_without_a_sandbox_a_read_only_command_runs_and_the_user_is_warned
         session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
         events = await run(session, "run `cat notes.txt`")
         again = await run(session, "run `cat notes.txt`")
-    warnings = [e for e in events + again if isinstance(e, Warning)]
+    warnings = [e for e in events + again if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
-    assert [e for e in events if isinstance(e, Warning)] == warnings
+    assert [e for e in events if isinstance(e, WarningEvent)] == warnings
     finished = [e for e in events + again if isinstance(e, CommandFinished)]
     assert [e.output for e in finished] == ["note-body\n", "note-body\n"]
 

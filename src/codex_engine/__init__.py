@@ -56,7 +56,7 @@ if TYPE_CHECKING:
         TurnInterrupted,
         TurnStarted,
         TurnSummary,
-        Warning,
+        WarningEvent,
     )
     from codex_engine.core.launch import (
         open_session,
@@ -122,7 +122,8 @@ _LAZY: dict[str, str] = {
     "TurnInterrupted": "codex_engine.core.events",
     "TurnStarted": "codex_engine.core.events",
     "TurnSummary": "codex_engine.core.events",
-    "Warning": "codex_engine.core.events",
+    "Warning": "codex_engine.core.events",  # deprecated alias of WarningEvent; not in __all__
+    "WarningEvent": "codex_engine.core.events",
     "open_session": "codex_engine.core.launch",
     "settings_from_config": "codex_engine.core.launch",
     "ApprovalRequest": "codex_engine.core.session",
@@ -194,7 +195,7 @@ __all__ = [
     "TurnStarted",
     "TurnSummary",
     "UsageLimitReachedError",
-    "Warning",
+    "WarningEvent",
     "__version__",
     "find_model_info",
     "list_models",

@@ -35,6 +35,7 @@ from codex_engine.client.attempts import (
     classify,
 )
 from codex_engine.client.credentials import Credentials, CredentialSource
+from codex_engine.client.events import ClientEvent, Retrying, WarningEvent
 from codex_engine.client.preconnector import Preconnector
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.client.transport_choice import TransportChoice
@@ -80,12 +81,11 @@ from codex_engine.transport.websocket import (
 
 __all__ = [
     "ClientEvent",
-    "ClientWarning",
     "ModelClient",
     "ModelClientSession",
     "RequestStats",
-    "StreamRetry",
-    "TransportFallback",
+    "Retrying",
+    "WarningEvent",
 ]
 
 log = logging.getLogger(__name__)
@@ -102,33 +102,6 @@ _EVENT_KIND: dict[type, str] = {
     Completed: "response.completed",
     RateLimits: "codex.rate_limits",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class StreamRetry:
-    """The request or its stream failed and is being sent again (``retry`` of ``max_retries``)."""
-
-    retry: int
-    max_retries: int
-    delay: float
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class TransportFallback:
-    """WebSockets failed; this and every later request of the session goes over HTTP."""
-
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class ClientWarning:
-    """Something the user should hear about once, that does not stop the request."""
-
-    message: str
-
-
-ClientEvent = ResponseEvent | StreamRetry | TransportFallback | ClientWarning
 
 
 @dataclass
@@ -360,7 +333,7 @@ class ModelClientSession:
                 attempt = self._attempt_ws(body, ctx) if use_ws else self._attempt_http(body, ctx)
                 async for event in attempt:
                     while self._notices:
-                        yield ClientWarning(self._notices.pop(0))
+                        yield WarningEvent(self._notices.pop(0))
                     if self.stats.first_event_at is None:
                         self.stats.first_event_at = time.monotonic()
                     shown = replay.filter(event)
@@ -385,7 +358,7 @@ class ModelClientSession:
                 match decision:
                     case FallBack():
                         if client.fall_back_to_http(str(exc)):
-                            yield TransportFallback(_fallback_message(exc))
+                            yield WarningEvent(_fallback_message(exc))
                     case RecoverAuth():
                         if not await client.credentials.recover_unauthorized():
                             raise
@@ -399,7 +372,7 @@ class ModelClientSession:
                             delay,
                             exc,
                         )
-                        yield StreamRetry(retry, max_retries, delay, str(exc))
+                        yield Retrying(retry, max_retries, delay, str(exc))
                         await client.sleep(delay)
                     case Raise():
                         raise

@@ -1,10 +1,17 @@
-"""Events a running turn reports to its consumer (CLI, app-server, library user)."""
+"""Events a running turn reports to its consumer (CLI, app-server, library user).
+
+:data:`TurnEvent` is the whole vocabulary. :class:`Retrying` and :class:`WarningEvent` are
+defined by the client, which emits them, and re-exported here.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import ResponseItem
@@ -30,7 +37,7 @@ __all__ = [
     "TurnInterrupted",
     "TurnStarted",
     "TurnSummary",
-    "Warning",
+    "WarningEvent",
 ]
 
 
@@ -118,14 +125,6 @@ class CommandRejected:
 
 
 @dataclass(frozen=True, slots=True)
-class Retrying:
-    retry: int
-    max_retries: int
-    delay_s: float
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -142,11 +141,6 @@ class ContextCompacted:
 class TokenCount:
     last: TokenUsage
     total: TokenUsage
-
-
-@dataclass(frozen=True, slots=True)
-class Warning:
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,8 +177,26 @@ TurnEvent = (
     | RateLimitsUpdated
     | TokenCount
     | ContextCompacted
-    | Warning
+    | WarningEvent
     | TurnCompleted
     | TurnFailed
     | TurnInterrupted
 )
+
+
+if TYPE_CHECKING:
+    #: Deprecated: the old name of :class:`WarningEvent` (it shadowed the builtin ``Warning``).
+    Warning = WarningEvent
+
+
+def __getattr__(name: str) -> object:
+    # ``Warning`` stays importable for code written against earlier versions; it is not in
+    # ``__all__``, so ``import *`` does not shadow the builtin with it.
+    if name == "Warning":
+        warnings.warn(
+            "codex_engine's `Warning` event is deprecated; use `WarningEvent`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return WarningEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

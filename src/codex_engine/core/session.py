@@ -20,13 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codex_engine.client.model_client import (
-    ClientWarning,
-    ModelClient,
-    ModelClientSession,
-    StreamRetry,
-    TransportFallback,
-)
+from codex_engine.client.model_client import ModelClient, ModelClientSession
 from codex_engine.config.catalog import ModelInfo
 from codex_engine.config.loader import ApprovalPolicy, SandboxMode, WebSearchMode
 from codex_engine.core import compaction
@@ -56,7 +50,7 @@ from codex_engine.core.events import (
     TurnInterrupted,
     TurnStarted,
     TurnSummary,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.git_info import GitInfo, git_context_message
 from codex_engine.core.prompt_history import prompt_items
@@ -344,7 +338,7 @@ class Session:
             try:
                 await self.recorder.flush()
             except RolloutError as exc:
-                yield Warning(str(exc))
+                yield WarningEvent(str(exc))
         if task.cancelled():
             yield TurnInterrupted(state.turn_id, summary)
             return
@@ -496,10 +490,8 @@ class Session:
                         emit(TokenCount(event.token_usage, self.total_usage))
                 elif isinstance(event, RateLimits):
                     emit(RateLimitsUpdated(event.snapshot))
-                elif isinstance(event, StreamRetry):
-                    emit(Retrying(event.retry, event.max_retries, event.delay, event.message))
-                elif isinstance(event, TransportFallback | ClientWarning):
-                    emit(Warning(event.message))
+                elif isinstance(event, Retrying | WarningEvent):
+                    emit(event)
             if not calls:
                 return
             state.tool_calls += len(calls)
@@ -606,7 +598,7 @@ class Session:
         if not self._warned_no_sandbox:
             self._warned_no_sandbox = True
             emit(
-                Warning(
+                WarningEvent(
                     f"no OS sandbox is available here ({support.reason}), so sandbox mode "
                     f"{settings.sandbox_mode!r} cannot be enforced: commands that may write "
                     "need approval"
