@@ -17,7 +17,6 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -70,6 +69,7 @@ from codex_engine.protocol.items import item_to_json
 from codex_engine.protocol.rate_limits import parse_rate_limit_headers
 from codex_engine.protocol.request import Prompt, RequestContext, build_request_body
 from codex_engine.telemetry.metrics import Metrics, TurnMetrics
+from codex_engine.telemetry.summary import RuntimeSummary
 from codex_engine.transport.http import HttpResponseStream, HttpTransport
 from codex_engine.transport.retry import RetryPolicy
 from codex_engine.transport.tls import ssl_context
@@ -83,7 +83,6 @@ __all__ = [
     "ClientEvent",
     "ModelClient",
     "ModelClientSession",
-    "RequestStats",
     "Retrying",
     "WarningEvent",
 ]
@@ -102,21 +101,6 @@ _EVENT_KIND: dict[type, str] = {
     Completed: "response.completed",
     RateLimits: "codex.rate_limits",
 }
-
-
-@dataclass
-class RequestStats:
-    """Counters of one turn session, read by the per-turn summary."""
-
-    requests: int = 0
-    retries: int = 0
-    events: int = 0
-    websocket_handshakes: int = 0
-    websocket_handshake_s: float = 0.0
-    preconnect_adopted: bool = False
-    incremental_requests: int = 0
-    first_event_at: float | None = None
-    started_at: float = field(default_factory=time.monotonic)
 
 
 class ModelClient:
@@ -286,11 +270,17 @@ class ModelClientSession:
         self._items_added: list[Any] = []
         self._last_response_id: str | None = None
         self._opened = False
-        self.stats = RequestStats()
         # Warnings raised below the stream loop (compression turned off), yielded by it.
         self._notices: list[str] = []
-        #: Per-turn metrics; ``metrics.summary`` is the turn's runtime summary.
+        #: When the turn started: times in the turn's summary count from here.
+        self.started_at = time.monotonic()
+        #: Per-turn metrics; ``metrics.summary`` is the turn's one counter.
         self.metrics: TurnMetrics = client.metrics.for_turn()
+
+    @property
+    def summary(self) -> RuntimeSummary:
+        """The turn's one counter: requests, retries, events, time per kind of work."""
+        return self.metrics.summary
 
     @property
     def turn_state(self) -> str | None:
@@ -334,8 +324,8 @@ class ModelClientSession:
                 async for event in attempt:
                     while self._notices:
                         yield WarningEvent(self._notices.pop(0))
-                    if self.stats.first_event_at is None:
-                        self.stats.first_event_at = time.monotonic()
+                    if self.summary.time_to_first_event_ms is None:
+                        self.summary.time_to_first_event_ms = _ms_since(self.started_at)
                     shown = replay.filter(event)
                     if shown is not None:
                         yield shown
@@ -363,7 +353,7 @@ class ModelClientSession:
                         if not await client.credentials.recover_unauthorized():
                             raise
                     case Retry(after=delay, retry=retry, max_retries=max_retries):
-                        self.stats.retries += 1
+                        self.summary.retries += 1
                         log.info(
                             "%s failed - retrying (%d/%d in %.2fs): %s",
                             "websocket" if use_ws else decision.budget.value,
@@ -401,7 +391,6 @@ class ModelClientSession:
         last = time.monotonic()
         async for event in response.events():
             now = time.monotonic()
-            self.stats.events += 1
             self.metrics.stream_event(
                 _EVENT_KIND.get(type(event), "other"), "http", (now - last) * 1000
             )
@@ -428,7 +417,7 @@ class ModelClientSession:
         else:
             headers = http_headers(inputs)
         self.metrics.request_body(len(payload), len(send), compression_s=seconds)
-        self.stats.requests += 1
+        self.summary.requests += 1
         started = time.monotonic()
         try:
             response = await client.http_transport.open(url, headers, send)
@@ -464,7 +453,6 @@ class ModelClientSession:
             waited = time.monotonic()
             warmed = await client.preconnector.take()
             if warmed is not None and not warmed.is_closed:
-                self.stats.preconnect_adopted = True
                 self.metrics.websocket_handshake(_ms_since(waited), adopted_preconnect=True)
                 settled = client.preconnector.settled_at
                 if settled is not None:
@@ -475,11 +463,9 @@ class ModelClientSession:
         else:
             client.preconnector.clear()
         started = time.monotonic()
-        self.stats.websocket_handshakes += 1
         try:
             connection = await client.open_websocket(ctx, turn_state=self._turn_state)
         finally:
-            self.stats.websocket_handshake_s += time.monotonic() - started
             self.metrics.websocket_handshake(_ms_since(started), adopted_preconnect=False)
         self._capture_turn_state(connection.turn_state)
         self._connection = connection
@@ -505,7 +491,7 @@ class ModelClientSession:
         ):
             message["previous_response_id"] = self._last_response_id
             message["input"] = items[len(baseline) :]
-            self.stats.incremental_requests += 1
+            self.summary.incremental_requests += 1
         else:
             message["input"] = items
         if self._turn_state is not None:
@@ -521,7 +507,7 @@ class ModelClientSession:
         self._opened = True
         message, request = self._ws_message(body)
         reused = "previous_response_id" in message
-        self.stats.requests += 1
+        self.summary.requests += 1
         encoded = len(json.dumps(message, separators=(",", ":")))
         self.metrics.request_body(encoded, encoded)
         added: list[Any] = []
@@ -532,7 +518,6 @@ class ModelClientSession:
                     self._capture_turn_state(event.turn_state)
                     continue
                 now = time.monotonic()
-                self.stats.events += 1
                 self.metrics.stream_event(
                     _EVENT_KIND.get(type(event), "other"), "websocket", (now - last) * 1000
                 )

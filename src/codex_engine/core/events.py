@@ -43,17 +43,36 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class TurnSummary:
-    """What one turn cost: requests, retries, tool calls, tokens and time."""
+    """What one turn cost: its time and tokens, and the turn's one counter (``runtime``) that
+    the request, retry, tool-call and event counts read from."""
 
-    requests: int = 0
-    retries: int = 0
-    tool_calls: int = 0
-    stream_events: int = 0
     duration_s: float = 0.0
-    time_to_first_token_s: float | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
-    #: Where the time went: API calls, stream and WebSocket events, handshake, compression.
+    #: Counts, and where the time went: API calls, stream and WebSocket events, handshake,
+    #: compression.
     runtime: RuntimeSummary = field(default_factory=RuntimeSummary)
+
+    @property
+    def requests(self) -> int:
+        return self.runtime.requests
+
+    @property
+    def retries(self) -> int:
+        return self.runtime.retries
+
+    @property
+    def tool_calls(self) -> int:
+        return self.runtime.tool_calls_made
+
+    @property
+    def stream_events(self) -> int:
+        return self.runtime.events_received
+
+    @property
+    def time_to_first_token_s(self) -> float | None:
+        """Time to the first event of the model's response (the name is historical)."""
+        first = self.runtime.time_to_first_event_ms
+        return None if first is None else first / 1000
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,9 +175,7 @@ class SessionSettings:
 @dataclass
 class _TurnState:
     turn_id: str
-    started: float = field(default_factory=time.monotonic)
     usage: TokenUsage = field(default_factory=TokenUsage)
-    tool_calls: int = 0
     last_message: str | None = None
 
 
@@ -351,20 +349,9 @@ class Session:
             yield TurnCompleted(state.turn_id, state.last_message, summary)
 
     def _summary(self, turn: ModelClientSession, state: _TurnState) -> TurnSummary:
-        stats = turn.stats
-        ttft = stats.first_event_at - state.started if stats.first_event_at is not None else None
-        duration = time.monotonic() - state.started
+        duration = time.monotonic() - turn.started_at
         turn.metrics.completed(duration * 1000, state.usage)
-        return TurnSummary(
-            requests=stats.requests,
-            retries=stats.retries,
-            tool_calls=state.tool_calls,
-            stream_events=stats.events,
-            duration_s=duration,
-            time_to_first_token_s=ttft,
-            usage=state.usage,
-            runtime=turn.metrics.summary,
-        )
+        return TurnSummary(duration_s=duration, usage=state.usage, runtime=turn.summary)
 
     def _record_turn_context(self, turn_id: str) -> None:
         if self.recorder is None:
@@ -466,10 +453,10 @@ class Session:
                 # events pile up without bound.
                 await channel.writable()
                 if isinstance(event, OutputTextDelta):
-                    turn.metrics.first_token((time.monotonic() - state.started) * 1000)
+                    turn.metrics.first_token((time.monotonic() - turn.started_at) * 1000)
                     emit(AgentMessageDelta(event.delta, event.item_id))
                 elif isinstance(event, ReasoningSummaryDelta):
-                    turn.metrics.first_token((time.monotonic() - state.started) * 1000)
+                    turn.metrics.first_token((time.monotonic() - turn.started_at) * 1000)
                     emit(ReasoningDelta(event.delta, event.item_id, event.summary_index))
                 elif isinstance(event, OutputItemAdded):
                     emit(ItemStarted(event.item))
@@ -494,7 +481,7 @@ class Session:
                     emit(event)
             if not calls:
                 return
-            state.tool_calls += len(calls)
+            turn.summary.tool_calls_made += len(calls)
             if self.settings.model_info.supports_parallel_tool_calls and len(calls) > 1:
                 outputs = await asyncio.gather(*(self._call_tool(turn, c, emit) for c in calls))
             else:
