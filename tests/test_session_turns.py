@@ -22,6 +22,7 @@ from codex_engine.core.events import (
 )
 from codex_engine.core.sandbox import SandboxSupport, detect_sandbox
 from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
+from codex_engine.core.settings import SettingsChange
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import InvalidRequestError
 from tests.conftest import make_client
@@ -271,7 +272,7 @@ async def test_settings_change_between_turns_adds_a_new_environment_context(
     async with make_client(emulator.base_url) as client:
         session = Session(settings(tmp_path), client)
         await run(session, "first")
-        session.update_settings(cwd=other, sandbox_mode="read-only")
+        session.update_settings(SettingsChange(cwd=other, sandbox_mode="read-only"))
         await run(session, "second")
     last_input = emulator.requests_of("http")[-1].body["input"]
     contexts = [json.dumps(i) for i in last_input if "<environment_context>" in json.dumps(i)]

@@ -15,14 +15,10 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 from codex_engine.client.model_client import ModelClient, ModelClientSession
-from codex_engine.config.catalog import ModelInfo
-from codex_engine.config.loader import ApprovalPolicy, SandboxMode, WebSearchMode
 from codex_engine.core import compaction
 from codex_engine.core.approvals import (
     ApprovalRequest,
@@ -61,6 +57,7 @@ from codex_engine.core.sandbox import (
     sandbox_writable_roots,
     wrap_command,
 )
+from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.core.tools.safety import is_known_safe_command
 from codex_engine.core.tools.shell import (
     SHELL_TOOL_NAME,
@@ -90,9 +87,16 @@ from codex_engine.protocol.items import (
     item_to_json,
     user_message,
 )
-from codex_engine.protocol.request import Prompt, ReasoningParams, RequestContext
+from codex_engine.protocol.request import Prompt, RequestContext
 
-__all__ = ["ApprovalRequest", "Approver", "Session", "SessionSettings", "new_thread_id"]
+__all__ = [
+    "ApprovalRequest",
+    "Approver",
+    "Session",
+    "SessionSettings",
+    "SettingsChange",
+    "new_thread_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -136,40 +140,6 @@ class _Done:
 
 
 _DONE = _Done()
-
-
-@dataclass(frozen=True, slots=True)
-class SessionSettings:
-    """Everything a session fixes at its start. Turns read it; nothing changes it."""
-
-    cwd: Path
-    model_info: ModelInfo
-    base_instructions: str
-    approval_policy: ApprovalPolicy = "never"
-    sandbox_mode: SandboxMode = "read-only"
-    developer_instructions: str | None = None
-    reasoning_effort: str | None = None
-    reasoning_summary: str | None = "auto"
-    verbosity: str | None = None
-    #: The environment of the model's commands (``None``: this process's); built by the launcher
-    #: from ``shell_environment_policy``. Kept out of ``repr`` since it may hold credentials.
-    shell_env: Mapping[str, str] | None = field(default=None, repr=False)
-    #: ``web_search`` from config; ``None`` means not set, which lets the sandbox decide.
-    web_search: WebSearchMode | None = None
-    #: Whether sandboxed commands may use the network.
-    network_access: bool = False
-
-    def reasoning(self) -> ReasoningParams | None:
-        info = self.model_info
-        if not info.supports_reasoning_summaries:
-            return None
-        effort = self.reasoning_effort or info.default_reasoning_level
-        return ReasoningParams(effort=effort, summary=self.reasoning_summary)
-
-    def truncation_limit_bytes(self) -> int:
-        policy = self.model_info.truncation_policy
-        # A token is about four bytes of English text or code.
-        return policy.limit * 4 if policy.mode == "tokens" else policy.limit
 
 
 @dataclass
@@ -253,18 +223,17 @@ class Session:
             items.append(git_block)
         return items
 
-    def update_settings(self, **changes: Any) -> None:
+    def update_settings(self, change: SettingsChange) -> None:
         """Change settings for the turns that follow (model, effort, summary, cwd, approval
         policy, sandbox, ...). Not allowed while a turn runs.
 
-        Base instructions stay what the session fixed unless ``base_instructions`` is passed.
         When cwd, approval policy or sandbox change, a fresh environment context is appended so
         the model sees the new situation; earlier history is left as it was.
         """
         if self._turn_task is not None and not self._turn_task.done():
             raise RuntimeError("settings cannot change while a turn is running")
         before = self.settings
-        self.settings = dataclasses.replace(before, **changes)
+        self.settings = change.apply(before)
         after = self.settings
         context_changed = (before.cwd, before.approval_policy, before.sandbox_mode) != (
             after.cwd,
