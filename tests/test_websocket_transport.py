@@ -18,7 +18,7 @@ from codex_engine.core.events import (
     WarningEvent,
 )
 from codex_engine.core.launch import open_session, resume_session, start_preconnect
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionDeps, SessionSettings
 from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
 from tests.conftest import SleepRecorder, make_client
 
@@ -37,10 +37,9 @@ def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
 
 
 def launch(settings: SessionSettings, client: Any) -> Session:
-    """A session as the launcher builds one: constructed, then its preconnect started."""
-    session = Session(settings, client)
-    start_preconnect(session)
-    return session
+    """A session as the launcher builds one: its preconnect started, then the session made."""
+    start_preconnect(client, settings)
+    return Session(settings, SessionDeps(client))
 
 
 def ws_client(emulator: ResponsesEmulator, sleeps: SleepRecorder | None = None, **kw: Any) -> Any:
@@ -77,7 +76,9 @@ async def test_building_a_session_starts_no_handshake(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        Session(settings(tmp_path), client)  # the launcher starts the preconnect, not __init__
+        Session(
+            settings(tmp_path), SessionDeps(client)
+        )  # the launcher starts the preconnect, not __init__
         assert client.preconnector.state is PreconnectState.IDLE
     assert emulator.requests == []
 

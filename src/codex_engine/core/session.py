@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 
 from codex_engine.client.model_client import ModelClient, ModelClientSession
 from codex_engine.core import compaction
@@ -93,6 +93,7 @@ __all__ = [
     "ApprovalRequest",
     "Approver",
     "Session",
+    "SessionDeps",
     "SessionSettings",
     "SettingsChange",
     "new_thread_id",
@@ -149,40 +150,69 @@ class _TurnState:
     last_message: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SessionDeps:
+    """What a session works with, assembled whole (by the launcher, or a test) before the
+    session is made; nothing is attached to a session afterwards."""
+
+    client: ModelClient
+    _: KW_ONLY
+    #: Where the session is recorded; ``None`` for a session that writes no rollout.
+    recorder: RolloutRecorder | None = None
+    #: The repository the session runs in, for the model's context and the turn metadata.
+    git_info: GitInfo | None = None
+    #: The OS sandbox; ``None`` detects it when the first command needs it.
+    sandbox: SandboxSupport | None = None
+    #: Asked about commands that need approval; ``None``: nobody can be asked.
+    approver: Approver | None = None
+    #: Who decides on commands that need approval at first: the user (through ``approver``) or
+    #: the engine itself (see ``core/approvals.py``); ``Session.approvals_reviewer`` may change.
+    approvals_reviewer: ApprovalsReviewer = "user"
+    #: Problems found while reading a resumed rollout (e.g. a torn last line), for the UI.
+    load_warnings: tuple[str, ...] = ()
+
+
 class Session:
     """One conversation with the model. Run one turn at a time."""
 
     def __init__(
         self,
         settings: SessionSettings,
-        client: ModelClient,
+        deps: SessionDeps,
         *,
-        approver: Approver | None = None,
-        recorder: RolloutRecorder | None = None,
-        git_info: GitInfo | None = None,
         history: Sequence[ResponseItem] = (),
-        sandbox: SandboxSupport | None = None,
-        approvals_reviewer: ApprovalsReviewer = "user",
     ) -> None:
         self.settings = settings
-        self.client = client
-        self.thread_id = client.thread_id
+        self.deps = deps
+        self.thread_id = deps.client.thread_id
         #: The conversation as the model sees it (a resumed session starts from its rollout).
         self.history: list[ResponseItem] = list(history)
         self.total_usage = TokenUsage()
-        self.recorder = recorder
-        self.git_info = git_info
-        #: Problems found while reading a resumed rollout (e.g. a torn last line), for the UI.
-        self.load_warnings: list[str] = []
-        self._approver = approver
+        self._approver = deps.approver
         #: Who decides on commands that need approval: the user (through ``approver``) or the
         #: engine itself (see ``core/approvals.py``). May change between turns.
-        self.approvals_reviewer: ApprovalsReviewer = approvals_reviewer
-        self._sandbox = sandbox
+        self.approvals_reviewer: ApprovalsReviewer = deps.approvals_reviewer
+        self._sandbox = deps.sandbox
         self._warned_no_sandbox = False
         self._prefix_recorded = bool(self.history)
         self._last_total_tokens = 0
         self._turn_task: asyncio.Task[None] | None = None
+
+    @property
+    def client(self) -> ModelClient:
+        return self.deps.client
+
+    @property
+    def recorder(self) -> RolloutRecorder | None:
+        return self.deps.recorder
+
+    @property
+    def git_info(self) -> GitInfo | None:
+        return self.deps.git_info
+
+    @property
+    def load_warnings(self) -> tuple[str, ...]:
+        return self.deps.load_warnings
 
     @property
     def tools(self) -> list[dict[str, object]]:
