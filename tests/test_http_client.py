@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from codex_engine.client.events import ClientEvent, Retrying
-from codex_engine.client.model_client import ModelClientSession
+from codex_engine.client.turn_session import ModelClientSession
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import (
     ConnectionFailedError,

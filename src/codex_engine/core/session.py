@@ -15,7 +15,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import KW_ONLY, dataclass
 
-from codex_engine.client.model_client import ModelClient, ModelClientSession
+from codex_engine.client.model_client import ModelClient
+from codex_engine.client.turn_session import ModelClientSession
 from codex_engine.core import compaction
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer, Approver
 from codex_engine.core.context import EnvironmentContext, developer_message

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from codex_engine.client.events import Retrying, WarningEvent
-from codex_engine.client.model_client import ModelClientSession
+from codex_engine.client.turn_session import ModelClientSession
 from codex_engine.core import compaction
 from codex_engine.core.events import (
     AgentMessageDelta,
