@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from codex_engine.client.credentials import Credentials
-from codex_engine.client.model_client import ClientWarning, ModelClient
+from codex_engine.client.events import WarningEvent
+from codex_engine.client.model_client import ModelClient
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.events import OutputTextDelta
@@ -100,7 +101,7 @@ async def test_a_refused_compressed_body_is_resent_plain_and_compression_stays_o
         second = [e async for e in client.new_session().stream(PROMPT, CTX)]
     sent = emulator.requests_of("http")
     assert [r.compressed for r in sent] == [True, False, False]
-    warnings = [e for e in first + second if isinstance(e, ClientWarning)]
+    warnings = [e for e in first + second if isinstance(e, WarningEvent)]
     assert len(warnings) == 1
     assert any(isinstance(e, OutputTextDelta) for e in first)
 

@@ -15,10 +15,10 @@ from codex_engine.core.events import (
     CommandFinished,
     TurnCompleted,
     TurnEvent,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.launch import open_session, resume_session, start_preconnect
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionDeps, SessionSettings
 from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
 from tests.conftest import SleepRecorder, make_client
 
@@ -37,10 +37,9 @@ def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
 
 
 def launch(settings: SessionSettings, client: Any) -> Session:
-    """A session as the launcher builds one: constructed, then its preconnect started."""
-    session = Session(settings, client)
-    start_preconnect(session)
-    return session
+    """A session as the launcher builds one: its preconnect started, then the session made."""
+    start_preconnect(client, settings)
+    return Session(settings, SessionDeps(client))
 
 
 def ws_client(emulator: ResponsesEmulator, sleeps: SleepRecorder | None = None, **kw: Any) -> Any:
@@ -77,7 +76,9 @@ async def test_building_a_session_starts_no_handshake(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        Session(settings(tmp_path), client)  # the launcher starts the preconnect, not __init__
+        Session(
+            settings(tmp_path), SessionDeps(client)
+        )  # the launcher starts the preconnect, not __init__
         assert client.preconnector.state is PreconnectState.IDLE
     assert emulator.requests == []
 
@@ -213,7 +214,7 @@ async def test_426_at_the_handshake_falls_back_to_http_at_once(
         events = await run(session, "hello")
         later = await run(session, "again")
     assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
-    warnings = [e for e in events + later if isinstance(e, Warning)]
+    warnings = [e for e in events + later if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "Falling back" in warnings[0].message
     assert kinds(emulator) == ["ws_handshake", "http", "http"]
     assert sleeps.delays == []
@@ -235,7 +236,7 @@ async def test_refused_handshakes_fall_back_after_two_attempts_and_stay_on_http(
     assert next(e for e in events if isinstance(e, CommandFinished)).exit_code == 0
     assert len(emulator.requests_of("ws_handshake")) == 2  # preconnect + one turn attempt
     assert kinds(emulator)[2:] == ["http"] * 4
-    assert sum(isinstance(e, Warning) for e in events + later + third) == 1
+    assert sum(isinstance(e, WarningEvent) for e in events + later + third) == 1
 
 
 async def test_preconnect_failure_never_fails_the_session(
@@ -307,7 +308,7 @@ async def test_black_holed_handshake_costs_one_timeout_then_http(
     assert len(emulator.requests_of("ws_handshake")) == 1
     assert sleeps.delays == []
     assert kinds(emulator)[1:] == ["http", "http"]
-    assert sum(isinstance(e, Warning) for e in events + later) == 1
+    assert sum(isinstance(e, WarningEvent) for e in events + later) == 1
 
 
 async def test_with_preconnect_off_the_first_turn_opens_its_own_socket(

@@ -21,7 +21,9 @@ _EXPORTS: dict[str, str] = {
     "fork_session": "codex_engine.core.launch",
     "settings_from_config": "codex_engine.core.launch",
     "Session": "codex_engine.core.session",
-    "SessionSettings": "codex_engine.core.session",
+    "SessionSettings": "codex_engine.core.settings",
+    "SessionDeps": "codex_engine.core.session",
+    "SettingsChange": "codex_engine.core.settings",
     "Approver": "codex_engine.core.approvals",
     "ApprovalRequest": "codex_engine.core.approvals",
     # What a turn yields (the TurnEvent union and each of its members).
@@ -39,7 +41,7 @@ _EXPORTS: dict[str, str] = {
     "RateLimitsUpdated": "codex_engine.core.events",
     "TokenCount": "codex_engine.core.events",
     "ContextCompacted": "codex_engine.core.events",
-    "Warning": "codex_engine.core.events",
+    "WarningEvent": "codex_engine.core.events",
     "TurnCompleted": "codex_engine.core.events",
     "TurnFailed": "codex_engine.core.events",
     "TurnInterrupted": "codex_engine.core.events",
@@ -141,13 +143,15 @@ if TYPE_CHECKING:
     from codex_engine.core.events import TurnInterrupted as TurnInterrupted
     from codex_engine.core.events import TurnStarted as TurnStarted
     from codex_engine.core.events import TurnSummary as TurnSummary
-    from codex_engine.core.events import Warning as Warning
+    from codex_engine.core.events import WarningEvent as WarningEvent
     from codex_engine.core.launch import fork_session as fork_session
     from codex_engine.core.launch import open_session as open_session
     from codex_engine.core.launch import resume_session as resume_session
     from codex_engine.core.launch import settings_from_config as settings_from_config
     from codex_engine.core.session import Session as Session
-    from codex_engine.core.session import SessionSettings as SessionSettings
+    from codex_engine.core.session import SessionDeps as SessionDeps
+    from codex_engine.core.settings import SessionSettings as SessionSettings
+    from codex_engine.core.settings import SettingsChange as SettingsChange
     from codex_engine.errors import ApiError as ApiError
     from codex_engine.errors import AuthError as AuthError
     from codex_engine.errors import CodexError as CodexError
@@ -239,8 +243,10 @@ __all__ = [
     "RolloutError",
     "ServerOverloadedError",
     "Session",
+    "SessionDeps",
     "SessionLockedError",
     "SessionSettings",
+    "SettingsChange",
     "Stage",
     "StaticCredentials",
     "StreamError",
@@ -259,7 +265,7 @@ __all__ = [
     "UnexpectedStatusError",
     "UsageLimitReachedError",
     "UsageNotIncludedError",
-    "Warning",
+    "WarningEvent",
     "__version__",
     "find_model_info",
     "fork_session",
@@ -272,8 +278,17 @@ __all__ = [
 # END generated.
 
 
+#: Old names still importable (each module warns on use); not in ``__all__``.
+_DEPRECATED: dict[str, str] = {
+    "Warning": "codex_engine.core.events",  # now WarningEvent: it shadowed the builtin
+}
+
+
 def __getattr__(name: str) -> Any:
     # Lazy loading (PEP 562): the first use of a name imports its module, then it is cached.
+    if name in _DEPRECATED:
+        # Not cached, so every use goes through the module's own deprecation warning.
+        return getattr(importlib.import_module(_DEPRECATED[name]), name)
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

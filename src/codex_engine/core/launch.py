@@ -28,7 +28,13 @@ from codex_engine.core.rollout import (
     latest_rollout,
     load_rollout,
 )
-from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
+from codex_engine.core.session import (
+    Approver,
+    Session,
+    SessionDeps,
+    SessionSettings,
+    new_thread_id,
+)
 from codex_engine.core.tools.env_policy import create_env
 from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.protocol.items import ResponseItem
@@ -69,7 +75,10 @@ def settings_from_config(
 
 
 def start_preconnect(
-    session: Session, *, warm_handshake: asyncio.Task[WebSocketConnection] | None = None
+    client: ModelClient,
+    settings: SessionSettings,
+    *,
+    warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
 ) -> bool:
     """Warm the WebSocket the session's first turn will use, so that turn does not pay for the
     handshake: adopt ``warm_handshake`` (exec's, started before the engine was imported), else
@@ -77,12 +86,11 @@ def start_preconnect(
 
     The launcher's job, not the session's: building a :class:`Session` starts no I/O.
     """
-    client = session.client
     if warm_handshake is not None:
         client.adopt_preconnect(warm_handshake)
     return client.preconnect(
-        prefer_websockets=session.settings.model_info.prefer_websockets,
-        turn_metadata={"sandbox": session.settings.sandbox_mode},
+        prefer_websockets=settings.model_info.prefer_websockets,
+        turn_metadata={"sandbox": settings.sandbox_mode},
     )
 
 
@@ -337,12 +345,10 @@ async def _session(
     )
     recorder = rollout if isinstance(rollout, RolloutRecorder) else None
     try:
-        session = Session(settings, client, approver=approver, history=history)
-        start_preconnect(session, warm_handshake=warm_handshake)
+        start_preconnect(client, settings, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
         git = await collect_git_info(settings.cwd)
-        session.git_info = git
         if rollout == "new":
             recorder = await RolloutRecorder.create(
                 config.codex_home,
@@ -357,9 +363,14 @@ async def _session(
                     git=git.to_session_meta() if git is not None else None,
                 ),
             )
-        session.recorder = recorder
-        session.load_warnings = list(warnings)
-        yield session
+        deps = SessionDeps(
+            client,
+            recorder=recorder,
+            git_info=git,
+            approver=approver,
+            load_warnings=tuple(warnings),
+        )
+        yield Session(settings, deps, history=history)
     finally:
         if recorder is not None:
             await recorder.close()

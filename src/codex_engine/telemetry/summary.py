@@ -1,4 +1,5 @@
-"""Per-turn runtime summary: counts and time per kind of work, for the CLI summary line.
+"""Per-turn runtime summary: the one counter of a turn (requests, retries, events, tool calls,
+and the time per kind of work), for the turn's summary and the CLI summary line.
 
 Test helpers that read exported metrics back live in :mod:`codex_engine.telemetry.testing`.
 """
@@ -32,8 +33,19 @@ class Tally:
 
 @dataclass(slots=True)
 class RuntimeSummary:
-    """What one turn spent, filled in by :class:`~codex_engine.telemetry.metrics.TurnMetrics`."""
+    """What one turn spent: filled in by :class:`~codex_engine.telemetry.metrics.TurnMetrics`
+    (time per kind of work) and by the turn session and the session (the plain counts)."""
 
+    #: Requests sent: HTTP POSTs and WebSocket ``response.create`` messages, retries included.
+    requests: int = 0
+    #: Requests sent again after a failed request or a broken stream.
+    retries: int = 0
+    #: WebSocket follow-ups that sent ``previous_response_id`` and only the new items.
+    incremental_requests: int = 0
+    #: Tool calls the model made, run or refused (``tool_calls`` tallies those that ran).
+    tool_calls_made: int = 0
+    #: From the start of the turn to the first event of the model's response.
+    time_to_first_event_ms: float | None = None
     tool_calls: Tally = field(default_factory=Tally)
     api_calls: Tally = field(default_factory=Tally)
     stream_events: Tally = field(default_factory=Tally)
@@ -48,6 +60,11 @@ class RuntimeSummary:
     compression_ms: float = 0.0
     time_to_first_token_ms: float | None = None
 
+    @property
+    def events_received(self) -> int:
+        """Events of the model's stream, over HTTP and WebSocket together."""
+        return self.stream_events.count + self.websocket_events.count
+
     def is_empty(self) -> bool:
         return self == RuntimeSummary()
 
@@ -55,6 +72,8 @@ class RuntimeSummary:
         """Add ``other`` into this one (e.g. a session total from its turns)."""
         for name in _TALLIES:
             getattr(self, name).merge(getattr(other, name))
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.preconnect_adopted = self.preconnect_adopted or other.preconnect_adopted
         self.body_bytes += other.body_bytes
         self.sent_bytes += other.sent_bytes
@@ -62,9 +81,12 @@ class RuntimeSummary:
         self.compression_ms += other.compression_ms
         if self.time_to_first_token_ms is None:
             self.time_to_first_token_ms = other.time_to_first_token_ms
+        if self.time_to_first_event_ms is None:
+            self.time_to_first_event_ms = other.time_to_first_event_ms
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; durations in whole milliseconds."""
+        """A JSON-ready dict; durations in whole milliseconds. The plain counts are left out
+        (``exec --json`` shows them in ``turn.completed``'s summary)."""
         result: dict[str, Any] = {name: getattr(self, name).to_json() for name in _TALLIES}
         result["handshake_ms"] = round(self.handshakes.duration_ms)
         result["preconnect_adopted"] = self.preconnect_adopted
@@ -106,6 +128,7 @@ class RuntimeSummary:
 
 
 _TALLIES = ("tool_calls", "api_calls", "stream_events", "websocket_calls", "websocket_events")
+_COUNTS = ("requests", "retries", "incremental_requests", "tool_calls_made")
 
 
 def _tally(noun: str, tally: Tally) -> str:
