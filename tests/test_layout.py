@@ -15,7 +15,6 @@ PACKAGE = ROOT / "src" / "codex_engine"
 _OVERSIZED = {
     "client/model_client.py",
     "core/session.py",
-    "core/rollout.py",
     "protocol/app_server_types.py",
     "protocol/error_mapping.py",
     "telemetry/metrics.py",
