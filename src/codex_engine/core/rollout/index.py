@@ -23,7 +23,13 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from codex_engine.core.compaction import is_user_turn_message
-from codex_engine.core.rollout.paths import check_thread_id, find_file, rollout_files, thread_id_of
+from codex_engine.core.rollout.paths import (
+    check_thread_id,
+    find_file,
+    rollout_files,
+    scan,
+    thread_id_of,
+)
 from codex_engine.core.rollout.reader import Rollout, read_meta, read_rollout
 from codex_engine.core.rollout.records import NAME_EVENT, RolloutError, SessionMeta
 from codex_engine.protocol.items import Message, parse_item
@@ -44,17 +50,19 @@ class IndexEntry:
     """A rollout file as the last directory scan saw it."""
 
     path: Path
+    #: The file name: ``rollout-YYYY-MM-DDThh-mm-ss-<id>.jsonl``.
+    name: str
     thread_id: str
     archived: bool
     mtime_ns: int
     size: int
 
     def created_key(self) -> str:
-        # Rollout names start with the creation time: rollout-YYYY-MM-DDThh-mm-ss-<id>.jsonl.
-        return self.path.name
+        # Rollout names start with the creation time.
+        return self.name
 
     def updated_key(self) -> str:
-        return f"{self.mtime_ns:020d}|{self.path.name}"
+        return f"{self.mtime_ns:020d}|{self.name}"
 
     @property
     def updated_at(self) -> int:
@@ -123,39 +131,55 @@ class RolloutIndex:
         #: Whole files read so far (a summary read); tests and benchmarks watch it.
         self.files_read = 0
         self._lock = threading.Lock()
-        self._cache: dict[Path, _Cached] = {}
+        # The last scan of sessions (False) and of the archive (True), by path. Each scan puts
+        # a new dict in place and never changes an old one, so readers need no lock.
+        self._scanned: dict[bool, dict[str, IndexEntry]] = {False: {}, True: {}}
+        self._cache: dict[str, _Cached] = {}
         self._by_id: dict[str, tuple[Path, bool]] = {}
 
     def entries(self, *, archived: bool) -> list[IndexEntry]:
-        """Every rollout under sessions (or the archive), newest first by name, each stat'ed
-        now. Opens no file."""
-        found: list[IndexEntry] = []
-        for path in rollout_files(self.codex_home, archived=archived):
-            thread_id = thread_id_of(path)
+        """Every rollout under sessions (or the archive), each stat'ed now. Opens no file.
+
+        An unchanged file keeps its entry object from the last scan, so a warm scan costs a
+        directory listing and a ``stat`` per file."""
+        previous = self._scanned[archived]
+        current: dict[str, IndexEntry] = {}
+        fresh: list[IndexEntry] = []
+        for found in scan(self.codex_home, archived=archived):
             try:
-                st = os.stat(path)
+                st = found.stat()
             except OSError:
                 continue  # gone since the directory was listed
-            if thread_id is not None:
-                found.append(IndexEntry(path, thread_id, archived, st.st_mtime_ns, st.st_size))
-        seen = {entry.path for entry in found}
+            entry = previous.get(found.path)
+            if entry is None or (entry.mtime_ns, entry.size) != (st.st_mtime_ns, st.st_size):
+                thread_id = thread_id_of(found.name) or ""
+                entry = IndexEntry(
+                    Path(found.path), found.name, thread_id, archived, st.st_mtime_ns, st.st_size
+                )
+                fresh.append(entry)
+            current[found.path] = entry
         with self._lock:
-            gone = [p for p, c in self._cache.items() if c.archived == archived and p not in seen]
-            for path in gone:
-                del self._cache[path]
-            for entry in found:
+            self._scanned[archived] = current
+            gone = [
+                key
+                for key, cached in self._cache.items()
+                if cached.archived == archived and key not in current
+            ]
+            for key in gone:
+                del self._cache[key]
+            for entry in fresh:
                 if archived:
                     # Sessions first, as in find(): an archived copy never hides a live one.
                     self._by_id.setdefault(entry.thread_id, (entry.path, archived))
                 else:
                     self._by_id[entry.thread_id] = (entry.path, archived)
-        return found
+        return list(current.values())
 
     def summary(self, entry: IndexEntry) -> ThreadSummary | None:
         """The entry's summary, read again only if the file changed since it was last read;
         None when the reader refuses the file."""
-        with self._lock:
-            cached = self._cache.get(entry.path)
+        key = str(entry.path)
+        cached = self._cache.get(key)
         if cached is not None and (cached.mtime_ns, cached.size) == (entry.mtime_ns, entry.size):
             return cached.summary
         try:
@@ -165,7 +189,7 @@ class RolloutIndex:
         with self._lock:
             self.files_read += 1
             # Keyed by the stat taken before the read: a write in between only costs a re-read.
-            self._cache[entry.path] = _Cached(entry.mtime_ns, entry.size, entry.archived, summary)
+            self._cache[key] = _Cached(entry.mtime_ns, entry.size, entry.archived, summary)
         return summary
 
     def find(self, thread_id: str) -> tuple[Path, bool] | None:
@@ -198,8 +222,7 @@ class RolloutIndex:
         return None
 
     def _meta(self, path: Path) -> SessionMeta | None:
-        with self._lock:
-            cached = self._cache.get(path)
+        cached = self._cache.get(str(path))
         if cached is not None and cached.summary is not None:
             try:
                 st = os.stat(path)

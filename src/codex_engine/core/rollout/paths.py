@@ -18,6 +18,7 @@ __all__ = [
     "find_file",
     "rollout_files",
     "rollout_path",
+    "scan",
     "thread_id_of",
     "unarchive_file",
 ]
@@ -45,43 +46,48 @@ def rollout_path(codex_home: Path, thread_id: str, when: datetime | None = None)
     return day / f"rollout-{local:%Y-%m-%dT%H-%M-%S}-{thread_id}.jsonl"
 
 
-def thread_id_of(path: Path) -> str | None:
+def thread_id_of(path: Path | str) -> str | None:
     """The thread id a rollout file's name carries, or None if it is not a rollout name."""
-    match = _FILE_NAME.match(path.name)
+    match = _FILE_NAME.match(os.path.basename(path))
     return match.group("id") if match else None
 
 
-def _subdirs(directory: Path) -> list[str]:
-    """Names of the numbered subdirectories (years, months, days), newest first."""
+def _subdirs(directory: str) -> list[str]:
+    """The numbered subdirectories (years, months, days), newest first."""
     try:
         with os.scandir(directory) as entries:
-            names = [e.name for e in entries if e.name.isdigit() and e.is_dir()]
+            found = [e.path for e in entries if e.name.isdigit() and e.is_dir()]
     except OSError:
         return []
-    return sorted(names, reverse=True)
+    return sorted(found, reverse=True)
 
 
-def _rollouts_in(directory: Path) -> list[Path]:
+def _rollouts_in(directory: str) -> list[os.DirEntry[str]]:
     try:
         with os.scandir(directory) as entries:
-            names = [e.name for e in entries if _FILE_NAME.match(e.name)]
+            found = [e for e in entries if _FILE_NAME.match(e.name)]
     except OSError:
         return []
     # Names start with the local start time, and v7 thread ids sort by time too.
-    return [directory / name for name in sorted(names, reverse=True)]
+    return sorted(found, key=lambda e: e.name, reverse=True)
+
+
+def scan(codex_home: Path, *, archived: bool = False) -> Iterator[os.DirEntry[str]]:
+    """The rollout files under sessions (or the archive) as directory entries, newest first by
+    name, lazily: a caller that stops early lists no more directories. Opens no file."""
+    if archived:
+        yield from _rollouts_in(os.path.join(codex_home, ARCHIVED_DIR))
+        return
+    for year in _subdirs(os.path.join(codex_home, SESSIONS_DIR)):
+        for month in _subdirs(year):
+            for day in _subdirs(month):
+                yield from _rollouts_in(day)
 
 
 def rollout_files(codex_home: Path, *, archived: bool = False) -> Iterator[Path]:
-    """Rollout files newest first (by name), lazily: a caller that stops early lists no more
-    directories. Reads directories only, never a file."""
-    if archived:
-        yield from _rollouts_in(codex_home / ARCHIVED_DIR)
-        return
-    sessions = codex_home / SESSIONS_DIR
-    for year in _subdirs(sessions):
-        for month in _subdirs(sessions / year):
-            for day in _subdirs(sessions / year / month):
-                yield from _rollouts_in(sessions / year / month / day)
+    """:func:`scan` as paths."""
+    for entry in scan(codex_home, archived=archived):
+        yield Path(entry.path)
 
 
 def find_file(codex_home: Path, thread_id: str, *, archived: bool = False) -> Path | None:
