@@ -39,6 +39,7 @@ OUTSIDE_THE_TREE: dict[str, tuple[str, frozenset[str]]] = {
         frozenset(
             {
                 "app_server/pagination.py",
+                "app_server/history.py",
                 "app_server/handlers/threads.py",
                 "app_server/handlers/models.py",
             }

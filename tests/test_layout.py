@@ -13,7 +13,6 @@ PACKAGE = ROOT / "src" / "codex_engine"
 # Modules still over the size limit, each waiting for its split (issue: architecture). The
 # list may only shrink: a module that is split must be removed from it.
 _OVERSIZED = {
-    "core/rollout.py",
     "protocol/app_server_types.py",
     "protocol/error_mapping.py",
     "telemetry/metrics.py",
