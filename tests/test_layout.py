@@ -17,8 +17,6 @@ _OVERSIZED = {
     "core/session.py",
     "core/rollout.py",
     "protocol/app_server_types.py",
-    "protocol/error_mapping.py",
-    "telemetry/metrics.py",
 }
 _MAX_LINES = 520
 
