@@ -47,14 +47,8 @@ from codex_engine.protocol.compression import (
 )
 from codex_engine.protocol.events import (
     Completed,
-    Created,
-    OutputItemAdded,
     OutputItemDone,
-    OutputTextDelta,
     RateLimits,
-    ReasoningContentDelta,
-    ReasoningSummaryDelta,
-    ReasoningSummaryPartAdded,
     ResponseEvent,
 )
 from codex_engine.protocol.headers import (
@@ -89,19 +83,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# Metric tag for each parsed event: the wire name it came from.
-_EVENT_KIND: dict[type, str] = {
-    Created: "response.created",
-    OutputItemAdded: "response.output_item.added",
-    OutputItemDone: "response.output_item.done",
-    OutputTextDelta: "response.output_text.delta",
-    ReasoningSummaryDelta: "response.reasoning_summary_text.delta",
-    ReasoningContentDelta: "response.reasoning_text.delta",
-    ReasoningSummaryPartAdded: "response.reasoning_summary_part.added",
-    Completed: "response.completed",
-    RateLimits: "codex.rate_limits",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +141,7 @@ class ModelClient:
         enable_websockets: bool = False,
         enable_preconnect: bool = True,
         enable_compression: bool = True,
+        include_timing_metrics: bool = False,
         metrics: Metrics | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -201,6 +183,8 @@ class ModelClient:
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
         self._enable_preconnect = enable_preconnect
         self.compression = CompressionState(enable_compression)
+        # Feature `runtime_metrics`: handshakes ask the server for its timing events.
+        self._include_timing_metrics = include_timing_metrics
         self.metrics = metrics or Metrics.disabled()
         #: The startup preconnect (state in client/preconnect.py); the launcher starts it.
         self.preconnector: Preconnector[WebSocketConnection] = Preconnector(
@@ -281,6 +265,7 @@ class ModelClient:
             turn_metadata=ctx.turn_metadata,
             beta_features=self._beta_features,
             provider_headers=self._provider_headers,
+            timing_metrics=self._include_timing_metrics,
         )
 
     def new_session(self) -> ModelClientSession:
@@ -425,14 +410,8 @@ class ModelClientSession:
         self._capture_turn_state(response.headers.get(TURN_STATE))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
-        last = time.monotonic()
-        async for event in response.events():
-            now = time.monotonic()
+        async for event in response.events(self.metrics.observer("http")):
             self.stats.events += 1
-            self.metrics.stream_event(
-                _EVENT_KIND.get(type(event), "other"), "http", (now - last) * 1000
-            )
-            last = now
             yield event
 
     async def _open_http(
@@ -446,11 +425,16 @@ class ModelClientSession:
             packed = compress_body(payload)
             headers = http_headers(inputs, zstd=True)
             send, seconds = packed.data, packed.seconds
+            fields = {
+                "pre_compression_bytes": packed.original_size,
+                "post_compression_bytes": packed.compressed_size,
+                "compression_duration_ms": round(packed.seconds * 1000, 3),
+            }
             log.info(
-                "compressed request body with zstd: %d -> %d bytes in %.2f ms",
-                packed.original_size,
-                packed.compressed_size,
-                packed.seconds * 1000,
+                "compressed request body with zstd (pre_compression_bytes=%d -> "
+                "post_compression_bytes=%d, compression_duration_ms=%.3f)",
+                *fields.values(),
+                extra=fields,
             )
         else:
             headers = http_headers(inputs)
@@ -547,39 +531,23 @@ class ModelClientSession:
         connection = await self._websocket(ctx)
         self._opened = True
         message, request = self._ws_message(body)
-        reused = "previous_response_id" in message
         self.stats.requests += 1
         encoded = len(json.dumps(message, separators=(",", ":")))
         self.metrics.request_body(encoded, encoded)
         added: list[Any] = []
-        started = last = time.monotonic()
-        try:
-            async for event in connection.stream(message):
-                if isinstance(event, Metadata):
-                    self._capture_turn_state(event.turn_state)
-                    continue
-                now = time.monotonic()
-                self.stats.events += 1
-                self.metrics.stream_event(
-                    _EVENT_KIND.get(type(event), "other"), "websocket", (now - last) * 1000
-                )
-                last = now
-                if isinstance(event, OutputItemDone):
-                    added.append(item_to_json(event.item))
-                elif isinstance(event, Completed):
-                    self._last_request = request
-                    self._last_input = list(body["input"])
-                    self._items_added = added
-                    self._last_response_id = event.response_id
-                    self.metrics.websocket_request(
-                        _ms_since(started), success=True, connection_reused=reused
-                    )
-                yield event
-        except CodexError:
-            self.metrics.websocket_request(
-                _ms_since(started), success=False, connection_reused=reused
-            )
-            raise
+        async for event in connection.stream(message, self.metrics.observer("websocket")):
+            if isinstance(event, Metadata):
+                self._capture_turn_state(event.turn_state)
+                continue
+            self.stats.events += 1
+            if isinstance(event, OutputItemDone):
+                added.append(item_to_json(event.item))
+            elif isinstance(event, Completed):
+                self._last_request = request
+                self._last_input = list(body["input"])
+                self._items_added = added
+                self._last_response_id = event.response_id
+            yield event
 
     async def _drop_connection(self) -> None:
         """Forget the connection and what it knew; the next request starts afresh and in full."""

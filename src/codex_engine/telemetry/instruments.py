@@ -11,6 +11,7 @@ from typing import Literal
 
 __all__ = [
     "INSTRUMENTS",
+    "SERVER_TIMING",
     "SERVICE_NAME",
     "HistogramSeries",
     "InstrumentSpec",
@@ -105,6 +106,37 @@ PREWARM_AGE_MS = _hist(
     "codex.startup_prewarm.age_at_first_turn_ms",
     "Age of the startup preconnect when the first turn used it",
 )
+# The server's timing of each response (feature `runtime_metrics`), named after the reference's.
+SERVER_OVERHEAD_MS = _hist(
+    "codex.responses_api_overhead.duration_ms",
+    "Server time in the Responses API outside the engine and the client's tools",
+)
+SERVER_INFERENCE_MS = _hist(
+    "codex.responses_api_inference_time.duration_ms", "Server inference time in the engine"
+)
+SERVER_IAPI_TTFT_MS = _hist(
+    "codex.responses_api_engine_iapi_ttft.duration_ms", "Engine time to first token (iapi)"
+)
+SERVER_SERVICE_TTFT_MS = _hist(
+    "codex.responses_api_engine_service_ttft.duration_ms", "Engine time to first token (service)"
+)
+SERVER_IAPI_TBT_MS = _hist(
+    "codex.responses_api_engine_iapi_tbt.duration_ms",
+    "Engine time between tokens across engine calls (iapi)",
+)
+SERVER_SERVICE_TBT_MS = _hist(
+    "codex.responses_api_engine_service_tbt.duration_ms",
+    "Engine time between tokens across engine calls (service)",
+)
+#: The histogram of each ``protocol.server_timing.ServerTiming`` field.
+SERVER_TIMING: dict[str, InstrumentSpec] = {
+    "overhead_ms": SERVER_OVERHEAD_MS,
+    "inference_ms": SERVER_INFERENCE_MS,
+    "engine_iapi_ttft_ms": SERVER_IAPI_TTFT_MS,
+    "engine_service_ttft_ms": SERVER_SERVICE_TTFT_MS,
+    "engine_iapi_tbt_ms": SERVER_IAPI_TBT_MS,
+    "engine_service_tbt_ms": SERVER_SERVICE_TBT_MS,
+}
 
 #: Every instrument, by name.
 INSTRUMENTS: dict[str, InstrumentSpec] = {
@@ -126,6 +158,7 @@ INSTRUMENTS: dict[str, InstrumentSpec] = {
         TOOL_CALL_MS,
         PREWARM_MS,
         PREWARM_AGE_MS,
+        *SERVER_TIMING.values(),
     )
 }
 

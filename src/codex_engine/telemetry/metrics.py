@@ -1,6 +1,6 @@
 """Recording the runtime's metrics: :class:`Metrics` aggregates in process and exports on a
-background thread, :class:`TurnMetrics` also fills one turn's runtime summary. The instruments
-are in ``telemetry/instruments.py``, OTLP data and exporters in ``telemetry/export.py``.
+background thread. The instruments are in ``telemetry/instruments.py``, OTLP data and exporters
+in ``telemetry/export.py``, the per-turn recorder in ``telemetry/turn_metrics.py``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from codex_engine.telemetry.instruments import (
     INSTRUMENTS,
     PREWARM_AGE_MS,
     PREWARM_MS,
+    SERVER_TIMING,
     SERVICE_NAME,
     SSE_EVENT,
     SSE_EVENT_MS,
@@ -39,15 +40,17 @@ from codex_engine.telemetry.instruments import (
     InstrumentSpec,
 )
 from codex_engine.telemetry.settings import OtelSettings
-from codex_engine.telemetry.summary import RuntimeSummary
+from codex_engine.telemetry.turn_metrics import TurnMetrics
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricExporter, MetricsData
     from opentelemetry.sdk.resources import Resource
 
     from codex_engine.protocol.events import TokenUsage
+    from codex_engine.protocol.server_timing import ServerTiming
 
-# INSTRUMENTS, SERVICE_NAME, InstrumentSpec and build_exporter stay importable from here.
+# INSTRUMENTS, SERVICE_NAME, InstrumentSpec, build_exporter and TurnMetrics stay importable
+# from here.
 __all__ = [
     "INSTRUMENTS",
     "SERVICE_NAME",
@@ -175,7 +178,7 @@ class Metrics:
         return self._on
 
     def for_turn(self) -> TurnMetrics:
-        """A recorder for one turn that also fills that turn's :class:`RuntimeSummary`."""
+        """A recorder for one turn that also fills that turn's runtime summary."""
         return TurnMetrics(self)
 
     # -- recording --------------------------------------------------------------------------
@@ -278,6 +281,12 @@ class Metrics:
         if self._on:
             self._observe(PREWARM_AGE_MS, (), age_ms)
 
+    def server_timing(self, timing: ServerTiming) -> None:
+        """The server's timing of one response: each value it sent to its histogram."""
+        if self._on:
+            for name, value in timing.values().items():
+                self._observe(SERVER_TIMING[name], (), value)
+
     # -- export -------------------------------------------------------------------------------
 
     def collect(self) -> MetricsData:
@@ -356,73 +365,3 @@ class Metrics:
             self._closed = True
             return True
         return await asyncio.to_thread(self.shutdown)
-
-
-class TurnMetrics:
-    """One turn's recorder: forwards to :class:`Metrics` and adds to :attr:`summary`.
-
-    Made by :meth:`Metrics.for_turn` (also on a disabled ``Metrics``: the summary still fills
-    in, it is what the CLI prints after a turn).
-    """
-
-    __slots__ = ("metrics", "summary")
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self.summary = RuntimeSummary()
-
-    def api_request(
-        self, status: int | None, transport: str, duration_ms: float, *, error: bool = False
-    ) -> None:
-        self.summary.api_calls.add(duration_ms)
-        self.metrics.api_request(status, transport, duration_ms, error=error)
-
-    def stream_event(
-        self, kind: str, transport: str, duration_ms: float, *, success: bool = True
-    ) -> None:
-        summary = self.summary
-        (summary.websocket_events if transport == "websocket" else summary.stream_events).add(
-            duration_ms
-        )
-        self.metrics.stream_event(kind, transport, duration_ms, success=success)
-
-    def websocket_request(
-        self, duration_ms: float, *, success: bool = True, connection_reused: bool = False
-    ) -> None:
-        self.summary.websocket_calls.add(duration_ms)
-        self.metrics.websocket_request(
-            duration_ms, success=success, connection_reused=connection_reused
-        )
-
-    def websocket_handshake(self, duration_ms: float, *, adopted_preconnect: bool) -> None:
-        """A handshake this turn waited for; ``adopted_preconnect`` when it was the warmed one."""
-        self.summary.handshakes.add(duration_ms)
-        if adopted_preconnect:
-            self.summary.preconnect_adopted = True
-
-    def request_body(
-        self, original_bytes: int, sent_bytes: int, *, compression_s: float | None = None
-    ) -> None:
-        """A request body as built and as sent; ``compression_s`` set when it was compressed."""
-        summary = self.summary
-        summary.body_bytes += original_bytes
-        summary.sent_bytes += sent_bytes
-        if compression_s is not None:
-            summary.compressed_requests += 1
-            summary.compression_ms += compression_s * 1000
-
-    def first_token(self, ms_since_turn_start: float) -> None:
-        """The first model output of the turn arrived; later calls are ignored."""
-        if self.summary.time_to_first_token_ms is None:
-            self.summary.time_to_first_token_ms = ms_since_turn_start
-
-    def tool_call(self, tool: str, success: bool, duration_ms: float) -> None:
-        self.summary.tool_calls.add(duration_ms)
-        self.metrics.tool_call(tool, success, duration_ms)
-
-    def fallback_to_http(self) -> None:
-        self.metrics.fallback_to_http()
-
-    def completed(self, e2e_ms: float, usage: TokenUsage | None) -> None:
-        """The turn ended; time to first token comes from :meth:`first_token`."""
-        self.metrics.turn_completed(e2e_ms, self.summary.time_to_first_token_ms, usage)
