@@ -14,7 +14,10 @@ import pytest
 
 from codex_engine.client.credentials import StaticCredentials
 from codex_engine.client.model_client import ModelClient
+from codex_engine.config.loader import load_config
 from codex_engine.config.providers import ModelProviderInfo
+from codex_engine.core.events import TurnCompleted
+from codex_engine.core.launch import open_session
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.events import Completed
 from codex_engine.protocol.items import user_message
@@ -198,6 +201,29 @@ def test_summaries_merge_and_render_server_timing() -> None:
     assert not total.is_empty()
     assert total.render() == "server inference 400 ms, overhead 20 ms"
     assert "server" not in RuntimeSummary().render()
+
+
+async def test_sessions_the_launcher_opens_ask_when_the_feature_is_on(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    # The app-server's and the library's path: the launcher builds the client from the config.
+    config = load_config(
+        overrides=[
+            (["model_provider"], "emulator"),
+            (["model_providers", "emulator", "base_url"], emulator.base_url),
+            (["features", "responses_websockets"], True),
+            (["features", "runtime_metrics"], True),
+            (["features", "websocket_preconnect"], False),
+            (["approval_policy"], "never"),
+        ],
+        cwd=tmp_path,
+    )
+    async with open_session(config) as session:
+        events = [event async for event in session.run_turn("hello")]
+    (handshake,) = emulator.requests_of("ws_handshake")
+    assert handshake.headers[HEADER] == "true"
+    (completed,) = [e for e in events if isinstance(e, TurnCompleted)]
+    assert completed.summary.runtime.responses_api_inference_time_ms == 240
 
 
 def _ws_flags(emulator: ResponsesEmulator) -> list[str]:

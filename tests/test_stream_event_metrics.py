@@ -1,7 +1,7 @@
-"""End to end: what the event and WebSocket-request metrics record when the client streams from
-the emulator over real sockets, read back through an in-memory exporter. Failures (error
-frames, closes, undecodable events, ``response.failed``) are tagged ``success=false``; kinds
-are the wire's own names."""
+"""End to end: what the client's metric call sites record when it streams from the emulator over
+real sockets, read back through an in-memory exporter: stream events (failures such as error
+frames, closes, undecodable events and ``response.failed`` tagged ``success=false``; kinds are
+the wire's own names), WebSocket requests, API requests, the preconnect and the fallback."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from codex_engine.client.credentials import StaticCredentials
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.providers import ModelProviderInfo
-from codex_engine.emulator import RawEvent, Reply, ResponsesEmulator
+from codex_engine.emulator import HandshakeReply, RawEvent, Reply, ResponsesEmulator
 from codex_engine.errors import CodexError, StreamError
 from codex_engine.protocol.events import Completed
 from codex_engine.protocol.headers import HeaderInputs, default_identity, handshake_headers
@@ -44,7 +44,7 @@ async def metrics(exporter: InMemoryMetricExporter) -> AsyncIterator[Metrics]:
 
 
 def client_for(
-    emulator: ResponsesEmulator, metrics: Metrics, *, websockets: bool, **kw: Any
+    emulator: ResponsesEmulator, metrics: Metrics, *, websockets: bool, preconnect: bool = False
 ) -> ModelClient:
     return ModelClient(
         provider=ModelProviderInfo(
@@ -52,14 +52,14 @@ def client_for(
             base_url=emulator.base_url,
             supports_websockets=websockets,
             stream_max_retries=0,
+            request_max_retries=0,
         ),
         credentials=StaticCredentials("sk-metrics-test"),
         thread_id="thread-m",
         enable_websockets=websockets,
-        enable_preconnect=False,
+        enable_preconnect=preconnect,
         metrics=metrics,
         env={},
-        **kw,
     )
 
 
@@ -105,8 +105,13 @@ async def test_websocket_events_are_counted_under_their_wire_type_as_successes(
     assert snap.value(WS_EVENT, success="false") == 0
     assert snap.value(WS_EVENT) == len(TEXT_KINDS)
     assert snap.value(SSE_EVENT) == 0
-    # The turn's runtime summary counts the same messages.
-    assert session.metrics.summary.websocket_events.count == len(TEXT_KINDS)
+    # The turn's runtime summary counts the same messages, its handshake and what it sent.
+    summary = session.metrics.summary
+    assert summary.websocket_events.count == len(TEXT_KINDS)
+    assert summary.handshakes.count == 1 and not summary.preconnect_adopted
+    (sent,) = emulator.requests_of("ws_message")
+    size = len(json.dumps({"type": "response.create", **sent.body}, separators=(",", ":")))
+    assert summary.body_bytes == summary.sent_bytes == size
 
 
 async def test_websocket_requests_are_counted_with_connection_reuse(
@@ -237,6 +242,34 @@ async def test_a_request_the_socket_cannot_send_is_a_failed_websocket_request(
     assert turn.summary.websocket_calls.count == 2
 
 
+async def test_the_startup_preconnect_is_timed_and_its_age_recorded(
+    emulator: ResponsesEmulator, metrics: Metrics, exporter: InMemoryMetricExporter
+) -> None:
+    async with client_for(emulator, metrics, websockets=True, preconnect=True) as client:
+        assert client.preconnect()
+        await emulator.wait_for_request("ws_handshake")
+        await stream_once(client)
+    assert len(emulator.requests_of("ws_handshake")) == 1
+    snap = exported(metrics, exporter)
+    assert snap.count("codex.startup_prewarm.duration_ms", success="true") == 1
+    assert snap.count("codex.startup_prewarm.age_at_first_turn_ms") == 1
+
+
+async def test_a_refused_preconnect_and_the_fallback_are_recorded(
+    emulator: ResponsesEmulator, metrics: Metrics, exporter: InMemoryMetricExporter
+) -> None:
+    emulator.enqueue_handshake(HandshakeReply.refuse(426), HandshakeReply.refuse(426))
+    async with client_for(emulator, metrics, websockets=True, preconnect=True) as client:
+        assert client.preconnect()
+        events = await stream_once(client)
+    assert isinstance(events[-1], Completed)
+    assert emulator.requests_of("http")  # the request went over HTTP in the end
+    snap = exported(metrics, exporter)
+    assert snap.count("codex.startup_prewarm.duration_ms", success="false") == 1
+    assert snap.count("codex.startup_prewarm.duration_ms", success="true") == 0
+    assert snap.value("codex.transport.fallback_to_http", from_wire_api="responses_websocket") == 1
+
+
 # -- HTTP / SSE -------------------------------------------------------------------------------
 
 
@@ -283,6 +316,28 @@ async def test_sse_failures_undecodable_data_and_done_are_tagged(
     assert snap.value(SSE_EVENT, kind="message", success="true") == 1
     assert snap.value(SSE_EVENT, kind="response.failed", success="false") == 1
     assert snap.value(SSE_EVENT, kind="response.created", success="true") == 2
+
+
+async def test_refused_and_unanswered_http_requests_are_failed_api_requests(
+    emulator: ResponsesEmulator, metrics: Metrics, exporter: InMemoryMetricExporter
+) -> None:
+    emulator.enqueue(Reply.status(400, body={"error": {"message": "bad", "type": "invalid"}}))
+    async with client_for(emulator, metrics, websockets=False) as client:
+        session = client.new_session()
+        with pytest.raises(CodexError):
+            [e async for e in session.stream(PROMPT, CTX)]
+    # Nothing listens on a port the emulator gave up: the request gets no answer at all.
+    closed = ResponsesEmulator()
+    await closed.start()
+    await closed.stop()
+    async with client_for(closed, metrics, websockets=False) as client:
+        with pytest.raises(CodexError):
+            await stream_once(client)
+    snap = exported(metrics, exporter)
+    assert snap.value("codex.api_request", status="400", transport="http", success="false") == 1
+    assert snap.value("codex.api_request", status="none", success="false") == 1
+    assert snap.value("codex.api_request", success="true") == 0
+    assert session.metrics.summary.api_calls.count == 1
 
 
 async def test_a_broken_sse_stream_is_a_failed_unknown_event(
