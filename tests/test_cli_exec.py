@@ -87,7 +87,11 @@ async def test_exec_json_prints_one_parseable_event_per_line(
     # the runtime summary agrees with what the server saw
     assert runtime["api_calls"]["count"] == len(emulator.requests_of("http")) == 2
     assert runtime["tool_calls"]["count"] == 1
-    assert runtime["stream_events"]["count"] == events[-2]["summary"]["stream_events"]
+    # every SSE event received counts, also those the client skips (response.in_progress...)
+    streamed = sum(r.events_sent for r in emulator.requests_of("http"))
+    assert runtime["stream_events"]["count"] == streamed
+    # one counter: the turn's summary and the runtime summary agree
+    assert events[-2]["summary"]["stream_events"] == streamed > 0
     sent = sum(r.raw_size or 0 for r in emulator.requests_of("http"))
     assert runtime["request_bytes"]["before_compression"] == sent
     assert runtime["request_bytes"]["after_compression"] == sent  # API-style provider: no zstd

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -90,6 +91,26 @@ async def test_compressed_body_decodes_to_the_same_json(emulator: ResponsesEmula
     assert zipped.body == plain.body
 
 
+async def test_the_compression_log_line_names_its_figures(
+    emulator: ResponsesEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="codex_engine.client.model_client")
+    await collect(client_for(emulator, chatgpt=True, openai=True))
+    (request,) = emulator.requests_of("http")
+    (record,) = [r for r in caplog.records if "compressed request body" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    fields = record.__dict__
+    # The seed's names, as structured fields of the record and in its text.
+    assert fields["pre_compression_bytes"] == request.decoded_size
+    assert fields["post_compression_bytes"] == request.raw_size
+    duration = fields["compression_duration_ms"]
+    assert isinstance(duration, float) and 0 <= duration < 1000
+    message = record.getMessage()
+    assert f"pre_compression_bytes={request.decoded_size}" in message
+    assert f"post_compression_bytes={request.raw_size}" in message
+    assert f"compression_duration_ms={duration:.3f}" in message
+
+
 @pytest.mark.parametrize("status", [400, 415])
 async def test_a_refused_compressed_body_is_resent_plain_and_compression_stays_off(
     emulator: ResponsesEmulator, status: int
@@ -122,3 +143,7 @@ async def test_exec_verbose_logs_the_compression_figures(
     assert emulator.requests_of("http")[0].compressed
     logged = [line for line in run.stderr.splitlines() if "compressed request body" in line]
     assert len(logged) == 1 and " -> " in logged[0] and "bytes" in logged[0]
+    (request,) = emulator.requests_of("http")
+    assert f"pre_compression_bytes={request.decoded_size}" in logged[0]
+    assert f"post_compression_bytes={request.raw_size}" in logged[0]
+    assert "compression_duration_ms=" in logged[0]

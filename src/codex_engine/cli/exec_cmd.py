@@ -132,6 +132,7 @@ def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConne
         beta_features=config.features.beta_header_value(),
         env=dict(os.environ),
         turn_metadata={"sandbox": config.sandbox_mode},
+        timing_metrics=config.features.enabled("runtime_metrics"),
     )
     return thread_id, task
 

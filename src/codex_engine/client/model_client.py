@@ -59,6 +59,7 @@ class ModelClient:
         enable_websockets: bool = False,
         enable_preconnect: bool = True,
         enable_compression: bool = True,
+        include_timing_metrics: bool = False,
         metrics: Metrics | None = None,
         env: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
@@ -100,6 +101,8 @@ class ModelClient:
         self.transport = TransportChoice(provider.supports_websockets, enable_websockets)
         self._enable_preconnect = enable_preconnect
         self.compression = CompressionState(enable_compression)
+        # Feature `runtime_metrics`: handshakes ask the server for its timing events.
+        self._include_timing_metrics = include_timing_metrics
         self.metrics = metrics or Metrics.disabled()
         #: The startup preconnect (state in client/preconnect.py); the launcher starts it.
         self.preconnector: Preconnector[WebSocketConnection] = Preconnector(
@@ -180,6 +183,7 @@ class ModelClient:
             turn_metadata=ctx.turn_metadata,
             beta_features=self._beta_features,
             provider_headers=self._provider_headers,
+            timing_metrics=self._include_timing_metrics,
         )
 
     def new_session(self) -> ModelClientSession:

@@ -32,14 +32,8 @@ from codex_engine.errors import ApiError, CodexError
 from codex_engine.protocol.compression import compress_body, should_compress
 from codex_engine.protocol.events import (
     Completed,
-    Created,
-    OutputItemAdded,
     OutputItemDone,
-    OutputTextDelta,
     RateLimits,
-    ReasoningContentDelta,
-    ReasoningSummaryDelta,
-    ReasoningSummaryPartAdded,
     ResponseEvent,
 )
 from codex_engine.protocol.headers import TURN_STATE, HeaderInputs, http_headers
@@ -57,19 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["ModelClientSession"]
 
 log = logging.getLogger(__name__)
-
-# Metric tag for each parsed event: the wire name it came from.
-_EVENT_KIND: dict[type, str] = {
-    Created: "response.created",
-    OutputItemAdded: "response.output_item.added",
-    OutputItemDone: "response.output_item.done",
-    OutputTextDelta: "response.output_text.delta",
-    ReasoningSummaryDelta: "response.reasoning_summary_text.delta",
-    ReasoningContentDelta: "response.reasoning_text.delta",
-    ReasoningSummaryPartAdded: "response.reasoning_summary_part.added",
-    Completed: "response.completed",
-    RateLimits: "codex.rate_limits",
-}
 
 
 class ModelClientSession:
@@ -204,13 +185,7 @@ class ModelClientSession:
         self._capture_turn_state(response.headers.get(TURN_STATE))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
-        last = time.monotonic()
-        async for event in response.events():
-            now = time.monotonic()
-            self.metrics.stream_event(
-                _EVENT_KIND.get(type(event), "other"), "http", (now - last) * 1000
-            )
-            last = now
+        async for event in response.events(self.metrics.observer("http")):
             yield event
 
     async def _open_http(
@@ -224,11 +199,16 @@ class ModelClientSession:
             packed = compress_body(payload)
             headers = http_headers(inputs, zstd=True)
             send, seconds = packed.data, packed.seconds
+            fields = {
+                "pre_compression_bytes": packed.original_size,
+                "post_compression_bytes": packed.compressed_size,
+                "compression_duration_ms": round(packed.seconds * 1000, 3),
+            }
             log.info(
-                "compressed request body with zstd: %d -> %d bytes in %.2f ms",
-                packed.original_size,
-                packed.compressed_size,
-                packed.seconds * 1000,
+                "compressed request body with zstd (pre_compression_bytes=%d -> "
+                "post_compression_bytes=%d, compression_duration_ms=%.3f)",
+                *fields.values(),
+                extra=fields,
             )
         else:
             headers = http_headers(inputs)
@@ -322,38 +302,22 @@ class ModelClientSession:
         connection = await self._websocket(ctx)
         self._opened = True
         message, request = self._ws_message(body)
-        reused = "previous_response_id" in message
         self.summary.requests += 1
         encoded = len(json.dumps(message, separators=(",", ":")))
         self.metrics.request_body(encoded, encoded)
         added: list[Any] = []
-        started = last = time.monotonic()
-        try:
-            async for event in connection.stream(message):
-                if isinstance(event, Metadata):
-                    self._capture_turn_state(event.turn_state)
-                    continue
-                now = time.monotonic()
-                self.metrics.stream_event(
-                    _EVENT_KIND.get(type(event), "other"), "websocket", (now - last) * 1000
-                )
-                last = now
-                if isinstance(event, OutputItemDone):
-                    added.append(item_to_json(event.item))
-                elif isinstance(event, Completed):
-                    self._last_request = request
-                    self._last_input = list(body["input"])
-                    self._items_added = added
-                    self._last_response_id = event.response_id
-                    self.metrics.websocket_request(
-                        _ms_since(started), success=True, connection_reused=reused
-                    )
-                yield event
-        except CodexError:
-            self.metrics.websocket_request(
-                _ms_since(started), success=False, connection_reused=reused
-            )
-            raise
+        async for event in connection.stream(message, self.metrics.observer("websocket")):
+            if isinstance(event, Metadata):
+                self._capture_turn_state(event.turn_state)
+                continue
+            if isinstance(event, OutputItemDone):
+                added.append(item_to_json(event.item))
+            elif isinstance(event, Completed):
+                self._last_request = request
+                self._last_input = list(body["input"])
+                self._items_added = added
+                self._last_response_id = event.response_id
+            yield event
 
     async def _drop_connection(self) -> None:
         """Forget the connection and what it knew; the next request starts afresh and in full."""

@@ -41,6 +41,7 @@ def start_warm_handshake(
     beta_features: str | None,
     env: Mapping[str, str],
     turn_metadata: Mapping[str, Any] | None = None,
+    timing_metrics: bool = False,
 ) -> asyncio.Task[WebSocketConnection]:
     """Begin the handshake in the background with the headers the client would send (the same
     ``protocol.headers.handshake_headers``, from the same inputs).
@@ -61,6 +62,7 @@ def start_warm_handshake(
                 turn_metadata=turn_metadata,
                 beta_features=beta_features,
                 provider_headers=provider.headers(env),
+                timing_metrics=timing_metrics,
             )
         )
         # https endpoints need the CA store; imported here so plain-http runs never load it.

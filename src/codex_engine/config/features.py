@@ -86,7 +86,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "runtime_metrics",
         Stage.UNDER_DEVELOPMENT,
         False,
-        "Collect per-turn timing metrics and ask the server for timing events.",
+        "Ask the server for its timing of each response (WebSocket) and record it in the "
+        "runtime summary and metrics.",
     ),
     FeatureSpec(
         "shell_tool",

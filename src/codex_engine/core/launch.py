@@ -340,6 +340,7 @@ async def _session(
         enable_websockets=config.features.enabled("responses_websockets"),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
+        include_timing_metrics=config.features.enabled("runtime_metrics"),
         metrics=metrics,
         env=environ,
     )

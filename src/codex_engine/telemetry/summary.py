@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from codex_engine.protocol.server_timing import ServerTiming
+
 __all__ = ["RuntimeSummary", "Tally"]
 
 
@@ -33,8 +35,8 @@ class Tally:
 
 @dataclass(slots=True)
 class RuntimeSummary:
-    """What one turn spent: filled in by :class:`~codex_engine.telemetry.metrics.TurnMetrics`
-    (time per kind of work) and by the turn session and the session (the plain counts)."""
+    """What one turn spent: filled in by ``telemetry.turn_metrics.TurnMetrics`` (time per kind
+    of work) and by the turn session and the session (the plain counts)."""
 
     #: Requests sent: HTTP POSTs and WebSocket ``response.create`` messages, retries included.
     requests: int = 0
@@ -59,6 +61,14 @@ class RuntimeSummary:
     compressed_requests: int = 0
     compression_ms: float = 0.0
     time_to_first_token_ms: float | None = None
+    #: The server's own timing (``responsesapi.websocket_timing``, feature ``runtime_metrics``),
+    #: summed over the turn's responses; named as the reference's runtime metrics summary.
+    responses_api_overhead_ms: float = 0.0
+    responses_api_inference_time_ms: float = 0.0
+    responses_api_engine_iapi_ttft_ms: float = 0.0
+    responses_api_engine_service_ttft_ms: float = 0.0
+    responses_api_engine_iapi_tbt_ms: float = 0.0
+    responses_api_engine_service_tbt_ms: float = 0.0
 
     @property
     def events_received(self) -> int:
@@ -83,6 +93,14 @@ class RuntimeSummary:
             self.time_to_first_token_ms = other.time_to_first_token_ms
         if self.time_to_first_event_ms is None:
             self.time_to_first_event_ms = other.time_to_first_event_ms
+        for name in _SERVER_TIMING.values():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def add_server_timing(self, timing: ServerTiming) -> None:
+        """Add the values of one ``responsesapi.websocket_timing`` event."""
+        for name, value in timing.values().items():
+            summary_field = _SERVER_TIMING[name]
+            setattr(self, summary_field, getattr(self, summary_field) + value)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; durations in whole milliseconds. The plain counts are left out
@@ -98,6 +116,8 @@ class RuntimeSummary:
         }
         ttft = self.time_to_first_token_ms
         result["time_to_first_token_ms"] = None if ttft is None else round(ttft)
+        for name in _SERVER_TIMING.values():
+            result[name] = round(getattr(self, name))
         return result
 
     def render(self) -> str:
@@ -121,6 +141,13 @@ class RuntimeSummary:
             parts.append(f"sent {_size(self.body_bytes)}{sent}")
         if self.time_to_first_token_ms is not None:
             parts.append(f"first token {self.time_to_first_token_ms:.0f} ms")
+        server = [
+            f"{label} {getattr(self, name):.0f} ms"
+            for label, name in _SERVER_LABELS
+            if getattr(self, name)
+        ]
+        if server:
+            parts.append("server " + ", ".join(server))
         return ", ".join(parts) if parts else "nothing recorded"
 
     def __str__(self) -> str:
@@ -129,6 +156,23 @@ class RuntimeSummary:
 
 _TALLIES = ("tool_calls", "api_calls", "stream_events", "websocket_calls", "websocket_events")
 _COUNTS = ("requests", "retries", "incremental_requests", "tool_calls_made")
+# ServerTiming field -> the summary's field.
+_SERVER_TIMING = {
+    "overhead_ms": "responses_api_overhead_ms",
+    "inference_ms": "responses_api_inference_time_ms",
+    "engine_iapi_ttft_ms": "responses_api_engine_iapi_ttft_ms",
+    "engine_service_ttft_ms": "responses_api_engine_service_ttft_ms",
+    "engine_iapi_tbt_ms": "responses_api_engine_iapi_tbt_ms",
+    "engine_service_tbt_ms": "responses_api_engine_service_tbt_ms",
+}
+_SERVER_LABELS = (
+    ("inference", "responses_api_inference_time_ms"),
+    ("overhead", "responses_api_overhead_ms"),
+    ("ttft", "responses_api_engine_service_ttft_ms"),
+    ("iapi ttft", "responses_api_engine_iapi_ttft_ms"),
+    ("tbt", "responses_api_engine_service_tbt_ms"),
+    ("iapi tbt", "responses_api_engine_iapi_tbt_ms"),
+)
 
 
 def _tally(noun: str, tally: Tally) -> str:
