@@ -36,6 +36,7 @@ from codex_engine.core.session import (
     new_thread_id,
 )
 from codex_engine.core.tools.env_policy import create_env
+from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
@@ -88,9 +89,13 @@ def start_preconnect(
     """
     if warm_handshake is not None:
         client.adopt_preconnect(warm_handshake)
+
+    async def metadata() -> dict[str, object]:
+        # The same bounded builder a turn uses, so the handshake carries the workspaces too.
+        return await build_turn_metadata(settings.cwd, sandbox=settings.sandbox_mode)
+
     return client.preconnect(
-        prefer_websockets=settings.model_info.prefer_websockets,
-        turn_metadata={"sandbox": settings.sandbox_mode},
+        prefer_websockets=settings.model_info.prefer_websockets, turn_metadata=metadata
     )
 
 
