@@ -117,7 +117,7 @@ def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConne
 
     if not can_warm_early(
         config.model_provider,
-        feature_enabled=config.features.enabled("responses_websockets"),
+        feature_enabled=config.features.websockets_enabled(),
         model_prefers=model_info.prefer_websockets,
     ):
         return None, None

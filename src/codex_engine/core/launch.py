@@ -71,6 +71,7 @@ def settings_from_config(
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
+        shell_tool=config.features.enabled("shell_tool"),
     )
     return settings, warning
 
@@ -342,7 +343,7 @@ async def _session(
         thread_id=thread_id,
         identity=ident,
         beta_features=config.features.beta_header_value(),
-        enable_websockets=config.features.enabled("responses_websockets"),
+        enable_websockets=config.features.websockets_enabled(),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
         metrics=metrics,

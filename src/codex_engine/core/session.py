@@ -103,7 +103,9 @@ class Session:
         #: engine itself (see ``core/approvals.py``). May change between turns.
         self.approvals_reviewer: ApprovalsReviewer = deps.approvals_reviewer
         #: The tools the model is offered and who carries out each call.
-        self.tool_dispatch = ToolDispatcher(sandbox=deps.sandbox, extra=deps.toolsets)
+        self.tool_dispatch = ToolDispatcher(
+            sandbox=deps.sandbox, extra=deps.toolsets, shell=settings.shell_tool
+        )
         #: Tokens of the last response: near the context window, the next request compacts first.
         self.context_tokens = 0
         self._prefix_recorded = bool(self.history)
