@@ -391,3 +391,18 @@ async def test_debug_logging_of_the_handshake_never_shows_the_token(
         await run(session, "hello")
     assert "Authorization" in caplog.text  # the header line is logged, its value is not
     assert "sk-very-secret-token" not in caplog.text
+
+
+async def test_fallback_clears_the_warmed_preconnect(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        session = launch(settings(tmp_path), client)
+        await emulator.wait_for_request("ws_handshake")
+        assert client.preconnector.state is not PreconnectState.IDLE  # in flight or ready
+        assert client.fall_back_to_http("switched for the test")
+        assert client.preconnector.state is PreconnectState.IDLE
+        assert await client.preconnector.take() is None  # nothing left for a turn to adopt
+        events = await run(session, "hello")
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "http"]
