@@ -199,6 +199,14 @@ class FallbackToHttpError(CodexError):
     black-holes WebSockets would otherwise cost one full connect timeout per retry.
     """
 
+    #: ``True`` for a handshake that timed out (another try would cost another full timeout),
+    #: ``False`` for a 426 answer.
+    timed_out: bool = False
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out
+
 
 # --- what the API answered
 

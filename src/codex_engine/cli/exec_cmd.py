@@ -117,7 +117,7 @@ def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConne
 
     if not can_warm_early(
         config.model_provider,
-        feature_enabled=config.features.enabled("responses_websockets"),
+        feature_enabled=config.features.websockets_enabled(),
         model_prefers=model_info.prefer_websockets,
     ):
         return None, None
@@ -125,13 +125,22 @@ def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConne
     from codex_engine.protocol.request import default_identity
 
     thread_id = new_thread_id()
+    cwd = config.cwd.resolve()
+
+    async def metadata() -> dict[str, object]:
+        # Imported inside the task, so starting the handshake stays light; the same bounded
+        # builder the session's turns use (git context included).
+        from codex_engine.core.turn_metadata import build_turn_metadata
+
+        return await build_turn_metadata(cwd, sandbox=config.sandbox_mode)
+
     task = start_warm_handshake(
         config.model_provider,
         thread_id=thread_id,
         identity=default_identity(os.environ.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")),
         beta_features=config.features.beta_header_value(),
         env=dict(os.environ),
-        turn_metadata={"sandbox": config.sandbox_mode},
+        turn_metadata=metadata,
         timing_metrics=config.features.enabled("runtime_metrics"),
     )
     return thread_id, task

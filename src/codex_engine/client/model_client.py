@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 import httpx
 
@@ -23,6 +22,7 @@ from codex_engine.client.events import ClientEvent
 from codex_engine.client.preconnector import Preconnector
 from codex_engine.client.transport_choice import TransportChoice
 from codex_engine.client.turn_session import ModelClientSession
+from codex_engine.client.warm import TurnMetadata, resolve_turn_metadata
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.protocol.compression import CompressionState
 from codex_engine.protocol.headers import (
@@ -117,10 +117,12 @@ class ModelClient:
         self,
         *,
         prefer_websockets: bool = False,
-        turn_metadata: Mapping[str, Any] | None = None,
+        turn_metadata: TurnMetadata = None,
     ) -> bool:
         """Start warming one WebSocket handshake in the background (nothing is sent on it).
 
+        ``turn_metadata`` is the header's value, or a bounded coroutine function building it in
+        the background task (the session's git context is collected there, off the caller's path).
         Returns whether a handshake was started. A failure is logged at debug level and handed
         to the next turn as its first connection attempt; it never fails the session.
         """
@@ -128,11 +130,12 @@ class ModelClient:
             return False
         if not self.transport.use_websocket(prefer_websockets=prefer_websockets):
             return False
-        ctx = RequestContext(model="", thread_id=self.thread_id, turn_metadata=turn_metadata)
 
         async def warm() -> WebSocketConnection:
             started = time.monotonic()
             try:
+                metadata = await resolve_turn_metadata(turn_metadata)
+                ctx = RequestContext(model="", thread_id=self.thread_id, turn_metadata=metadata)
                 connection = await self.open_websocket(ctx, turn_state=None)
             except BaseException:
                 self.metrics.prewarm((time.monotonic() - started) * 1000, success=False)

@@ -21,12 +21,14 @@ from codex_engine.client.attempts import (
     FallBack,
     Phase,
     Raise,
+    Reconnect,
     RecoverAuth,
     Retry,
     Transport,
     classify,
 )
 from codex_engine.client.events import ClientEvent, Retrying, WarningEvent
+from codex_engine.client.preconnect import PreconnectState
 from codex_engine.client.replay import ReplayFilter
 from codex_engine.errors import ApiError, CodexError
 from codex_engine.protocol.compression import compress_body, should_compress
@@ -61,6 +63,8 @@ class ModelClientSession:
         self._turn_state: str | None = None
         self._connection: WebSocketConnection | None = None
         self._preconnect_checked = False
+        # Set while the failure being handled is the startup preconnect's, not this turn's.
+        self._preconnect_failed = False
         # What the last completed WebSocket request sent and received, for incremental follow-ups.
         self._last_request: dict[str, Any] | None = None
         self._last_input: list[Any] = []
@@ -116,6 +120,7 @@ class ModelClientSession:
             transport: Transport = "websocket" if use_ws else "http"
             replay.new_attempt()
             self._opened = False
+            self._preconnect_failed = False
             try:
                 attempt = self._attempt_ws(body, ctx) if use_ws else self._attempt_http(body, ctx)
                 async for event in attempt:
@@ -129,7 +134,10 @@ class ModelClientSession:
                     if isinstance(event, Completed):
                         return
             except CodexError as exc:
-                phase = Phase.STREAM if self._opened else Phase.REQUEST
+                if self._preconnect_failed:
+                    phase = Phase.PRECONNECT
+                else:
+                    phase = Phase.STREAM if self._opened else Phase.REQUEST
                 failure = classify(exc, transport=transport, phase=phase)
                 decision, attempts = client.attempt_policy.decide(
                     failure,
@@ -146,6 +154,8 @@ class ModelClientSession:
                     case FallBack():
                         if client.fall_back_to_http(str(exc)):
                             yield WarningEvent(_fallback_message(exc))
+                    case Reconnect():
+                        log.debug("startup preconnect failed; opening the turn's own: %s", exc)
                     case RecoverAuth():
                         if not await client.credentials.recover_unauthorized():
                             raise
@@ -244,10 +254,16 @@ class ModelClientSession:
         client = self._client
         if not self._preconnect_checked:
             self._preconnect_checked = True
-            # Awaiting an in-flight preconnect is this turn's first connection attempt; its
-            # failure is raised here and counted like any other.
+            # A failed preconnect is raised here, marked as the preconnect's: it draws on none of
+            # the turn's budgets (see Phase.PRECONNECT in client/attempts.py).
             waited = time.monotonic()
-            warmed = await client.preconnector.take()
+            if client.preconnector.state is PreconnectState.IN_FLIGHT:
+                log.debug("waiting for the in-flight startup preconnect before the first request")
+            try:
+                warmed = await client.preconnector.take()
+            except CodexError:
+                self._preconnect_failed = True
+                raise
             if warmed is not None and not warmed.is_closed:
                 self.metrics.websocket_handshake(_ms_since(waited), adopted_preconnect=True)
                 settled = client.preconnector.settled_at

@@ -36,6 +36,7 @@ from codex_engine.core.session import (
     new_thread_id,
 )
 from codex_engine.core.tools.env_policy import create_env
+from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
@@ -70,6 +71,7 @@ def settings_from_config(
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
+        shell_tool=config.features.enabled("shell_tool"),
     )
     return settings, warning
 
@@ -88,9 +90,13 @@ def start_preconnect(
     """
     if warm_handshake is not None:
         client.adopt_preconnect(warm_handshake)
+
+    async def metadata() -> dict[str, object]:
+        # The same bounded builder a turn uses, so the handshake carries the workspaces too.
+        return await build_turn_metadata(settings.cwd, sandbox=settings.sandbox_mode)
+
     return client.preconnect(
-        prefer_websockets=settings.model_info.prefer_websockets,
-        turn_metadata={"sandbox": settings.sandbox_mode},
+        prefer_websockets=settings.model_info.prefer_websockets, turn_metadata=metadata
     )
 
 
@@ -337,7 +343,7 @@ async def _session(
         thread_id=thread_id,
         identity=ident,
         beta_features=config.features.beta_header_value(),
-        enable_websockets=config.features.enabled("responses_websockets"),
+        enable_websockets=config.features.websockets_enabled(),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
         include_timing_metrics=config.features.enabled("runtime_metrics"),

@@ -37,6 +37,7 @@ from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.core.tool_dispatch import ToolDispatcher
 from codex_engine.core.tools.toolset import Toolset
 from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, sample_until_done
+from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
@@ -102,7 +103,9 @@ class Session:
         #: engine itself (see ``core/approvals.py``). May change between turns.
         self.approvals_reviewer: ApprovalsReviewer = deps.approvals_reviewer
         #: The tools the model is offered and who carries out each call.
-        self.tool_dispatch = ToolDispatcher(sandbox=deps.sandbox, extra=deps.toolsets)
+        self.tool_dispatch = ToolDispatcher(
+            sandbox=deps.sandbox, extra=deps.toolsets, shell=settings.shell_tool
+        )
         #: Tokens of the last response: near the context window, the next request compacts first.
         self.context_tokens = 0
         self._prefix_recorded = bool(self.history)
@@ -280,14 +283,13 @@ class Session:
             },
         )
 
-    def request_context(self, turn_id: str | None) -> RequestContext:
+    async def request_context(self, turn_id: str | None) -> RequestContext:
         """What every request of a turn (``turn_id``) or of a manual compaction (``None``)
-        carries besides its input: model, ids, reasoning, turn metadata."""
-        metadata: dict[str, object] = {"sandbox": self.settings.sandbox_mode}
-        if turn_id is not None:
-            metadata["turn_id"] = turn_id
-        if self.git_info is not None:
-            metadata["workspaces"] = self.git_info.to_turn_metadata_workspaces()
+        carries besides its input: model, ids, reasoning, and turn metadata built now (so git
+        reports the repository as it is at this turn, not as it was at session start)."""
+        metadata = await build_turn_metadata(
+            self.settings.cwd, sandbox=self.settings.sandbox_mode, turn_id=turn_id
+        )
         return RequestContext(
             model=self.settings.model_info.slug,
             thread_id=self.thread_id,
@@ -305,7 +307,7 @@ class Session:
         """
         turn = self.client.new_session()
         try:
-            return await self.compact_with(turn, self.request_context(None))
+            return await self.compact_with(turn, await self.request_context(None))
         finally:
             await turn.aclose()
 

@@ -39,6 +39,8 @@ class SessionSettings:
     web_search: WebSearchMode | None = None
     #: Whether sandboxed commands may use the network.
     network_access: bool = False
+    #: Feature ``shell_tool``: whether the model is offered the ``shell`` tool at all.
+    shell_tool: bool = True
 
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info

@@ -40,9 +40,17 @@ class ToolDispatcher:
     of each function call to the first toolset that handles its name."""
 
     def __init__(
-        self, *, sandbox: SandboxSupport | None = None, extra: Sequence[Toolset] = ()
+        self,
+        *,
+        sandbox: SandboxSupport | None = None,
+        extra: Sequence[Toolset] = (),
+        shell: bool = True,
     ) -> None:
-        self.toolsets: tuple[Toolset, ...] = (ShellTool(sandbox), HostedWebSearch(), *extra)
+        # Without ``shell`` (feature ``shell_tool`` off) the tool is neither offered nor run: a
+        # call to it is answered like any unknown tool.
+        self.shell = shell
+        builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
+        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), *extra)
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         return [spec for toolset in self.toolsets for spec in toolset.specs(settings)]
@@ -52,8 +60,9 @@ class ToolDispatcher:
         for toolset in self.toolsets:
             if toolset.handles(call.name):
                 return await toolset.call(call, ctx)
+        hint = "; use `shell`" if self.shell else ""
         return FunctionCallOutput(
-            call_id=call.call_id, output=f"unsupported tool {call.name!r}; use `shell`"
+            call_id=call.call_id, output=f"unsupported tool {call.name!r}{hint}"
         )
 
     async def call_all(

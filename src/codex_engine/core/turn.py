@@ -97,7 +97,7 @@ async def sample_until_done(
 ) -> None:
     """Sample until the model answers without calling a tool; events go to ``channel``."""
     emit = channel.put
-    ctx = session.request_context(state.turn_id)
+    ctx = await session.request_context(state.turn_id)
     while True:
         settings = session.settings
         if compaction.should_auto_compact(session.context_tokens, settings.model_info):

@@ -254,7 +254,8 @@ async def connect_websocket(
     except TimeoutError:
         raise FallbackToHttpError(
             f"the websocket handshake with {url} timed out after {connect_timeout:g}s "
-            "(websocket_connect_timeout_ms)"
+            "(websocket_connect_timeout_ms)",
+            timed_out=True,
         ) from None
     except InvalidURI as exc:
         raise ConnectionFailedError(f"invalid websocket URL {url}: {exc}") from None
