@@ -79,9 +79,18 @@ class HumanRenderer:
         stderr: TextIO | None = None,
         *,
         stream: bool | None = None,
+        color: bool | None = None,
     ) -> None:
         self._out = stdout or sys.stdout
-        self._err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        # color: True/False for --color always/never; None lets rich look at the terminal.
+        self._err = Console(
+            file=stderr or sys.stderr,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=color,
+            no_color=color is False or None,
+            color_system=None if color is False else "auto",
+        )
         self._stream = _is_terminal(self._out) if stream is None else stream
         self._at_line_start = True
         # stream mode: the deltas of the message in progress, as they were shown

@@ -148,6 +148,8 @@ class Config:
     openai_base_url: str | None = None
     otel: dict[str, Any] = field(default_factory=dict)
     tool_output_token_limit: int | None = None
+    #: Writable roots besides the workspace, set by the caller (``exec --add-dir``), not the file.
+    additional_writable_roots: tuple[Path, ...] = ()
     #: What the model's commands inherit from the environment (see `config/shell_environment`).
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
 

@@ -70,6 +70,7 @@ def settings_from_config(
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
+        extra_writable_roots=config.additional_writable_roots,
     )
     return settings, warning
 

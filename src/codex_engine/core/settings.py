@@ -39,6 +39,8 @@ class SessionSettings:
     web_search: WebSearchMode | None = None
     #: Whether sandboxed commands may use the network.
     network_access: bool = False
+    #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
+    extra_writable_roots: tuple[Path, ...] = ()
 
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info

@@ -6,6 +6,7 @@ breaks a session and the item round-trips unchanged into the next request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
@@ -119,8 +120,12 @@ def item_to_json(item: ResponseItem) -> dict[str, Any]:
     return item.model_dump(mode="json", exclude_none=True)
 
 
-def user_message(text: str) -> Message:
-    return Message(role="user", content=[ContentPart(type="input_text", text=text)])
+def user_message(text: str, *, images: Sequence[str] = ()) -> Message:
+    """A user message: the images (as ``input_image`` parts) first, then the text."""
+    parts = [
+        ContentPart.model_validate({"type": "input_image", "image_url": url}) for url in images
+    ]
+    return Message(role="user", content=[*parts, ContentPart(type="input_text", text=text)])
 
 
 def assistant_text(item: ResponseItem) -> str | None:
