@@ -71,7 +71,7 @@ def test_the_turn_summary_reads_its_counts_from_the_one_counter() -> None:
     total.merge(runtime)
     assert (total.requests, total.retries, total.tool_calls_made) == (4, 2, 6)
     assert total.time_to_first_event_ms == 250.0
-    # The JSON shape (`turn.runtime_summary`, `runtimeSummary`) is what it always was.
+    # The JSON shape (`turn.completed`'s `runtime`, `runtimeSummary`) is what it always was.
     assert set(runtime.to_json()) == {
         "tool_calls",
         "api_calls",

@@ -19,7 +19,7 @@ import click
 
 from codex_engine.cli.exec_inputs import (
     check_prompt_length,
-    image_data_urls,
+    image_attachments,
     load_output_schema,
     with_stdin_context,
     write_last_message,
@@ -30,6 +30,7 @@ from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
 from codex_engine.errors import CodexError, ConfigError
+from codex_engine.protocol.items import ContentPart
 
 if TYPE_CHECKING:
     from codex_engine.core.session import Session
@@ -123,7 +124,7 @@ class TurnInput:
     """What the one turn of ``exec`` sends, and where its last message goes."""
 
     text: str
-    images: tuple[str, ...] = ()
+    attachments: tuple[ContentPart, ...] = ()
     output_schema: Mapping[str, Any] | None = None
     last_message_file: Path | None = None
 
@@ -249,7 +250,9 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
             pass
         code = EXIT_FAILED
         reader_gone = False
-        events = session.run_turn(turn.text, images=turn.images, output_schema=turn.output_schema)
+        events = session.run_turn(
+            turn.text, attachments=turn.attachments, output_schema=turn.output_schema
+        )
         async for event in events:
             if not reader_gone:
                 try:
@@ -412,7 +415,7 @@ def _turn_input(opts: ExecArgs, prompt: str | None, *, new_session: bool) -> Tur
     out = opts.last_message_file
     if out is not None and not out.parent.resolve().is_dir():
         raise InputError(f"-o {out}: the directory {out.parent} does not exist; create it first")
-    return TurnInput(text, tuple(image_data_urls(paths)), schema, out)
+    return TurnInput(text, tuple(image_attachments(paths)), schema, out)
 
 
 def _execute(renderer: Renderer, opts: ExecArgs, *, load: Callable[[Path], Config]) -> int:

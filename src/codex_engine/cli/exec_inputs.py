@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from codex_engine.errors import InputError
+from codex_engine.protocol.items import ContentPart, local_image_parts
 
 __all__ = [
     "MAX_IMAGE_BYTES",
     "MAX_PROMPT_CHARS",
     "check_prompt_length",
-    "image_data_urls",
+    "image_attachments",
     "load_output_schema",
     "with_stdin_context",
     "write_last_message",
@@ -51,9 +52,13 @@ def check_prompt_length(text: str) -> None:
         )
 
 
-def image_data_urls(paths: Sequence[Path]) -> list[str]:
-    """Each ``-i`` file as a ``data:`` URL, in order; InputError for the first unusable one."""
-    return [_data_url(path) for path in paths]
+def image_attachments(paths: Sequence[Path]) -> list[ContentPart]:
+    """Each ``-i`` file as a labelled ``input_image`` with a ``data:`` URL, in order, as the
+    reference sends local images; InputError for the first unusable one."""
+    parts: list[ContentPart] = []
+    for number, path in enumerate(paths, start=1):
+        parts += local_image_parts(number, str(path), _data_url(path))
+    return parts
 
 
 def _data_url(path: Path) -> str:

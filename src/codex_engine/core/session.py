@@ -41,7 +41,7 @@ from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, samp
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
-from codex_engine.protocol.items import ResponseItem, item_to_json, user_message
+from codex_engine.protocol.items import ContentPart, ResponseItem, item_to_json, user_message
 from codex_engine.protocol.request import Prompt, RequestContext
 
 __all__ = [
@@ -201,12 +201,12 @@ class Session:
         self,
         text: str,
         *,
-        images: Sequence[str] = (),
+        attachments: Sequence[ContentPart] = (),
         output_schema: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[TurnEvent]:
         """Run one user turn and yield its events; the last one is completed/failed/interrupted.
 
-        ``images`` are image URLs (``data:`` URLs for local files) sent before the text;
+        ``attachments`` (images with their labels) go before the text in the user message;
         ``output_schema`` constrains this turn's answers (Responses ``text.format``).
         """
         if self._turn_task is not None and not self._turn_task.done():
@@ -218,7 +218,7 @@ class Session:
             self.remember(self._session_prefix())
             self._prefix_recorded = True
         self._record_turn_context(state.turn_id)
-        self.remember([user_message(text, images=images)])
+        self.remember([user_message(text, attachments=attachments)])
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.
