@@ -378,6 +378,8 @@ class JsonRenderer:
                     }
                 )
             case TurnFailed():
+                # As the reference: the error on its own line, then the failed turn.
+                self._emit({"type": "error", "message": str(event.error)})
                 self._emit(
                     {
                         "type": "turn.failed",
