@@ -70,14 +70,14 @@ async def run(binary: str, scenario: str, tool: str) -> dict[str, Any]:
             lines = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
             return {
                 "exit_code": proc.returncode,
-                "last_message_file_written": os.path.exists(last),
+                "last_message_file_written": await asyncio.to_thread(last.exists),
                 "events": [shape(line) for line in lines],
             }
 
 
 async def main() -> None:
     reference = sys.argv[1]
-    ours = str(Path(sys.argv[2] if len(sys.argv) > 2 else ".venv/bin/codex-engine").resolve())
+    ours = os.path.abspath(sys.argv[2] if len(sys.argv) > 2 else ".venv/bin/codex-engine")
     capture: dict[str, Any] = {"reference": "codex-cli 0.163.0", "scenarios": {}}
     for scenario in ("text", "tool", "failed"):
         capture["scenarios"][scenario] = {
