@@ -203,3 +203,28 @@ async def test_enabling_an_unknown_feature_is_a_configuration_error(
     assert result.code == 2
     assert_one_line_error(result, "no_such_feature", "known features:", "responses_websockets")
     assert emulator.requests_of("http") == []
+
+
+@pytest.mark.parametrize(("choice", "ansi"), [("always", True), ("never", False)])
+async def test_color_choice_decides_the_escape_codes_on_stderr(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path, choice: str, ansi: bool
+) -> None:
+    result = await run_cli(
+        "exec", *emulator_flags(emulator.base_url), "--color", choice, "hello",
+        home=codex_home, cwd=repo, FORCE_COLOR="", NO_COLOR="",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert ("\x1b[" in result.stderr) is ansi
+    assert "\x1b[" not in result.stdout  # the answer itself is never coloured
+
+
+async def test_the_bypass_flag_runs_without_sandbox_and_outside_a_repository(
+    emulator: ResponsesEmulator, codex_home: Path, outside_tmp: Path
+) -> None:
+    target = outside_tmp / "made"
+    result = await run_cli(
+        "exec", *emulator_flags(emulator.base_url), "--dangerously-bypass-approvals-and-sandbox",
+        f"run `touch {target}`", home=codex_home, cwd=outside_tmp,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert target.exists()
