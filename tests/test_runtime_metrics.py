@@ -246,8 +246,8 @@ async def test_exec_with_runtime_metrics_reports_the_server_timing(
     )  # fmt: skip
     assert run.code == 0, run.stderr
     events: list[dict[str, Any]] = [json.loads(line) for line in run.stdout.splitlines()]
-    runtime = events[-1]
-    assert runtime["type"] == "turn.runtime_summary"
+    assert events[-1]["type"] == "turn.completed"
+    runtime = events[-1]["runtime"]
     handshakes = emulator.requests_of("ws_handshake")
     assert handshakes, "exec did not use the WebSocket"
     # Every handshake (exec's early warm-up included) asks for timing exactly when enabled.

@@ -71,8 +71,8 @@ def test_the_turn_summary_reads_its_counts_from_the_one_counter() -> None:
     total.merge(runtime)
     assert (total.requests, total.retries, total.tool_calls_made) == (4, 2, 6)
     assert total.time_to_first_event_ms == 250.0
-    # The JSON shape (`turn.runtime_summary`, `runtimeSummary`): what it always was, plus the
-    # server's own timing fields (feature `runtime_metrics`).
+    # The JSON shape (`turn.completed`'s `runtime`, `runtimeSummary`): what it always was,
+    # plus the server's own timing fields (feature `runtime_metrics`).
     assert set(runtime.to_json()) == {
         "responses_api_overhead_ms",
         "responses_api_inference_time_ms",

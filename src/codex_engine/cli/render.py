@@ -79,9 +79,18 @@ class HumanRenderer:
         stderr: TextIO | None = None,
         *,
         stream: bool | None = None,
+        color: bool | None = None,
     ) -> None:
         self._out = stdout or sys.stdout
-        self._err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        # color: True/False for --color always/never; None lets rich look at the terminal.
+        self._err = Console(
+            file=stderr or sys.stderr,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=color,
+            no_color=color is False or None,
+            color_system=None if color is False else "auto",
+        )
         self._stream = _is_terminal(self._out) if stream is None else stream
         self._at_line_start = True
         # stream mode: the deltas of the message in progress, as they were shown
@@ -220,15 +229,23 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class JsonRenderer:
-    """One JSON object per line on stdout, shaped like the reference's ``exec --json``."""
+    """One JSON object per line on stdout, shaped like the reference's ``exec --json``.
+
+    Only the reference's event types appear (``thread.started``, ``turn.started``,
+    ``item.*``, ``turn.completed``, ``turn.failed``, ``error``), so a strict consumer accepts
+    every line; what we add (the turn summary, the runtime counters, compactions, whether a
+    failed turn was interrupted) rides as extra fields of those events.
+    """
 
     def __init__(self, stdout: TextIO | None = None) -> None:
         self._out = stdout or sys.stdout
         self._next_id = 0
         self._commands: dict[str, str] = {}
+        self._compactions: list[dict[str, Any]] = []
 
     def _emit(self, payload: dict[str, Any]) -> None:
-        self._out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        # Compact separators, as the reference prints its lines.
+        self._out.write(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._out.flush()
 
     def _item_id(self) -> str:
@@ -263,7 +280,19 @@ class JsonRenderer:
         )
 
     def warning(self, message: str) -> None:
-        self._emit({"type": "warning", "message": message})
+        # The reference has no warning event: it reports one as a completed `error` item.
+        self._emit(
+            {
+                "type": "item.completed",
+                "item": {"id": self._item_id(), "type": "error", "message": message},
+            }
+        )
+
+    def _extras(self, summary: TurnSummary) -> dict[str, Any]:
+        extras: dict[str, Any] = {"summary": _summary(summary)}
+        if self._compactions:
+            extras["context_compactions"], self._compactions = self._compactions, []
+        return extras
 
     def fatal(self, message: str) -> None:
         self._emit({"type": "error", "message": message})
@@ -337,26 +366,37 @@ class JsonRenderer:
             case WarningEvent():
                 self.warning(event.message)
             case ContextCompacted():
-                self._emit({"type": "context.compacted", "automatic": event.automatic})
+                # No such event type in the reference: reported with the turn's end.
+                self._compactions.append({"automatic": event.automatic})
             case TurnCompleted():
                 self._emit(
                     {
                         "type": "turn.completed",
                         "usage": _usage(event.summary),
-                        "summary": _summary(event.summary),
+                        **self._extras(event.summary),
+                        "runtime": event.summary.runtime.to_json(),
                     }
                 )
-                self._emit({"type": "turn.runtime_summary", **event.summary.runtime.to_json()})
             case TurnFailed():
+                # As the reference: the error on its own line, then the failed turn.
+                self._emit({"type": "error", "message": str(event.error)})
                 self._emit(
                     {
                         "type": "turn.failed",
                         "error": {"message": str(event.error)},
-                        "summary": _summary(event.summary),
+                        **self._extras(event.summary),
                     }
                 )
             case TurnInterrupted():
-                self._emit({"type": "turn.interrupted", "summary": _summary(event.summary)})
+                # The reference's vocabulary has no interrupted turn: a failed one, marked.
+                self._emit(
+                    {
+                        "type": "turn.failed",
+                        "error": {"message": "turn interrupted"},
+                        "interrupted": True,
+                        **self._extras(event.summary),
+                    }
+                )
             case (
                 ItemStarted()
                 | ItemCompleted()  # a function call shows as the command_execution it becomes
@@ -372,15 +412,20 @@ class JsonRenderer:
 
 
 def _usage(summary: TurnSummary) -> dict[str, int]:
+    """The reference's ``usage`` fields, in its order (no cache-write count is reported by the
+    Responses API, so that one is 0, as the reference prints it)."""
     usage = summary.usage
     return {
         "input_tokens": usage.input_tokens,
         "cached_input_tokens": usage.cached_input_tokens,
+        "cache_write_input_tokens": 0,
         "output_tokens": usage.output_tokens,
+        "reasoning_output_tokens": usage.reasoning_output_tokens,
     }
 
 
 def _summary(summary: TurnSummary) -> dict[str, Any]:
+    """Our own per-turn counters (an extra field of the turn's end event)."""
     return {
         "requests": summary.requests,
         "retries": summary.retries,

@@ -72,6 +72,7 @@ def settings_from_config(
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
+        extra_writable_roots=config.additional_writable_roots,
     )
     return settings, warning
 

@@ -12,8 +12,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import KW_ONLY, dataclass
+from typing import Any
 
 from codex_engine.client.model_client import ModelClient
 from codex_engine.client.turn_session import ModelClientSession
@@ -41,7 +42,7 @@ from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
-from codex_engine.protocol.items import ResponseItem, item_to_json, user_message
+from codex_engine.protocol.items import ContentPart, ResponseItem, item_to_json, user_message
 from codex_engine.protocol.request import Prompt, RequestContext
 
 __all__ = [
@@ -199,18 +200,28 @@ class Session:
         if self._turn_task is not None and not self._turn_task.done():
             self._turn_task.cancel()
 
-    async def run_turn(self, text: str) -> AsyncIterator[TurnEvent]:
-        """Run one user turn and yield its events; the last one is completed/failed/interrupted."""
+    async def run_turn(
+        self,
+        text: str,
+        *,
+        attachments: Sequence[ContentPart] = (),
+        output_schema: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[TurnEvent]:
+        """Run one user turn and yield its events; the last one is completed/failed/interrupted.
+
+        ``attachments`` (images with their labels) go before the text in the user message;
+        ``output_schema`` constrains this turn's answers (Responses ``text.format``).
+        """
         if self._turn_task is not None and not self._turn_task.done():
             raise RuntimeError("a turn is already running in this session")
-        state = TurnState(turn_id=str(uuid.uuid4()))
+        state = TurnState(turn_id=str(uuid.uuid4()), output_schema=output_schema)
         turn = self.client.new_session()
         channel = EventChannel(_EVENT_HIGH_WATER)
         if not self._prefix_recorded:
             self.remember(self._session_prefix())
             self._prefix_recorded = True
         self._record_turn_context(state.turn_id)
-        self.remember([user_message(text)])
+        self.remember([user_message(text, attachments=attachments)])
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.

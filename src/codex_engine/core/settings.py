@@ -41,6 +41,8 @@ class SessionSettings:
     network_access: bool = False
     #: Feature ``shell_tool``: whether the model is offered the ``shell`` tool at all.
     shell_tool: bool = True
+    #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
+    extra_writable_roots: tuple[Path, ...] = ()
 
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info

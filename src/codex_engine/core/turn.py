@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.client.turn_session import ModelClientSession
@@ -90,6 +91,8 @@ class TurnState:
     turn_id: str
     usage: TokenUsage = field(default_factory=TokenUsage)
     last_message: str | None = None
+    #: The JSON schema the turn's answers must follow (``exec --output-schema``), if any.
+    output_schema: Mapping[str, Any] | None = None
 
 
 async def sample_until_done(
@@ -108,6 +111,7 @@ async def sample_until_done(
             base_instructions=settings.base_instructions,
             tools=session.tools,
             parallel_tool_calls=settings.model_info.supports_parallel_tool_calls,
+            output_schema=state.output_schema,
         )
         calls: list[FunctionCall] = []
         stream = turn.stream(prompt, ctx, prefer_websockets=settings.model_info.prefer_websockets)

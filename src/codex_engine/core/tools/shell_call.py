@@ -91,7 +91,7 @@ class ShellTool:
                 shell.command,
                 mode=settings.sandbox_mode,
                 cwd=shell.workdir,
-                writable_roots=sandbox_writable_roots(settings.cwd),
+                writable_roots=sandbox_writable_roots(settings.cwd, settings.extra_writable_roots),
                 network=settings.network_access,
                 bwrap=sandboxed,
             )
