@@ -20,8 +20,11 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    FileChange,
     ItemCompleted,
     ItemStarted,
+    PatchFinished,
+    PatchStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -58,6 +61,8 @@ from codex_engine.protocol.app_server_types import (
     ContextCompactionItem,
     CreditsSnapshotWire,
     ErrorNotification,
+    FileChangeItem,
+    FileUpdateChange,
     ItemCompletedNotification,
     ItemStartedNotification,
     RateLimitSnapshotWire,
@@ -210,6 +215,23 @@ def _web_search_action(action: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"type": "other"}
 
 
+def _file_change_item(
+    call_id: str, changes: Sequence[FileChange], status: str = "inProgress"
+) -> FileChangeItem:
+    def kind(change: FileChange) -> dict[str, Any]:
+        if change.kind == "update":
+            return {"type": "update", "move_path": change.move_path}
+        return {"type": change.kind}
+
+    return FileChangeItem.model_validate(
+        {
+            "id": call_id,
+            "status": status,
+            "changes": [FileUpdateChange(path=c.path, kind=kind(c), diff=c.diff) for c in changes],
+        }
+    )
+
+
 class TurnProjector:
     """Per-turn state: which items are open, and the items completed so far."""
 
@@ -346,6 +368,13 @@ class TurnProjector:
                 )
                 notes.append(self.started(item))
                 notes.append(self.finished(item))
+            case PatchStarted():
+                notes.append(self.started(_file_change_item(event.call_id, event.changes)))
+            case PatchFinished():
+                patch = _file_change_item(event.call_id, event.changes, event.status)
+                if event.status == "declined":  # never started: nothing was written
+                    notes.append(self.started(patch))
+                notes.append(self.finished(patch))
             case Retrying():
                 self._retried = True
                 error = ErrorNotification(

@@ -20,6 +20,8 @@ from codex_engine.core.events import (
     ContextCompacted,
     ItemCompleted,
     ItemStarted,
+    PatchFinished,
+    PatchStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -178,6 +180,18 @@ class HumanRenderer:
                     f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
                     f"{escape(event.reason)}"
                 )
+            case PatchStarted():
+                self._before_status()
+                for change in event.changes:
+                    target = f" → {change.move_path}" if change.move_path else ""
+                    self._err.print(
+                        f"[cyan]{change.kind}:[/cyan] {escape(change.path)}{escape(target)}"
+                    )
+            case PatchFinished(status="completed"):
+                self._err.print("[green]  patch applied[/green]")
+            case PatchFinished():
+                self._before_status()
+                self._err.print(f"[yellow]  patch {event.status}:[/yellow] {escape(event.output)}")
             case Retrying():
                 # stdout is left alone: a newline there would become part of the streamed answer
                 self._err.print(
@@ -326,6 +340,21 @@ class JsonRenderer:
                 )
             case CommandRejected():
                 self._command_done(event.call_id, event.command, event.reason, None, "declined")
+            case PatchFinished():
+                # The reference's file_change item has only these two statuses.
+                status = "completed" if event.status == "completed" else "failed"
+                changes = [{"path": c.path, "kind": c.kind} for c in event.changes]
+                self._emit(
+                    {
+                        "type": "item.completed",
+                        "item": {
+                            "id": self._item_id(),
+                            "type": "file_change",
+                            "changes": changes,
+                            "status": status,
+                        },
+                    }
+                )
             case Retrying():
                 self._emit(
                     {
@@ -363,6 +392,7 @@ class JsonRenderer:
                 | AgentMessageDelta()
                 | ReasoningDelta()
                 | CommandOutputDelta()
+                | PatchStarted()  # the file_change item is reported once, when it ends
                 | TokenCount()
                 | RateLimitsUpdated()
             ):
