@@ -40,7 +40,7 @@ from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, samp
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
-from codex_engine.protocol.items import ResponseItem, item_to_json, user_message
+from codex_engine.protocol.items import ContentPart, ResponseItem, item_to_json, user_message
 from codex_engine.protocol.request import Prompt, RequestContext
 
 __all__ = [
@@ -162,7 +162,12 @@ class Session:
             approval_policy=self.settings.approval_policy,
             sandbox_mode=self.settings.sandbox_mode,
         )
-        items.append(context.to_message())
+        message = context.to_message()
+        if self.settings.user_instructions:
+            # One user message, AGENTS.md first, then the environment (as the reference sends).
+            agents_md = ContentPart(type="input_text", text=self.settings.user_instructions)
+            message = message.model_copy(update={"content": [agents_md, *message.content]})
+        items.append(message)
         git_block = git_context_message([self.git_info] if self.git_info is not None else [])
         if git_block is not None:
             items.append(git_block)
