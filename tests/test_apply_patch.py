@@ -219,3 +219,31 @@ def test_file_changes_become_schema_valid_file_change_items() -> None:
     for method, params in notes:
         message = {"jsonrpc": "2.0", "method": method, "params": params}
         assert checker.errors(message, lambda _id: None) == []
+
+
+@pytest.mark.parametrize(("model", "offered"), [("gpt-5.2", True), ("gpt-5.1-codex", False)])
+async def test_models_whose_catalog_says_function_are_offered_the_apply_patch_function(
+    emulator: ResponsesEmulator, codex_home: Path, work: Path, model: str, offered: bool
+) -> None:
+    patch = "*** Begin Patch\n*** Add File: f.txt\n+by function\n*** End Patch"
+    emulator.enqueue(Reply.function_call("apply_patch", {"input": patch}), Reply.text("done"))
+    result = await run_cli(
+        "exec",
+        "-m",
+        model,
+        "-s",
+        "workspace-write",
+        "--skip-git-repo-check",
+        *emulator_flags(emulator.base_url),
+        "edit",
+        home=codex_home,
+        cwd=work,
+    )
+    assert result.code == 0, result.stderr
+    tools = {t.get("name"): t for t in emulator.requests_of("http")[0].body["tools"]}
+    assert ("apply_patch" in tools) is offered
+    if offered:
+        spec = tools["apply_patch"]
+        assert spec["type"] == "function"
+        assert spec["parameters"]["required"] == ["input"]
+    assert (work / "f.txt").read_text() == "by function\n"

@@ -33,7 +33,13 @@ from codex_engine.protocol.patch import (
     unified_diff,
 )
 
-__all__ = ["APPLY_PATCH_TOOL_NAME", "ApplyPatchTool", "outside_writable_roots", "run_apply_patch"]
+__all__ = [
+    "APPLY_PATCH_TOOL_NAME",
+    "ApplyPatchTool",
+    "apply_patch_function_spec",
+    "outside_writable_roots",
+    "run_apply_patch",
+]
 
 APPLY_PATCH_TOOL_NAME = "apply_patch"
 
@@ -217,12 +223,45 @@ async def run_apply_patch(call_id: str, patch: str, cwd: Path, ctx: ToolContext)
     return plan.summary
 
 
+_FUNCTION_DESCRIPTION = (
+    "Edit files with a patch. The input is the whole patch: '*** Begin Patch', then one or "
+    "more file sections, then '*** End Patch'. A section is '*** Add File: PATH' followed by "
+    "the new file's lines, each starting with '+'; '*** Delete File: PATH'; or '*** Update "
+    "File: PATH', optionally followed by '*** Move to: NEW_PATH', then changes that each start "
+    "with '@@' (optionally followed by a line that locates the change, such as a function's "
+    "signature) and list lines starting with ' ' (kept), '-' (removed) or '+' (added), with "
+    "about three kept lines around each change. '*** End of File' after a change anchors it at "
+    "the end of the file. Paths are relative to the working directory."
+)
+
+
+def apply_patch_function_spec() -> dict[str, object]:
+    """``apply_patch`` as a function tool taking the patch as ``input``."""
+    return {
+        "type": "function",
+        "name": APPLY_PATCH_TOOL_NAME,
+        "description": _FUNCTION_DESCRIPTION,
+        "strict": False,
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "input": {"type": "string", "description": "The entire patch to apply."}
+            },
+            "required": ["input"],
+            "additionalProperties": False,
+        },
+    }
+
+
 class ApplyPatchTool:
-    """``apply_patch`` called as a function (``{"input": PATCH}``). Whether a model is offered
-    it, and in which form, is the model catalog's to say; until then it offers no spec and only
-    carries out calls made to it."""
+    """``apply_patch`` called as a function (``{"input": PATCH}``), offered to the models whose
+    catalog entry says ``apply_patch_tool_type = "function"``. Models with the freeform kind
+    edit through ``apply_patch`` commands in the shell tool until custom (freeform) tool calls
+    are supported; calls to the function are carried out whichever model makes them."""
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
+        if settings.model_info.apply_patch_tool_type == "function":
+            return [apply_patch_function_spec()]
         return []
 
     def handles(self, name: str) -> bool:
