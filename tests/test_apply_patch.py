@@ -192,7 +192,7 @@ def test_writable_roots_follow_the_sandbox_mode(tmp_path: Path) -> None:
     assert outside("danger-full-access") == []
 
 
-def test_file_changes_become_schema_valid_file_change_items() -> None:
+def test_file_changes_become_schema_valid_file_change_items_and_the_turn_diff() -> None:
     checker = SchemaChecker(require_reference("app-server-schema"))
     projector = TurnProjector("th", "t", context_window=None, clock_ms=lambda: 0)
     changes = (
@@ -205,12 +205,20 @@ def test_file_changes_become_schema_valid_file_change_items() -> None:
         *projector.on_event(PatchFinished("call_1", changes, "completed", "ok")),
         *projector.on_event(PatchFinished("call_2", changes[:1], "declined", "no")),
     ]
-    assert [(m, p["item"]["status"]) for m, p in notes] == [
+    assert [(m, p["item"]["status"] if "item" in p else None) for m, p in notes] == [
         ("item/started", "inProgress"),
         ("item/completed", "completed"),
+        ("turn/diff/updated", None),
         ("item/started", "declined"),
         ("item/completed", "declined"),
     ]
+    assert notes[2][1]["diff"] == (
+        "diff --git a/w/a b/w/a\nnew file mode 100644\n--- /dev/null\n+++ b/w/a\n"
+        "@@ -0,0 +1 @@\n+hi\n"
+        "diff --git a/w/b b/w/c\n--- a/w/b\n+++ b/w/c\n@@ -1 +1 @@\n-a\n+b\n"
+        "diff --git a/w/d b/w/d\ndeleted file mode 100644\n--- a/w/d\n+++ /dev/null\n"
+        "@@ -1 +0,0 @@\n-bye\n"
+    )
     assert notes[1][1]["item"]["changes"][1] == {
         "path": "/w/b",
         "kind": {"type": "update", "move_path": "/w/c"},

@@ -78,6 +78,7 @@ from codex_engine.protocol.app_server_types import (
 )
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
+from codex_engine.protocol.patch import unified_diff
 from codex_engine.protocol.rate_limits import RateLimitSnapshot, RateLimitWindow
 
 __all__ = [
@@ -232,6 +233,19 @@ def _file_change_item(
     )
 
 
+def _git_diff(change: FileChange) -> str:
+    """One file change as a git-style diff (the turn's diff is these, in order)."""
+    old = "a/" + change.path.lstrip("/")
+    new = "b/" + (change.move_path or change.path).lstrip("/")
+    if change.kind == "add":
+        head = f"diff --git {old} {new}\nnew file mode 100644\n--- /dev/null\n+++ {new}\n"
+        return head + unified_diff("", change.diff)
+    if change.kind == "delete":
+        head = f"diff --git {old} {new}\ndeleted file mode 100644\n--- {old}\n+++ /dev/null\n"
+        return head + unified_diff(change.diff, "")
+    return f"diff --git {old} {new}\n--- {old}\n+++ {new}\n{change.diff}"
+
+
 class TurnProjector:
     """Per-turn state: which items are open, and the items completed so far."""
 
@@ -255,6 +269,8 @@ class TurnProjector:
         self._reasoning_id: str | None = None
         self._reasoning_text: list[str] = []
         self._commands: dict[str, CommandExecutionItem] = {}
+        #: The turn's file changes so far, as git-style diffs (``turn/diff/updated``).
+        self._diffs: list[str] = []
         #: A stream of this turn broke off and was sent again (deltas may not be the text).
         self._retried = False
 
@@ -375,6 +391,10 @@ class TurnProjector:
                 if event.status == "declined":  # never started: nothing was written
                     notes.append(self.started(patch))
                 notes.append(self.finished(patch))
+                if event.status == "completed":
+                    self._diffs.extend(_git_diff(change) for change in event.changes)
+                    diff = {"threadId": self.thread_id, "turnId": self.turn_id}
+                    notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
             case Retrying():
                 self._retried = True
                 error = ErrorNotification(
