@@ -191,6 +191,7 @@ async def _refusal(call_id: str, paths: Sequence[Path], cwd: Path, ctx: ToolCont
         reason,
         sandboxed=False,
         sandbox_mode=settings.sandbox_mode,
+        kind="file_change",
     )
     return None if await ctx.approver(request) else "the user declined this patch"
 
