@@ -73,11 +73,22 @@ async def exec_patch(
     )
     assert result.code == 0, result.stdout + result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
+    started = {
+        e["item"]["id"]: e["item"]
+        for e in events
+        if e["type"] == "item.started" and e["item"]["type"] == "file_change"
+    }
     items = [
         e["item"]
         for e in events
         if e["type"] == "item.completed" and e["item"]["type"] == "file_change"
     ]
+    # As the reference: item.started (in_progress) then item.completed with the same id, once
+    # the patch is written; a declined patch only completes (failed).
+    for item in items:
+        if item["status"] == "completed":
+            assert started.pop(item["id"])["status"] == "in_progress"
+    assert started == {}
     return items, tool_outputs(emulator)
 
 

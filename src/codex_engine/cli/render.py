@@ -18,6 +18,7 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    FileChange,
     ItemCompleted,
     ItemStarted,
     PatchFinished,
@@ -240,6 +241,7 @@ class JsonRenderer:
         self._out = stdout or sys.stdout
         self._next_id = 0
         self._commands: dict[str, str] = {}
+        self._patches: dict[str, str] = {}
 
     def _emit(self, payload: dict[str, Any]) -> None:
         self._out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -275,6 +277,13 @@ class JsonRenderer:
                 },
             }
         )
+
+    def _file_change(
+        self, kind: str, item_id: str, changes: Sequence[FileChange], status: str
+    ) -> None:
+        listed = [{"path": c.path, "kind": c.kind} for c in changes]
+        item = {"id": item_id, "type": "file_change", "changes": listed, "status": status}
+        self._emit({"type": kind, "item": item})
 
     def warning(self, message: str) -> None:
         self._emit({"type": "warning", "message": message})
@@ -340,21 +349,14 @@ class JsonRenderer:
                 )
             case CommandRejected():
                 self._command_done(event.call_id, event.command, event.reason, None, "declined")
+            case PatchStarted():
+                started = self._patches[event.call_id] = self._item_id()
+                self._file_change("item.started", started, event.changes, "in_progress")
             case PatchFinished():
-                # The reference's file_change item has only these two statuses.
+                patch_id = self._patches.pop(event.call_id, None) or self._item_id()
+                # The reference's file_change item ends only completed or failed.
                 status = "completed" if event.status == "completed" else "failed"
-                changes = [{"path": c.path, "kind": c.kind} for c in event.changes]
-                self._emit(
-                    {
-                        "type": "item.completed",
-                        "item": {
-                            "id": self._item_id(),
-                            "type": "file_change",
-                            "changes": changes,
-                            "status": status,
-                        },
-                    }
-                )
+                self._file_change("item.completed", patch_id, event.changes, status)
             case Retrying():
                 self._emit(
                     {
@@ -392,7 +394,6 @@ class JsonRenderer:
                 | AgentMessageDelta()
                 | ReasoningDelta()
                 | CommandOutputDelta()
-                | PatchStarted()  # the file_change item is reported once, when it ends
                 | TokenCount()
                 | RateLimitsUpdated()
             ):
