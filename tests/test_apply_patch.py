@@ -84,10 +84,11 @@ async def exec_patch(
         if e["type"] == "item.completed" and e["item"]["type"] == "file_change"
     ]
     # As the reference: item.started (in_progress) then item.completed with the same id, once
-    # the patch is written; a declined patch only completes (failed).
+    # the patch is being written; a declined patch only completes (failed).
     for item in items:
-        if item["status"] == "completed":
-            assert started.pop(item["id"])["status"] == "in_progress"
+        begun = started.pop(item["id"], None)
+        assert begun is not None or item["status"] == "failed"
+        assert begun is None or begun["status"] == "in_progress"
     assert started == {}
     return items, tool_outputs(emulator)
 
@@ -266,3 +267,28 @@ async def test_models_whose_catalog_says_function_are_offered_the_apply_patch_fu
         assert spec["type"] == "function"
         assert spec["parameters"]["required"] == ["input"]
     assert (work / "f.txt").read_text() == "by function\n"
+
+
+async def test_empty_patches_bad_arguments_and_failed_writes_are_told_to_the_model(
+    emulator: ResponsesEmulator, codex_home: Path, work: Path
+) -> None:
+    # F is a file, so F/x.txt cannot be written: found only when writing, after verification.
+    unwritable = "*** Begin Patch\n*** Add File: F/x.txt\n+x\n*** End Patch"
+    items, outputs = await exec_patch(
+        emulator,
+        codex_home,
+        work,
+        heredoc("*** Begin Patch\n*** End Patch"),
+        Reply.function_call("apply_patch", {"patch": "wrong key"}),
+        heredoc(unwritable),
+        sandbox="workspace-write",
+    )
+    assert outputs[0] == (
+        "apply_patch verification failed: the patch changes no files; add at least one file "
+        "operation"
+    )
+    assert outputs[1].startswith('invalid arguments: expected {"input":')
+    assert outputs[2].startswith("apply_patch failed while writing:")
+    (item,) = items
+    assert item["status"] == "failed"
+    assert (work / "F").read_text() == "line one\nline two\nline three\n"
