@@ -1,4 +1,4 @@
-"""Who reviews command approvals over the app-server, driven by the official SDK and raw pipes.
+"""Who reviews command and patch approvals over the app-server, via the official SDK and pipes.
 
 The host has no usable OS sandbox (a ``bwrap`` that fails is first on ``PATH``), so a command
 that writes outside the workspace cannot be confined under ``workspace-write``.
@@ -21,7 +21,7 @@ from codex_engine.app_server.approvals import (
     available_decisions,
     proposed_amendment,
 )
-from codex_engine.emulator import ResponsesEmulator
+from codex_engine.emulator import Reply, ResponsesEmulator
 from tests.conftest import cli_env
 from tests.test_app_server import Json, RawClient, start_thread, start_turn
 from tests.test_session_turns import outputs_sent
@@ -281,3 +281,42 @@ def test_a_prefix_rule_is_offered_for_one_simple_command(
 def test_client_answers_become_decisions(answer: Any, decision: str, prefix: Any) -> None:
     parsed = answer_of(answer)
     assert (parsed.decision, parsed.prefix) == (decision, prefix)
+
+
+@pytest.mark.skipif(not SCHEMAS.is_dir(), reason=f"reference schema not found at {SCHEMAS}")
+async def test_a_patch_outside_the_writable_roots_asks_the_client_for_a_file_change_approval(
+    sdk: tuple[Any, Recorder], places: Places, emulator: ResponsesEmulator
+) -> None:
+    from jsonschema import Draft7Validator
+
+    codex, recorder = sdk
+    started = await codex._client.thread_start(
+        {"approvalPolicy": "on-request", "approvalsReviewer": "user", "sandbox": "read-only"}
+    )
+    thread = openai_codex.AsyncThread(codex, started.thread.id)
+
+    def patch_turn(name: str) -> list[Reply]:
+        patch = f"*** Begin Patch\n*** Add File: {name}\n+hi\n*** End Patch"
+        script = f"apply_patch <<'EOF'\n{patch}\nEOF\n"
+        call = Reply.function_call("shell", {"command": ["bash", "-lc", script]})
+        return [call, Reply.text("done")]
+
+    emulator.enqueue(*patch_turn("accepted.txt"))
+    result = await thread.run("add accepted.txt")
+    ((method, params),) = recorder.asked
+    assert method == "item/fileChange/requestApproval"
+    root = json.loads((SCHEMAS / "app-server-schema/ServerRequest.json").read_text())
+    validator = Draft7Validator({**root, "$ref": "#/definitions/FileChangeRequestApprovalParams"})
+    assert [e.message for e in validator.iter_errors(params)] == []
+    assert "read-only" in params["reason"]
+    assert (places.workspace / "accepted.txt").read_text() == "hi\n"
+    (change,) = [i.root for i in result.items if i.root.type == "fileChange"]
+    assert change.status.value == "completed"
+
+    recorder.answer = "decline"
+    emulator.enqueue(*patch_turn("declined.txt"))
+    result = await thread.run("add declined.txt")
+    assert len(recorder.asked) == 2 and not (places.workspace / "declined.txt").exists()
+    (change,) = [i.root for i in result.items if i.root.type == "fileChange"]
+    assert change.status.value == "declined"
+    assert outputs_sent(emulator)[-1] == "patch not applied: the user declined this patch"

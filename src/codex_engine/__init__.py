@@ -34,6 +34,9 @@ _EXPORTS: dict[str, str] = {
     "ItemStarted": "codex_engine.core.events",
     "ItemCompleted": "codex_engine.core.events",
     "CommandStarted": "codex_engine.core.events",
+    "PatchStarted": "codex_engine.core.events",
+    "PatchFinished": "codex_engine.core.events",
+    "FileChange": "codex_engine.core.events",
     "CommandOutputDelta": "codex_engine.core.events",
     "CommandFinished": "codex_engine.core.events",
     "CommandRejected": "codex_engine.core.events",
@@ -94,6 +97,7 @@ _EXPORTS: dict[str, str] = {
     "InternalServerError": "codex_engine.errors",
     "UnexpectedStatusError": "codex_engine.errors",
     "ProtocolError": "codex_engine.errors",
+    "PatchError": "codex_engine.errors",
     "SessionLockedError": "codex_engine.errors",
     "RolloutError": "codex_engine.errors",
     "ThreadNotFoundError": "codex_engine.errors",
@@ -131,8 +135,11 @@ if TYPE_CHECKING:
     from codex_engine.core.events import CommandRejected as CommandRejected
     from codex_engine.core.events import CommandStarted as CommandStarted
     from codex_engine.core.events import ContextCompacted as ContextCompacted
+    from codex_engine.core.events import FileChange as FileChange
     from codex_engine.core.events import ItemCompleted as ItemCompleted
     from codex_engine.core.events import ItemStarted as ItemStarted
+    from codex_engine.core.events import PatchFinished as PatchFinished
+    from codex_engine.core.events import PatchStarted as PatchStarted
     from codex_engine.core.events import RateLimitsUpdated as RateLimitsUpdated
     from codex_engine.core.events import ReasoningDelta as ReasoningDelta
     from codex_engine.core.events import Retrying as Retrying
@@ -167,6 +174,7 @@ if TYPE_CHECKING:
     from codex_engine.errors import InvalidRpcRequestError as InvalidRpcRequestError
     from codex_engine.errors import JsonRpcError as JsonRpcError
     from codex_engine.errors import NotSupportedError as NotSupportedError
+    from codex_engine.errors import PatchError as PatchError
     from codex_engine.errors import ProtocolError as ProtocolError
     from codex_engine.errors import QuotaExceededError as QuotaExceededError
     from codex_engine.errors import RefreshFailure as RefreshFailure
@@ -214,6 +222,7 @@ __all__ = [
     "EnvKeyCredentials",
     "FallbackToHttpError",
     "Features",
+    "FileChange",
     "InputError",
     "InternalServerError",
     "InvalidParamsError",
@@ -227,6 +236,9 @@ __all__ = [
     "ModelInfo",
     "ModelProviderInfo",
     "NotSupportedError",
+    "PatchError",
+    "PatchFinished",
+    "PatchStarted",
     "Prompt",
     "ProtocolError",
     "QuotaExceededError",

@@ -32,6 +32,7 @@ Exception
     ├── SessionLockedError              a recorded session already has a writer
     ├── RolloutError                    a rollout file cannot be read, written or found
     ├── ThreadNotFoundError             no recorded session matches the id (or none to resume)
+    ├── PatchError                      an apply_patch patch is malformed or does not fit the files
     ├── TurnInterruptedError            reserved: an interrupt ends a turn with ``TurnInterrupted``
     ├── JsonRpcError                    an app-server request failed with this JSON-RPC code
     ├── ConnectionClosedError           the app-server's client left before answering the server
@@ -71,6 +72,7 @@ __all__ = [
     "InvalidRpcRequestError",
     "JsonRpcError",
     "NotSupportedError",
+    "PatchError",
     "ProtocolError",
     "QuotaExceededError",
     "RefreshFailure",
@@ -313,6 +315,10 @@ class SessionLockedError(CodexError):
 
 class RolloutError(CodexError):
     """A rollout file cannot be read, written or found."""
+
+
+class PatchError(CodexError):
+    """An ``apply_patch`` patch is malformed, or its hunks do not match the files it edits."""
 
 
 class ThreadNotFoundError(CodexError):

@@ -1,4 +1,6 @@
-"""Command approvals of one thread when the user reviews them: ask the client.
+"""Command and patch approvals of one thread when the user reviews them: ask the client
+(``item/commandExecution/requestApproval``, or ``item/fileChange/requestApproval`` for a patch
+that writes outside the writable roots).
 
 Automatic reviewers (``approvalsReviewer`` other than ``"user"``) never get here: the session
 decides itself (:mod:`codex_engine.core.approvals`) and no request reaches the client. For the
@@ -124,8 +126,27 @@ class ClientApprovals:
                 "declined %s: the client can no longer answer approval requests", request.call_id
             )
             return "decline"
+        method = "item/commandExecution/requestApproval"
         amendment = proposed_amendment(request.command)
-        params = CommandExecutionRequestApprovalParams(
+        if request.kind == "file_change":
+            method = "item/fileChange/requestApproval"
+            params: dict[str, Any] = {
+                "threadId": thread_id,
+                "turnId": turn_id,
+                "itemId": request.call_id,
+                "startedAtMs": int(time.time() * 1000),
+                "reason": request.reason,
+                "grantRoot": None,
+            }
+        else:
+            params = self._command_params(request, thread_id, turn_id, amendment)
+        return await self._send(method, params, request, thread_id=thread_id)
+
+    @staticmethod
+    def _command_params(
+        request: ApprovalRequest, thread_id: str, turn_id: str, amendment: list[str] | None
+    ) -> dict[str, Any]:
+        return CommandExecutionRequestApprovalParams(
             thread_id=thread_id,
             turn_id=turn_id,
             item_id=request.call_id,
@@ -137,14 +158,17 @@ class ClientApprovals:
             proposed_execpolicy_amendment=amendment,
             available_decisions=available_decisions(amendment),
         ).to_wire()
+
+    async def _send(
+        self, method: str, params: dict[str, Any], request: ApprovalRequest, *, thread_id: str
+    ) -> Decision:
+        peer = self._peer
         request_id = peer.next_request_id()
         self.waiting += 1
         await self._on_waiting_changed()
         raw: Any = "decline"
         try:
-            result = await peer.request(
-                "item/commandExecution/requestApproval", params, request_id=request_id
-            )
+            result = await peer.request(method, params, request_id=request_id)
             raw = result.get("decision") if isinstance(result, dict) else None
         except (JsonRpcError, ConnectionClosedError) as exc:
             log.warning("approval request for %s got no decision: %s", request.call_id, exc)

@@ -20,8 +20,11 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    FileChange,
     ItemCompleted,
     ItemStarted,
+    PatchFinished,
+    PatchStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -58,6 +61,8 @@ from codex_engine.protocol.app_server_types import (
     ContextCompactionItem,
     CreditsSnapshotWire,
     ErrorNotification,
+    FileChangeItem,
+    FileUpdateChange,
     ItemCompletedNotification,
     ItemStartedNotification,
     RateLimitSnapshotWire,
@@ -73,6 +78,7 @@ from codex_engine.protocol.app_server_types import (
 )
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
+from codex_engine.protocol.patch import unified_diff
 from codex_engine.protocol.rate_limits import RateLimitSnapshot, RateLimitWindow
 
 __all__ = [
@@ -210,6 +216,36 @@ def _web_search_action(action: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"type": "other"}
 
 
+def _file_change_item(
+    call_id: str, changes: Sequence[FileChange], status: str = "inProgress"
+) -> FileChangeItem:
+    def kind(change: FileChange) -> dict[str, Any]:
+        if change.kind == "update":
+            return {"type": "update", "move_path": change.move_path}
+        return {"type": change.kind}
+
+    return FileChangeItem.model_validate(
+        {
+            "id": call_id,
+            "status": status,
+            "changes": [FileUpdateChange(path=c.path, kind=kind(c), diff=c.diff) for c in changes],
+        }
+    )
+
+
+def _git_diff(change: FileChange) -> str:
+    """One file change as a git-style diff (the turn's diff is these, in order)."""
+    old = "a/" + change.path.lstrip("/")
+    new = "b/" + (change.move_path or change.path).lstrip("/")
+    if change.kind == "add":
+        head = f"diff --git {old} {new}\nnew file mode 100644\n--- /dev/null\n+++ {new}\n"
+        return head + unified_diff("", change.diff)
+    if change.kind == "delete":
+        head = f"diff --git {old} {new}\ndeleted file mode 100644\n--- {old}\n+++ /dev/null\n"
+        return head + unified_diff(change.diff, "")
+    return f"diff --git {old} {new}\n--- {old}\n+++ {new}\n{change.diff}"
+
+
 class TurnProjector:
     """Per-turn state: which items are open, and the items completed so far."""
 
@@ -233,6 +269,8 @@ class TurnProjector:
         self._reasoning_id: str | None = None
         self._reasoning_text: list[str] = []
         self._commands: dict[str, CommandExecutionItem] = {}
+        #: The turn's file changes so far, as git-style diffs (``turn/diff/updated``).
+        self._diffs: list[str] = []
         #: A stream of this turn broke off and was sent again (deltas may not be the text).
         self._retried = False
 
@@ -346,6 +384,17 @@ class TurnProjector:
                 )
                 notes.append(self.started(item))
                 notes.append(self.finished(item))
+            case PatchStarted():
+                notes.append(self.started(_file_change_item(event.call_id, event.changes)))
+            case PatchFinished():
+                patch = _file_change_item(event.call_id, event.changes, event.status)
+                if event.status == "declined":  # never started: nothing was written
+                    notes.append(self.started(patch))
+                notes.append(self.finished(patch))
+                if event.status == "completed":
+                    self._diffs.extend(_git_diff(change) for change in event.changes)
+                    diff = {"threadId": self.thread_id, "turnId": self.turn_id}
+                    notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
             case Retrying():
                 self._retried = True
                 error = ErrorNotification(

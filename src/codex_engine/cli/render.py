@@ -18,8 +18,11 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    FileChange,
     ItemCompleted,
     ItemStarted,
+    PatchFinished,
+    PatchStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -187,6 +190,18 @@ class HumanRenderer:
                     f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
                     f"{escape(event.reason)}"
                 )
+            case PatchStarted():
+                self._before_status()
+                for change in event.changes:
+                    target = f" → {change.move_path}" if change.move_path else ""
+                    self._err.print(
+                        f"[cyan]{change.kind}:[/cyan] {escape(change.path)}{escape(target)}"
+                    )
+            case PatchFinished(status="completed"):
+                self._err.print("[green]  patch applied[/green]")
+            case PatchFinished():
+                self._before_status()
+                self._err.print(f"[yellow]  patch {event.status}:[/yellow] {escape(event.output)}")
             case Retrying():
                 # stdout is left alone: a newline there would become part of the streamed answer
                 self._err.print(
@@ -242,6 +257,7 @@ class JsonRenderer:
         self._next_id = 0
         self._commands: dict[str, str] = {}
         self._compactions: list[dict[str, Any]] = []
+        self._patches: dict[str, str] = {}
 
     def _emit(self, payload: dict[str, Any]) -> None:
         # Compact separators, as the reference prints its lines.
@@ -278,6 +294,13 @@ class JsonRenderer:
                 },
             }
         )
+
+    def _file_change(
+        self, kind: str, item_id: str, changes: Sequence[FileChange], status: str
+    ) -> None:
+        listed = [{"path": c.path, "kind": c.kind} for c in changes]
+        item = {"id": item_id, "type": "file_change", "changes": listed, "status": status}
+        self._emit({"type": kind, "item": item})
 
     def warning(self, message: str) -> None:
         # The reference has no warning event: it reports one as a completed `error` item.
@@ -355,6 +378,14 @@ class JsonRenderer:
                 )
             case CommandRejected():
                 self._command_done(event.call_id, event.command, event.reason, None, "declined")
+            case PatchStarted():
+                started = self._patches[event.call_id] = self._item_id()
+                self._file_change("item.started", started, event.changes, "in_progress")
+            case PatchFinished():
+                patch_id = self._patches.pop(event.call_id, None) or self._item_id()
+                # The reference's file_change item ends only completed or failed.
+                status = "completed" if event.status == "completed" else "failed"
+                self._file_change("item.completed", patch_id, event.changes, status)
             case Retrying():
                 self._emit(
                     {

@@ -65,6 +65,8 @@ ForcedLoginMethod = Literal["chatgpt", "api"]
 AuthCredentialsStore = Literal["file", "keyring", "auto", "ephemeral"]
 
 _PositiveInt = Field(default=None, gt=0)
+#: The reference's default for ``project_doc_max_bytes`` (32 KiB).
+DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
 
 class ConfigProfile(BaseModel):
@@ -110,6 +112,8 @@ class ConfigToml(ConfigProfile):
     # Provider tables are validated one by one (merged over built-ins) by the loader.
     model_providers: dict[str, dict[str, Any]] | None = None
     otel: dict[str, Any] | None = None
+    project_doc_max_bytes: int | None = Field(default=None, ge=0)
+    project_doc_fallback_filenames: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,10 @@ class Config:
     additional_writable_roots: tuple[Path, ...] = ()
     #: What the model's commands inherit from the environment (see `config/shell_environment`).
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    #: How many bytes of the project's AGENTS.md files reach the model (0: none at all).
+    project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
+    #: Names tried after ``AGENTS.override.md`` and ``AGENTS.md`` in each directory.
+    project_doc_fallback_filenames: tuple[str, ...] = ()
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -370,6 +378,12 @@ def load_config(
         otel=dict(parsed.otel or {}),
         tool_output_token_limit=parsed.tool_output_token_limit,
         shell_environment_policy=shell_policy,
+        project_doc_max_bytes=(
+            DEFAULT_PROJECT_DOC_MAX_BYTES
+            if parsed.project_doc_max_bytes is None
+            else parsed.project_doc_max_bytes
+        ),
+        project_doc_fallback_filenames=tuple(parsed.project_doc_fallback_filenames or ()),
     )
 
 

@@ -42,6 +42,9 @@ class ApprovalRequest:
     sandboxed: bool = False
     #: The sandbox mode the session asked for.
     sandbox_mode: SandboxMode = "read-only"
+    #: What is to be approved: a command, or the file writes of a patch (``command`` is then
+    #: ``["apply_patch", PATH…]``).
+    kind: Literal["command", "file_change"] = "command"
 
 
 #: Asked before a command that policy does not allow on its own; returns whether to run it.

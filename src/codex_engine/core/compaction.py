@@ -37,6 +37,7 @@ CONTEXT_MESSAGE_PREFIXES: tuple[str, ...] = (
     "<environment_context>",
     "<git_context>",
     "<user_instructions>",
+    "# AGENTS.md instructions for ",
     SUMMARY_OPEN_TAG,
 )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.errors import CodexError
@@ -25,8 +25,11 @@ __all__ = [
     "CommandRejected",
     "CommandStarted",
     "ContextCompacted",
+    "FileChange",
     "ItemCompleted",
     "ItemStarted",
+    "PatchFinished",
+    "PatchStarted",
     "RateLimitsUpdated",
     "ReasoningDelta",
     "Retrying",
@@ -144,6 +147,37 @@ class CommandRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class FileChange:
+    """One file an ``apply_patch`` call adds, deletes or updates (moved to ``move_path``)."""
+
+    path: str
+    kind: Literal["add", "delete", "update"]
+    #: Unified diff hunks for an update; the whole text for an add or a delete.
+    diff: str
+    move_path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PatchStarted:
+    """A verified, permitted ``apply_patch`` call starts writing its files."""
+
+    call_id: str
+    changes: tuple[FileChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PatchFinished:
+    """An ``apply_patch`` call ended: every file written (``completed``), a write failed
+    (``failed``), or it was not allowed (``declined``, nothing written); ``output`` is what the
+    model is told."""
+
+    call_id: str
+    changes: tuple[FileChange, ...]
+    status: Literal["completed", "failed", "declined"]
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -192,6 +226,8 @@ TurnEvent = (
     | CommandOutputDelta
     | CommandFinished
     | CommandRejected
+    | PatchStarted
+    | PatchFinished
     | Retrying
     | RateLimitsUpdated
     | TokenCount

@@ -20,6 +20,7 @@ from codex_engine.client.credentials import CredentialSource, credentials_for_pr
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
 from codex_engine.core.git_info import collect_git_info
+from codex_engine.core.instructions.agents_md import agents_md_instructions
 from codex_engine.core.rollout import (
     RolloutContents,
     RolloutRecorder,
@@ -60,8 +61,9 @@ def settings_from_config(
 ) -> tuple[SessionSettings, str | None]:
     """The session settings a config asks for, and the unknown-model warning if there is one."""
     model_info, warning = config.model_info()
+    work_dir = (cwd or config.cwd).resolve()
     settings = SessionSettings(
-        cwd=(cwd or config.cwd).resolve(),
+        cwd=work_dir,
         model_info=model_info,
         base_instructions=model_info.base_instructions,
         approval_policy=config.approval_policy,
@@ -73,6 +75,12 @@ def settings_from_config(
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
         extra_writable_roots=config.additional_writable_roots,
+        user_instructions=agents_md_instructions(
+            config.codex_home,
+            work_dir,
+            max_bytes=config.project_doc_max_bytes,
+            fallbacks=config.project_doc_fallback_filenames,
+        ),
     )
     return settings, warning
 

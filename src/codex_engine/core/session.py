@@ -166,7 +166,12 @@ class Session:
             approval_policy=self.settings.approval_policy,
             sandbox_mode=self.settings.sandbox_mode,
         )
-        items.append(context.to_message())
+        message = context.to_message()
+        if self.settings.user_instructions:
+            # One user message, AGENTS.md first, then the environment (as the reference sends).
+            agents_md = ContentPart(type="input_text", text=self.settings.user_instructions)
+            message = message.model_copy(update={"content": [agents_md, *message.content]})
+        items.append(message)
         git_block = git_context_message([self.git_info] if self.git_info is not None else [])
         if git_block is not None:
             items.append(git_block)

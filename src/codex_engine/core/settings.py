@@ -29,6 +29,9 @@ class SessionSettings:
     approval_policy: ApprovalPolicy = "never"
     sandbox_mode: SandboxMode = "read-only"
     developer_instructions: str | None = None
+    #: AGENTS.md (the user's and the project's), wrapped as the model reads them; injected once
+    #: at the start of the session's history, so it stays the same across turns and resumes.
+    user_instructions: str | None = None
     reasoning_effort: str | None = None
     reasoning_summary: str | None = "auto"
     verbosity: str | None = None

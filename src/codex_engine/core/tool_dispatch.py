@@ -1,7 +1,8 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
 The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the built-in ``shell``, the
-hosted ``web_search``, then the extra toolsets the session was given (``SessionDeps.toolsets``).
+hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), then the extra
+toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
+from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import ToolContext, Toolset
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
@@ -50,7 +52,7 @@ class ToolDispatcher:
         # call to it is answered like any unknown tool.
         self.shell = shell
         builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
-        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), *extra)
+        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), ApplyPatchTool(), *extra)
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         return [spec for toolset in self.toolsets for spec in toolset.specs(settings)]

@@ -32,6 +32,8 @@ __all__ = [
     "ContextCompactionItem",
     "CreditsSnapshotWire",
     "ErrorNotification",
+    "FileChangeItem",
+    "FileUpdateChange",
     "GetAccountParams",
     "InitializeCapabilities",
     "InitializeParams",
@@ -333,6 +335,20 @@ class CommandExecutionItem(_Out):
     duration_ms: int | None = None
 
 
+class FileUpdateChange(_Out):
+    path: str
+    #: ``{"type": "add"|"delete"}`` or ``{"type": "update", "move_path": …}`` (snake_case kept).
+    kind: dict[str, Any]
+    diff: str
+
+
+class FileChangeItem(_Out):
+    type: Literal["fileChange"] = "fileChange"
+    id: str
+    changes: list[FileUpdateChange]
+    status: Literal["inProgress", "completed", "failed", "declined"]
+
+
 class WebSearchItem(_Out):
     type: Literal["webSearch"] = "webSearch"
     id: str
@@ -350,6 +366,7 @@ ThreadItem = (
     | AgentMessageItem
     | ReasoningItem
     | CommandExecutionItem
+    | FileChangeItem
     | WebSearchItem
     | ContextCompactionItem
 )

@@ -25,6 +25,8 @@ from codex_engine.core.sandbox import (
     wrap_command,
 )
 from codex_engine.core.settings import SessionSettings
+from codex_engine.core.tools.apply_patch import run_apply_patch
+from codex_engine.core.tools.patch_invocation import patch_invocation
 from codex_engine.core.tools.safety import is_known_safe_command
 from codex_engine.core.tools.shell import (
     SHELL_TOOL_NAME,
@@ -63,6 +65,11 @@ class ShellTool:
             shell = parse_shell_arguments(call.arguments, settings.cwd)
         except ValueError as exc:
             return FunctionCallOutput(call_id=call.call_id, output=f"invalid arguments: {exc}")
+        if (patch := patch_invocation(shell.command)) is not None:
+            # The engine applies patches itself (verified, within the writable roots).
+            workdir = shell.workdir / patch.workdir if patch.workdir else shell.workdir
+            output = await run_apply_patch(call.call_id, patch.patch, workdir, ctx)
+            return FunctionCallOutput(call_id=call.call_id, output=output)
         refusal, sandboxed = await self._permission(call.call_id, shell, ctx)
         if refusal is not None:
             emit(
