@@ -16,7 +16,6 @@ _OVERSIZED = {
     "client/model_client.py",
     "core/session.py",
     "core/rollout.py",
-    "protocol/app_server_types.py",
     "protocol/error_mapping.py",
     "telemetry/metrics.py",
 }

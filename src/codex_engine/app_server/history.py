@@ -20,7 +20,7 @@ from codex_engine.app_server.projector import command_actions, command_text
 from codex_engine.auth.tokens import parse_timestamp
 from codex_engine.core.compaction import is_user_turn_message
 from codex_engine.core.rollout import SessionMeta, rfc3339_now
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     AgentMessageItem,
     CommandExecutionItem,
     ContextCompactionItem,

@@ -46,7 +46,7 @@ from codex_engine.errors import (
     UsageLimitReachedError,
     UsageNotIncludedError,
 )
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     AccountRateLimitsUpdatedNotification,
     AgentMessageItem,
     CommandExecutionItem,

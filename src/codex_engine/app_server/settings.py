@@ -17,7 +17,7 @@ from codex_engine.config.loader import Config
 from codex_engine.config.overrides import Override
 from codex_engine.core.launch import settings_from_config
 from codex_engine.core.session import SessionSettings
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ThreadResumeParams,
     ThreadStartParams,
     TurnStartParams,

@@ -20,7 +20,7 @@ from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
 from codex_engine.core.session import Session, SessionSettings
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     Thread,
     ThreadItem,
     ThreadStatusChangedNotification,

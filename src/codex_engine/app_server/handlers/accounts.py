@@ -7,7 +7,7 @@ from typing import Any
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import NoParams, Tagged, method, pending
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     LOGIN_PARAMS,
     CancelLoginAccountParams,
     GetAccountParams,

@@ -10,7 +10,7 @@ from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import InvalidRequestError, method
 from codex_engine.errors import ConfigError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ConfigWarningNotification,
     InitializeParams,
     InitializeResponse,

@@ -35,7 +35,7 @@ from codex_engine.core.approvals import ApprovalsReviewer
 from codex_engine.core.launch import fork_session, open_session, resume_session
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.errors import CodexError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ConfigWarningNotification,
     Thread,
     ThreadForkParams,

@@ -28,7 +28,7 @@ from codex_engine.app_server.settings import turn_changes
 from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
 from codex_engine.errors import CodexError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ContextCompactionItem,
     ThreadIdParams,
     TurnCompletedNotification,
