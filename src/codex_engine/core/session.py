@@ -76,6 +76,7 @@ from codex_engine.core.tools.shell import (
     run_shell,
     shell_tool_spec,
 )
+from codex_engine.core.turn_options import TurnOptions
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import (
@@ -185,6 +186,7 @@ class _TurnState:
     usage: TokenUsage = field(default_factory=TokenUsage)
     tool_calls: int = 0
     last_message: str | None = None
+    options: TurnOptions = field(default_factory=TurnOptions)
 
 
 class Session:
@@ -291,11 +293,20 @@ class Session:
         if self._turn_task is not None and not self._turn_task.done():
             self._turn_task.cancel()
 
-    async def run_turn(self, text: str) -> AsyncIterator[TurnEvent]:
-        """Run one user turn and yield its events; the last one is completed/failed/interrupted."""
+    async def run_turn(
+        self, text: str | None, *, options: TurnOptions | None = None
+    ) -> AsyncIterator[TurnEvent]:
+        """Run one turn and yield its events; the last one is completed/failed/interrupted.
+
+        The turn opens with the user's ``text``, or with ``options.tool_output`` (then ``text``
+        is ``None``).
+        """
         if self._turn_task is not None and not self._turn_task.done():
             raise RuntimeError("a turn is already running in this session")
-        state = _TurnState(turn_id=str(uuid.uuid4()))
+        options = options or TurnOptions()
+        if (text is None) == (options.tool_output is None):
+            raise ValueError("a turn opens with either text or a delivered tool output")
+        state = _TurnState(turn_id=str(uuid.uuid4()), options=options)
         turn = self.client.new_session()
         channel = _EventChannel(_EVENT_HIGH_WATER)
         if not self._prefix_recorded:
@@ -304,9 +315,9 @@ class Session:
             self._record(prefix)
             self._prefix_recorded = True
         self._record_turn_context(state.turn_id)
-        message = user_message(text)
-        self.history.append(message)
-        self._record([message])
+        opening = options.tool_output or user_message(text or "")
+        self.history.append(opening)
+        self._record([opening])
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.
@@ -390,10 +401,15 @@ class Session:
             },
         )
 
-    def _request_context(self, turn_id: str | None) -> RequestContext:
+    def _request_context(
+        self, turn_id: str | None, options: TurnOptions | None = None
+    ) -> RequestContext:
+        options = options or TurnOptions()
         metadata: dict[str, object] = {"sandbox": self.settings.sandbox_mode}
         if turn_id is not None:
             metadata["turn_id"] = turn_id
+        if options.trigger is not None:
+            metadata["turn_trigger"] = options.trigger
         if self.git_info is not None:
             metadata["workspaces"] = self.git_info.to_turn_metadata_workspaces()
         return RequestContext(
@@ -402,6 +418,7 @@ class Session:
             turn_id=turn_id,
             reasoning=self.settings.reasoning(),
             verbosity=self.settings.verbosity,
+            service_tier=options.request_service_tier(),
             turn_metadata=metadata,
         )
 
@@ -452,7 +469,7 @@ class Session:
         channel: _EventChannel,
     ) -> None:
         emit = channel.put
-        ctx = self._request_context(state.turn_id)
+        ctx = self._request_context(state.turn_id, state.options)
         while True:
             if compaction.should_auto_compact(self._last_total_tokens, self.settings.model_info):
                 summary = await self._compact(turn, ctx)

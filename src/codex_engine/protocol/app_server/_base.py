@@ -10,6 +10,7 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "ApprovalPolicyName",
     "ApprovalsReviewer",
+    "EmptyResponse",
     "SandboxModeName",
 ]
 
@@ -34,3 +35,7 @@ class _Out(BaseModel):
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")
+
+
+class EmptyResponse(_Out):
+    """The ``{}`` result of a method that has nothing to report (``thread/archive``, ...)."""

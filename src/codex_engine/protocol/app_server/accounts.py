@@ -11,14 +11,24 @@ __all__ = [
     "AccountLoginCompletedNotification",
     "AccountRateLimitsUpdatedNotification",
     "AccountUpdatedNotification",
+    "ApiKeyAccount",
     "ApiKeyLoginParams",
+    "ApiKeyLoginResponse",
     "CancelLoginAccountParams",
+    "CancelLoginAccountResponse",
+    "ChatgptAccount",
     "ChatgptAuthTokensLoginParams",
+    "ChatgptAuthTokensLoginResponse",
+    "ChatgptAuthTokensRefreshParams",
     "ChatgptAuthTokensRefreshResult",
     "ChatgptDeviceCodeLoginParams",
+    "ChatgptDeviceCodeLoginResponse",
     "ChatgptLoginParams",
+    "ChatgptLoginResponse",
     "CreditsSnapshotWire",
     "GetAccountParams",
+    "GetAccountResponse",
+    "LoginAccountResponse",
     "LoginParams",
     "RateLimitSnapshotWire",
     "RateLimitWindowWire",
@@ -115,3 +125,65 @@ class RateLimitSnapshotWire(_Out):
 
 class AccountRateLimitsUpdatedNotification(_Out):
     rate_limits: RateLimitSnapshotWire
+
+
+# -- responses -----------------------------------------------------------------------------
+
+
+class ApiKeyAccount(_Out):
+    type: Literal["apiKey"] = "apiKey"
+
+
+class ChatgptAccount(_Out):
+    type: Literal["chatgpt"] = "chatgpt"
+    email: str | None
+    plan_type: str
+
+
+class GetAccountResponse(_Out):
+    account: ApiKeyAccount | ChatgptAccount | None
+    requires_openai_auth: bool
+
+
+class ApiKeyLoginResponse(_Out):
+    type: Literal["apiKey"] = "apiKey"
+
+
+class ChatgptLoginResponse(_Out):
+    type: Literal["chatgpt"] = "chatgpt"
+    login_id: str
+    #: Open it in a browser to sign in; the server's callback on 127.0.0.1 finishes the flow.
+    auth_url: str
+
+
+class ChatgptDeviceCodeLoginResponse(_Out):
+    type: Literal["chatgptDeviceCode"] = "chatgptDeviceCode"
+    login_id: str
+    verification_url: str
+    user_code: str
+
+
+class ChatgptAuthTokensLoginResponse(_Out):
+    type: Literal["chatgptAuthTokens"] = "chatgptAuthTokens"
+
+
+LoginAccountResponse = (
+    ApiKeyLoginResponse
+    | ChatgptLoginResponse
+    | ChatgptDeviceCodeLoginResponse
+    | ChatgptAuthTokensLoginResponse
+)
+
+
+class CancelLoginAccountResponse(_Out):
+    status: Literal["canceled", "notFound"]
+
+
+# -- server request ------------------------------------------------------------------------
+
+
+class ChatgptAuthTokensRefreshParams(_Out):
+    """``account/chatgptAuthTokens/refresh``: the server asks the app for new tokens."""
+
+    reason: Literal["unauthorized"]
+    previous_account_id: str | None = None

@@ -12,6 +12,7 @@ __all__ = [
     "AgentMessageItem",
     "CommandExecutionItem",
     "ContextCompactionItem",
+    "FunctionCallOutputItem",
     "ReasoningItem",
     "ThreadItem",
     "UserMessageItem",
@@ -25,6 +26,17 @@ class UserMessageItem(_Out):
     client_id: str | None = None
     #: UserInput values as the client sent them (``text_elements`` stays snake_case on the wire).
     content: list[dict[str, Any]]
+
+
+class FunctionCallOutputItem(_Out):
+    """A tool output the client delivered with ``turn/start``'s ``toolOutput`` (no call made)."""
+
+    type: Literal["functionCallOutput"] = "functionCallOutput"
+    id: str
+    name: str
+    namespace: str | None = None
+    #: A string, or Responses function-output content items (``input_text``, ``input_image``).
+    output: str | list[dict[str, Any]]
 
 
 class AgentMessageItem(_Out):
@@ -68,6 +80,7 @@ class ContextCompactionItem(_Out):
 
 ThreadItem = (
     UserMessageItem
+    | FunctionCallOutputItem
     | AgentMessageItem
     | ReasoningItem
     | CommandExecutionItem

@@ -6,6 +6,7 @@ from typing import Any
 
 from codex_engine.protocol.app_server._base import _Out
 from codex_engine.protocol.app_server.items import ThreadItem
+from codex_engine.protocol.app_server.runtime import RuntimeSummaryWire
 from codex_engine.protocol.app_server.threads import Thread
 from codex_engine.protocol.app_server.turns import Turn, TurnError
 
@@ -48,6 +49,14 @@ class TurnStartedNotification(_Out):
 class TurnCompletedNotification(_Out):
     thread_id: str
     turn: Turn
+    #: codex-engine's extension: what the turn spent (absent for a compaction).
+    runtime_summary: RuntimeSummaryWire | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = super().to_wire()
+        if self.runtime_summary is None:
+            del wire["runtimeSummary"]
+        return wire
 
 
 class ItemStartedNotification(_Out):

@@ -22,15 +22,32 @@ __all__ = [
     "TurnStartResponse",
     "TurnStatus",
     "TurnSteerParams",
+    "TurnToolOutput",
 ]
 
 
 TurnStatus = Literal["completed", "interrupted", "failed", "inProgress"]
 
 
+class TurnToolOutput(_Params):
+    """Output of a tool that ran outside the thread, delivered as the turn's opening input."""
+
+    name: str
+    namespace: str | None = None
+    output: str | list[dict[str, Any]]
+    #: The reference keeps the output in the thread's history whatever this says; so do we.
+    retain: bool | None = None
+
+
 class TurnStartParams(_Params):
     thread_id: str
     input: list[dict[str, Any]]
+    #: Opens the turn instead of ``input`` (which must then be empty).
+    tool_output: TurnToolOutput | None = None
+    #: A label for what started the turn (sent as ``turn_trigger`` in the turn metadata).
+    turn_trigger: str | None = None
+    #: The service tier of this turn's requests only; ``"default"`` asks for none.
+    service_tier_for_turn: str | None = None
     model: str | None = None
     effort: str | None = None
     summary: str | None = None
