@@ -171,6 +171,10 @@ class Registry:
             raise ValueError(f"app-server method {name} is declared twice")
         self._pending[name] = reason
 
+    def spec(self, name: str) -> MethodSpec[Any]:
+        """How ``name`` is served (KeyError when it is not)."""
+        return self._methods[name]
+
     @property
     def names(self) -> frozenset[str]:
         return frozenset(self._methods)
