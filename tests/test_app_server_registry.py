@@ -22,7 +22,7 @@ from codex_engine.app_server.registry import (
     parse_params,
     to_jsonrpc,
 )
-from codex_engine.errors import AuthError, CodexError, ConfigError
+from codex_engine.errors import AuthError, CodexError, ConfigError, SessionLockedError
 from codex_engine.protocol.jsonrpc import JsonRpcError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "app-server-schema"
@@ -91,12 +91,18 @@ def test_tagged_params_pick_the_model_by_tag_and_never_echo_a_value() -> None:
 @pytest.mark.parametrize(
     ("error", "code", "message"),
     [
-        (InvalidParamsError("`cwd` is wrong"), -32602, "invalid params for m/x: `cwd` is wrong"),
-        (ConfigError("bad key"), -32602, "invalid params for m/x: bad key"),
+        (InvalidParamsError("`cwd` is wrong"), -32600, "invalid params for m/x: `cwd` is wrong"),
+        (ConfigError("bad key"), -32600, "invalid params for m/x: bad key"),
         (InvalidRequestError("no such thread"), -32600, "no such thread"),
-        (NotSupportedError("not yet"), -32601, "not yet"),
-        (AuthError("sign in again"), -32000, "m/x failed: sign in again"),
-        (CodexError("disk full"), -32000, "m/x failed: disk full"),
+        (NotSupportedError("not yet"), -32600, "not yet"),
+        (
+            SessionLockedError("t1"),
+            -32600,
+            "m/x failed: session t1 is open in another process; wait for it to finish or fork "
+            "it: codex-engine exec fork t1",
+        ),
+        (AuthError("sign in again"), -32603, "m/x failed: sign in again"),
+        (CodexError("disk full"), -32603, "m/x failed: disk full"),
         (JsonRpcError(-32099, "as chosen"), -32099, "as chosen"),
     ],
 )
@@ -123,6 +129,7 @@ async def test_dispatch_validates_runs_and_maps_errors() -> None:
         return {}
 
     registry.pending("m/later", "waits for something")
+    registry.unsupported("m/never", "by design")
     fresh: Any = SimpleNamespace(initialized=False)
     ready: Any = SimpleNamespace(initialized=True)
 
@@ -135,20 +142,21 @@ async def test_dispatch_validates_runs_and_maps_errors() -> None:
     assert await registry.dispatch(ready, "m/ok", {"threadId": "t"}, None) == {"id": "t"}
     assert [p.thread_id for p in seen] == ["t"]
     cases = [
-        ("m/ok", {}, -32602, "invalid params for m/ok: `threadId` is required"),
+        ("m/ok", {}, -32600, "invalid params for m/ok: `threadId` is required"),
         (
             "m/fail",
             {"threadId": "t"},
-            -32602,
+            -32600,
             "invalid params for m/fail: `threadId` names nothing",
         ),
         (
             "m/later",
             {},
-            -32601,
+            -32600,
             "m/later is not implemented yet in codex-engine (waits for something)",
         ),
-        ("no/such", {}, -32601, "unknown method 'no/such'"),
+        ("m/never", {}, -32600, "m/never is not supported by codex-engine (by design)"),
+        ("no/such", {}, -32600, "unknown method 'no/such': it is not an app-server method"),
     ]
     for name, params, code, message in cases:
         with pytest.raises(JsonRpcError) as caught:

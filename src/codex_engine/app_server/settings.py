@@ -63,12 +63,13 @@ def sandbox_policy(mode: str, network: bool = False) -> dict[str, Any]:
 
 
 def resolve_cwd(raw: str | None) -> Path:
-    """The absolute directory a request names (the server's cwd when it names none)."""
+    """The absolute directory a request names (the server's cwd when it names none).
+
+    Like the reference, a directory that does not exist (yet) is accepted as it is named: the
+    thread reports it and the model is told it; commands run there fail until it exists.
+    """
     cwd = Path(raw).expanduser() if raw else Path.cwd()
-    cwd = (cwd if cwd.is_absolute() else Path.cwd() / cwd).resolve()
-    if not cwd.is_dir():
-        raise InvalidParamsError(f"`cwd` {cwd} is not a directory")
-    return cwd
+    return (cwd if cwd.is_absolute() else Path.cwd() / cwd).resolve()
 
 
 def thread_overrides(p: ThreadStartParams | ThreadResumeParams) -> list[Override]:
