@@ -159,6 +159,8 @@ class Registry:
         """Declare ``name``: its params are validated with ``params`` before the handler runs."""
 
         def register(handler: Handler[P]) -> Handler[P]:
+            # Implementing a pending method replaces its entry; anything else is a mistake.
+            self._pending.pop(name, None)
             self._claim(name)
             self._methods[name] = MethodSpec(name, params, handler, before_initialize)
             return handler

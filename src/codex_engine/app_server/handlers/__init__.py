@@ -4,6 +4,11 @@ Importing this package fills :data:`~codex_engine.app_server.registry.REGISTRY`.
 a module here, imported below.
 """
 
+# isort: off
+# The gaps come first: a family module that implements a pending method replaces its entry.
+from codex_engine.app_server.handlers import gaps
+
+# isort: on
 from codex_engine.app_server.handlers import accounts, initialize, models, threads, turns
 
-__all__ = ["accounts", "initialize", "models", "threads", "turns"]
+__all__ = ["accounts", "gaps", "initialize", "models", "threads", "turns"]

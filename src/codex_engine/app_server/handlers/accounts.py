@@ -6,15 +6,13 @@ from typing import Any
 
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
-from codex_engine.app_server.registry import NoParams, Tagged, method, pending
+from codex_engine.app_server.registry import NoParams, Tagged, method
 from codex_engine.protocol.app_server import (
     LOGIN_PARAMS,
     CancelLoginAccountParams,
     GetAccountParams,
     LoginParams,
 )
-
-pending("account/rateLimits/read", "rate limits arrive as account/rateLimits/updated during turns")
 
 
 @method("account/read", GetAccountParams)
