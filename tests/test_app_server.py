@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
+from codex_engine.protocol.app_server.catalog import CLIENT_REQUESTS
 from tests import canaries
 from tests.conftest import cli_env, reference_path, require_reference
 
@@ -42,13 +43,10 @@ class SchemaChecker:
         self._notification = Draft7Validator(load("ServerNotification.json"))
         self._server_request = Draft7Validator(load("ServerRequest.json"))
         self._error = Draft7Validator(load("JSONRPCError.json"))
-        # Methods without params name their response here; the rest derive it from the params.
-        self._response_names: dict[str, str] = {"account/logout": "LogoutAccountResponse"}
-        for variant in load("ClientRequest.json")["oneOf"]:
-            method = variant["properties"]["method"]["enum"][0]
-            ref = variant["properties"].get("params", {}).get("$ref", "")
-            if ref.endswith("Params"):
-                self._response_names[method] = ref.rsplit("/", 1)[1][: -len("Params")] + "Response"
+        # Each served method's response type, by the reference's name (our catalog uses them).
+        self._response_names: dict[str, str] = {
+            name: shape.result.name for name, shape in CLIENT_REQUESTS.items()
+        }
         self._validator_cls = Draft7Validator
 
     def _response(self, method: str) -> Any:

@@ -56,6 +56,8 @@ class ServerContext:
     threads: dict[str, ThreadState] = field(default_factory=dict)
     initialized: bool = False
     client_name: str = ""
+    #: ``experimentalFeature/enablement/set``: feature flags for this process, over config.toml.
+    feature_enablement: dict[str, bool] = field(default_factory=dict)
     _accounts: AccountService | None = None
 
     @classmethod
@@ -72,9 +74,11 @@ class ServerContext:
         return cls(peer, options, env, codex_home, auth_manager)
 
     def load_config(self, overrides: Sequence[Override] = (), cwd: Path | None = None) -> Config:
-        """config.toml with the command line's overrides, then the request's."""
+        """config.toml with the command line's overrides, the runtime feature enablement, then
+        the request's."""
+        features = [(["features", key], on) for key, on in self.feature_enablement.items()]
         return load_config(
-            overrides=[*self.options.overrides, *overrides],
+            overrides=[*self.options.overrides, *features, *overrides],
             profile=self.options.profile,
             cwd=cwd,
             env=self.env,

@@ -9,6 +9,6 @@ a module here, imported below.
 from codex_engine.app_server.handlers import gaps
 
 # isort: on
-from codex_engine.app_server.handlers import accounts, initialize, models, threads, turns
+from codex_engine.app_server.handlers import accounts, config, initialize, models, threads, turns
 
-__all__ = ["accounts", "gaps", "initialize", "models", "threads", "turns"]
+__all__ = ["accounts", "config", "gaps", "initialize", "models", "threads", "turns"]

@@ -148,14 +148,6 @@ PENDING: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "config/read",
-            "config/value/write",
-            "config/batchWrite",
-            "configRequirements/read",
-            "experimentalFeature/list",
-            "experimentalFeature/enablement/set",
-            "permissionProfile/list",
-            "modelProvider/capabilities/read",
             "account/rateLimits/read",
             "thread/loaded/list",
             "thread/unsubscribe",

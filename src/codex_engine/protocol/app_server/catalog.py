@@ -28,6 +28,21 @@ from codex_engine.protocol.app_server.approvals import (
     CommandExecutionRequestApprovalResponse,
     ServerRequestResolvedNotification,
 )
+from codex_engine.protocol.app_server.config import (
+    ConfigBatchWriteParams,
+    ConfigReadParams,
+    ConfigReadResponse,
+    ConfigRequirementsReadResponse,
+    ConfigValueWriteParams,
+    ConfigWriteResponse,
+    ExperimentalFeatureEnablementSetParams,
+    ExperimentalFeatureEnablementSetResponse,
+    ExperimentalFeatureListParams,
+    ExperimentalFeatureListResponse,
+    ModelProviderCapabilitiesReadResponse,
+    PermissionProfileListParams,
+    PermissionProfileListResponse,
+)
 from codex_engine.protocol.app_server.initialize import InitializeParams, InitializeResponse
 from codex_engine.protocol.app_server.models import ModelListParams, ModelListResponse
 from codex_engine.protocol.app_server.notifications import (
@@ -155,6 +170,39 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         CancelLoginAccountResponse,
     ),
     "account/logout": _shape(None, None, "LogoutAccountResponse", EmptyResponse),
+    "config/read": _shape(
+        "ConfigReadParams", ConfigReadParams, "ConfigReadResponse", ConfigReadResponse
+    ),
+    "config/value/write": _shape(
+        "ConfigValueWriteParams", ConfigValueWriteParams, "ConfigWriteResponse", ConfigWriteResponse
+    ),
+    "config/batchWrite": _shape(
+        "ConfigBatchWriteParams", ConfigBatchWriteParams, "ConfigWriteResponse", ConfigWriteResponse
+    ),
+    "configRequirements/read": _shape(
+        None, None, "ConfigRequirementsReadResponse", ConfigRequirementsReadResponse
+    ),
+    "experimentalFeature/list": _shape(
+        "ExperimentalFeatureListParams",
+        ExperimentalFeatureListParams,
+        "ExperimentalFeatureListResponse",
+        ExperimentalFeatureListResponse,
+    ),
+    "experimentalFeature/enablement/set": _shape(
+        "ExperimentalFeatureEnablementSetParams",
+        ExperimentalFeatureEnablementSetParams,
+        "ExperimentalFeatureEnablementSetResponse",
+        ExperimentalFeatureEnablementSetResponse,
+    ),
+    "permissionProfile/list": _shape(
+        "PermissionProfileListParams",
+        PermissionProfileListParams,
+        "PermissionProfileListResponse",
+        PermissionProfileListResponse,
+    ),
+    "modelProvider/capabilities/read": _shape(
+        None, None, "ModelProviderCapabilitiesReadResponse", ModelProviderCapabilitiesReadResponse
+    ),
 }
 
 #: What the server notifies, method -> params.
