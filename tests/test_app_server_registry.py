@@ -214,6 +214,18 @@ IMPLEMENTED = {
     "account/login/start",
     "account/login/cancel",
     "account/logout",
+    "account/rateLimits/read",
+    "config/read",
+    "config/value/write",
+    "config/batchWrite",
+    "configRequirements/read",
+    "experimentalFeature/list",
+    "experimentalFeature/enablement/set",
+    "permissionProfile/list",
+    "modelProvider/capabilities/read",
+    "thread/loaded/list",
+    "thread/unsubscribe",
+    "thread/delete",
 }
 
 

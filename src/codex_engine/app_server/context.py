@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codex_engine.app_server.accounts import (
     DEFAULT_CALLBACK_PORT,
@@ -58,6 +59,8 @@ class ServerContext:
     client_name: str = ""
     #: ``experimentalFeature/enablement/set``: feature flags for this process, over config.toml.
     feature_enablement: dict[str, bool] = field(default_factory=dict)
+    #: The rate-limit snapshots the model's responses last reported, by limit id (wire form).
+    rate_limits: dict[str | None, dict[str, Any]] = field(default_factory=dict)
     _accounts: AccountService | None = None
 
     @classmethod

@@ -9,6 +9,23 @@ a module here, imported below.
 from codex_engine.app_server.handlers import gaps
 
 # isort: on
-from codex_engine.app_server.handlers import accounts, config, initialize, models, threads, turns
+from codex_engine.app_server.handlers import (
+    accounts,
+    config,
+    initialize,
+    models,
+    thread_admin,
+    threads,
+    turns,
+)
 
-__all__ = ["accounts", "config", "gaps", "initialize", "models", "threads", "turns"]
+__all__ = [
+    "accounts",
+    "config",
+    "gaps",
+    "initialize",
+    "models",
+    "thread_admin",
+    "threads",
+    "turns",
+]

@@ -148,10 +148,6 @@ PENDING: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "account/rateLimits/read",
-            "thread/loaded/list",
-            "thread/unsubscribe",
-            "thread/delete",
             "fs/readFile",
             "fs/writeFile",
             "fs/createDirectory",

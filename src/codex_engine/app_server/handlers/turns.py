@@ -182,7 +182,10 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
 
 
 async def _stream(
-    thread: ThreadState, record: TurnRecord, events: AsyncIterator[TurnEvent]
+    thread: ThreadState,
+    record: TurnRecord,
+    events: AsyncIterator[TurnEvent],
+    rate_limits: dict[str | None, dict[str, Any]],
 ) -> _Outcome:
     """A turn's work: project the session's events into notifications until the last one."""
     peer = thread.peer
@@ -202,6 +205,10 @@ async def _stream(
                 final = event
             else:
                 for method_name, params in projector.on_event(event):
+                    if method_name == "account/rateLimits/updated":
+                        # Kept for account/rateLimits/read, by limit id.
+                        snapshot = params["rateLimits"]
+                        rate_limits[snapshot.get("limitId")] = snapshot
                     await peer.notify(method_name, params)
     except asyncio.CancelledError:
         close = getattr(events, "aclose", None)
@@ -277,7 +284,9 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if not thread.preview and text is not None:
         thread.preview = text
     thread.updated_at = record.started_at
-    record.task = asyncio.create_task(_run(thread, record, lambda: _stream(thread, record, events)))
+    record.task = asyncio.create_task(
+        _run(thread, record, lambda: _stream(thread, record, events, ctx.rate_limits))
+    )
     try:
         await reply.result(TurnStartResponse(turn=record.to_wire(items="notLoaded")).to_wire())
     finally:

@@ -27,6 +27,7 @@ __all__ = [
     "ChatgptLoginResponse",
     "CreditsSnapshotWire",
     "GetAccountParams",
+    "GetAccountRateLimitsResponse",
     "GetAccountResponse",
     "LoginAccountResponse",
     "LoginParams",
@@ -125,6 +126,14 @@ class RateLimitSnapshotWire(_Out):
 
 class AccountRateLimitsUpdatedNotification(_Out):
     rate_limits: RateLimitSnapshotWire
+
+
+class GetAccountRateLimitsResponse(_Out):
+    """``account/rateLimits/read``: the snapshots the model's responses last reported."""
+
+    #: The ``codex`` limit when reported, else the one reported last.
+    rate_limits: RateLimitSnapshotWire
+    rate_limits_by_limit_id: dict[str, RateLimitSnapshotWire] | None = None
 
 
 # -- responses -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from codex_engine.protocol.app_server.accounts import (
     ChatgptAuthTokensRefreshParams,
     ChatgptAuthTokensRefreshResult,
     GetAccountParams,
+    GetAccountRateLimitsResponse,
     GetAccountResponse,
     LoginAccountResponse,
     LoginParams,
@@ -62,6 +63,12 @@ from codex_engine.protocol.app_server.notifications import (
     TurnCompletedNotification,
     TurnStartedNotification,
     WarningNotification,
+)
+from codex_engine.protocol.app_server.thread_admin import (
+    ThreadDeletedNotification,
+    ThreadLoadedListParams,
+    ThreadLoadedListResponse,
+    ThreadUnsubscribeResponse,
 )
 from codex_engine.protocol.app_server.threads import (
     ThreadForkParams,
@@ -148,6 +155,21 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     "thread/read": _shape(
         "ThreadReadParams", ThreadReadParams, "ThreadReadResponse", ThreadReadResponse
     ),
+    "thread/loaded/list": _shape(
+        "ThreadLoadedListParams",
+        ThreadLoadedListParams,
+        "ThreadLoadedListResponse",
+        ThreadLoadedListResponse,
+    ),
+    "thread/unsubscribe": _shape(
+        "ThreadUnsubscribeParams",
+        ThreadIdParams,
+        "ThreadUnsubscribeResponse",
+        ThreadUnsubscribeResponse,
+    ),
+    "thread/delete": _shape(
+        "ThreadDeleteParams", ThreadIdParams, "ThreadDeleteResponse", EmptyResponse
+    ),
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
     ),
@@ -170,6 +192,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         CancelLoginAccountResponse,
     ),
     "account/logout": _shape(None, None, "LogoutAccountResponse", EmptyResponse),
+    "account/rateLimits/read": _shape(
+        None, None, "GetAccountRateLimitsResponse", GetAccountRateLimitsResponse
+    ),
     "config/read": _shape(
         "ConfigReadParams", ConfigReadParams, "ConfigReadResponse", ConfigReadResponse
     ),
@@ -217,6 +242,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/archived", "ThreadArchivedNotification", ThreadIdNotification),
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
+        ("thread/deleted", None, ThreadDeletedNotification),
         ("thread/tokenUsage/updated", None, ThreadTokenUsageUpdatedNotification),
         ("turn/started", None, TurnStartedNotification),
         ("turn/completed", None, TurnCompletedNotification),
