@@ -226,6 +226,14 @@ IMPLEMENTED = {
     "thread/loaded/list",
     "thread/unsubscribe",
     "thread/delete",
+    "fs/readFile",
+    "fs/writeFile",
+    "fs/createDirectory",
+    "fs/getMetadata",
+    "fs/readDirectory",
+    "fs/remove",
+    "fs/copy",
+    "fuzzyFileSearch",
 }
 
 

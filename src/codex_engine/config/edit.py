@@ -20,7 +20,14 @@ from codex_engine.config.config_file import validation_error
 from codex_engine.config.loader import ConfigToml
 from codex_engine.errors import ConfigError
 
-__all__ = ["ConfigEdit", "ConfigEditError", "apply_edits", "file_version", "write_atomically"]
+__all__ = [
+    "ConfigEdit",
+    "ConfigEditError",
+    "apply_edits",
+    "file_version",
+    "write_atomically",
+    "write_atomically_bytes",
+]
 
 
 class ConfigEditError(ConfigError):
@@ -123,11 +130,17 @@ def apply_edits(text: str, edits: Sequence[ConfigEdit], *, source: str) -> str:
 
 def write_atomically(path: Path, text: str) -> None:
     """Readers see the old file or the whole new one; a failed write leaves no temporary file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically_bytes(path, text.encode("utf-8"))
+
+
+def write_atomically_bytes(path: Path, data: bytes, *, create_parents: bool = True) -> None:
+    """:func:`write_atomically` for bytes; an existing file keeps its permission bits."""
+    if create_parents:
+        path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         if path.exists():

@@ -12,6 +12,7 @@ from codex_engine.app_server.handlers import gaps
 from codex_engine.app_server.handlers import (
     accounts,
     config,
+    fs,
     initialize,
     models,
     thread_admin,
@@ -22,6 +23,7 @@ from codex_engine.app_server.handlers import (
 __all__ = [
     "accounts",
     "config",
+    "fs",
     "gaps",
     "initialize",
     "models",

@@ -76,7 +76,7 @@ _SKILLS = "skills and hooks are not loaded yet"
 _MCP = "MCP servers are being added"
 _COMMANDS = "PTY-backed client commands are not built yet"
 _EXTERNAL = "importing other agents' configuration is not built yet"
-_SOON = "being implemented (issue: SDK drop-in)"
+_WATCH = "watching files needs a file watcher"
 
 #: Stable reference methods codex-engine will implement -> what each waits for.
 PENDING: dict[str, str] = {
@@ -148,18 +148,10 @@ PENDING: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "fs/readFile",
-            "fs/writeFile",
-            "fs/createDirectory",
-            "fs/getMetadata",
-            "fs/readDirectory",
-            "fs/remove",
-            "fs/copy",
             "fs/watch",
             "fs/unwatch",
-            "fuzzyFileSearch",
         ),
-        _SOON,
+        _WATCH,
     ),
 }
 

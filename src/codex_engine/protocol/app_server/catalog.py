@@ -44,6 +44,18 @@ from codex_engine.protocol.app_server.config import (
     PermissionProfileListParams,
     PermissionProfileListResponse,
 )
+from codex_engine.protocol.app_server.fs import (
+    FsCopyParams,
+    FsCreateDirectoryParams,
+    FsGetMetadataResponse,
+    FsPathParams,
+    FsReadDirectoryResponse,
+    FsReadFileResponse,
+    FsRemoveParams,
+    FsWriteFileParams,
+    FuzzyFileSearchParams,
+    FuzzyFileSearchResponse,
+)
 from codex_engine.protocol.app_server.initialize import InitializeParams, InitializeResponse
 from codex_engine.protocol.app_server.models import ModelListParams, ModelListResponse
 from codex_engine.protocol.app_server.notifications import (
@@ -224,6 +236,32 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         PermissionProfileListParams,
         "PermissionProfileListResponse",
         PermissionProfileListResponse,
+    ),
+    "fs/readFile": _shape(
+        "FsReadFileParams", FsPathParams, "FsReadFileResponse", FsReadFileResponse
+    ),
+    "fs/writeFile": _shape(
+        "FsWriteFileParams", FsWriteFileParams, "FsWriteFileResponse", EmptyResponse
+    ),
+    "fs/createDirectory": _shape(
+        "FsCreateDirectoryParams",
+        FsCreateDirectoryParams,
+        "FsCreateDirectoryResponse",
+        EmptyResponse,
+    ),
+    "fs/getMetadata": _shape(
+        "FsGetMetadataParams", FsPathParams, "FsGetMetadataResponse", FsGetMetadataResponse
+    ),
+    "fs/readDirectory": _shape(
+        "FsReadDirectoryParams", FsPathParams, "FsReadDirectoryResponse", FsReadDirectoryResponse
+    ),
+    "fs/remove": _shape("FsRemoveParams", FsRemoveParams, "FsRemoveResponse", EmptyResponse),
+    "fs/copy": _shape("FsCopyParams", FsCopyParams, "FsCopyResponse", EmptyResponse),
+    "fuzzyFileSearch": _shape(
+        "FuzzyFileSearchParams",
+        FuzzyFileSearchParams,
+        "FuzzyFileSearchResponse",
+        FuzzyFileSearchResponse,
     ),
     "modelProvider/capabilities/read": _shape(
         None, None, "ModelProviderCapabilitiesReadResponse", ModelProviderCapabilitiesReadResponse
