@@ -170,3 +170,35 @@ async def test_fuzzy_file_search_finds_files_by_their_characters_in_order(
     }
     head = await client.result("fuzzyFileSearch", {"query": "HEAD", "roots": [str(workdir)]})
     assert head["files"] == []
+
+
+async def test_a_watch_reports_changes_until_it_is_stopped(
+    client: RawClient, workdir: Path, tmp_path: Path
+) -> None:
+    watched = await client.result("fs/watch", {"path": str(workdir), "watchId": "w1"})
+    assert watched == {"path": str(workdir)}
+    again = await client.error("fs/watch", {"path": str(workdir), "watchId": "w1"})
+    assert again["code"] == -32600 and "w1" in again["message"]
+    outside = await client.error("fs/watch", {"path": str(tmp_path), "watchId": "w9"})
+    assert outside["code"] == -32600
+    later = workdir / "later.txt"
+    await client.result("fs/watch", {"path": str(later), "watchId": "file"})
+
+    await client.result("fs/writeFile", {"path": str(later), "dataBase64": b64(b"new")})
+    for watch_id in ("w1", "file"):
+        note = await client.wait_for(
+            lambda m, w=watch_id: m["method"] == "fs/changed" and m["params"]["watchId"] == w
+        )
+        assert str(later) in note["params"]["changedPaths"]
+
+    assert await client.result("fs/unwatch", {"watchId": "w1"}) == {}
+    assert await client.result("fs/unwatch", {"watchId": "w1"}) == {}
+    await client.result("fs/watch", {"path": str(workdir), "watchId": "w2"})
+    (workdir / "after.txt").write_text("x")
+    await client.wait_for(lambda m: m["method"] == "fs/changed" and m["params"]["watchId"] == "w2")
+    reported = [
+        m["params"]["changedPaths"]
+        for m in client.notifications
+        if m["method"] == "fs/changed" and m["params"]["watchId"] == "w1"
+    ]
+    assert all(str(workdir / "after.txt") not in paths for paths in reported)

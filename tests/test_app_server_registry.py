@@ -233,6 +233,8 @@ IMPLEMENTED = {
     "fs/readDirectory",
     "fs/remove",
     "fs/copy",
+    "fs/watch",
+    "fs/unwatch",
     "fuzzyFileSearch",
 }
 

@@ -5,6 +5,7 @@ Handlers get a :class:`ServerContext` as their first argument; it holds state, n
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ class ServerContext:
     feature_enablement: dict[str, bool] = field(default_factory=dict)
     #: The rate-limit snapshots the model's responses last reported, by limit id (wire form).
     rate_limits: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    #: ``fs/watch`` tasks by the client's watch id.
+    watches: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _accounts: AccountService | None = None
 
     @classmethod

@@ -51,7 +51,7 @@ def permitted_roots(ctx: ServerContext) -> list[Path]:
     return list(dict.fromkeys(roots))
 
 
-def _confined(ctx: ServerContext, raw: str, field: str = "path") -> Path:
+def confined(ctx: ServerContext, raw: str, field: str = "path") -> Path:
     """The absolute path a request names, once it is known to lie inside a permitted root."""
     path = Path(raw)
     if not path.is_absolute():
@@ -79,7 +79,7 @@ async def _io(what: str, path: Path, work: Callable[[], T]) -> T:
 
 @method("fs/readFile", FsPathParams)
 async def fs_read_file(ctx: ServerContext, p: FsPathParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
 
     def read() -> bytes:
         if path.exists() and not path.is_file():
@@ -97,7 +97,7 @@ async def fs_read_file(ctx: ServerContext, p: FsPathParams, reply: Reply) -> Any
 
 @method("fs/writeFile", FsWriteFileParams)
 async def fs_write_file(ctx: ServerContext, p: FsWriteFileParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
     try:
         data = base64.b64decode(p.data_base64, validate=True)
     except (binascii.Error, ValueError):
@@ -113,7 +113,7 @@ async def fs_write_file(ctx: ServerContext, p: FsWriteFileParams, reply: Reply) 
 
 @method("fs/createDirectory", FsCreateDirectoryParams)
 async def fs_create_directory(ctx: ServerContext, p: FsCreateDirectoryParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
     recursive = p.recursive is not False
     await _io("create", path, lambda: path.mkdir(parents=recursive, exist_ok=recursive))
     return EmptyResponse().to_wire()
@@ -121,7 +121,7 @@ async def fs_create_directory(ctx: ServerContext, p: FsCreateDirectoryParams, re
 
 @method("fs/getMetadata", FsPathParams)
 async def fs_get_metadata(ctx: ServerContext, p: FsPathParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
 
     def inspect() -> FsGetMetadataResponse:
         link = path.lstat()
@@ -140,7 +140,7 @@ async def fs_get_metadata(ctx: ServerContext, p: FsPathParams, reply: Reply) -> 
 
 @method("fs/readDirectory", FsPathParams)
 async def fs_read_directory(ctx: ServerContext, p: FsPathParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
 
     def listing() -> list[FsReadDirectoryEntry]:
         with os.scandir(path) as entries:
@@ -156,7 +156,7 @@ async def fs_read_directory(ctx: ServerContext, p: FsPathParams, reply: Reply) -
 
 @method("fs/remove", FsRemoveParams)
 async def fs_remove(ctx: ServerContext, p: FsRemoveParams, reply: Reply) -> Any:
-    path = _confined(ctx, p.path)
+    path = confined(ctx, p.path)
     if path.resolve() in permitted_roots(ctx):
         raise InvalidRequestError(f"{path} is a root this server works in; it is not removed")
 
@@ -179,8 +179,8 @@ async def fs_remove(ctx: ServerContext, p: FsRemoveParams, reply: Reply) -> Any:
 
 @method("fs/copy", FsCopyParams)
 async def fs_copy(ctx: ServerContext, p: FsCopyParams, reply: Reply) -> Any:
-    source = _confined(ctx, p.source_path, "sourcePath")
-    destination = _confined(ctx, p.destination_path, "destinationPath")
+    source = confined(ctx, p.source_path, "sourcePath")
+    destination = confined(ctx, p.destination_path, "destinationPath")
     if source.is_dir() and not p.recursive:
         raise InvalidParamsError("`recursive` must be true to copy a directory")
 
@@ -196,7 +196,7 @@ async def fs_copy(ctx: ServerContext, p: FsCopyParams, reply: Reply) -> Any:
 
 @method("fuzzyFileSearch", FuzzyFileSearchParams)
 async def fuzzy_file_search(ctx: ServerContext, p: FuzzyFileSearchParams, reply: Reply) -> Any:
-    roots = [_confined(ctx, root, "roots") for root in p.roots]
+    roots = [confined(ctx, root, "roots") for root in p.roots]
     files: list[FuzzyFileSearchResult] = []
     for root in roots:
         for score, relative, positions in await asyncio.to_thread(search, p.query, root):

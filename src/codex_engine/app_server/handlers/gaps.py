@@ -76,7 +76,6 @@ _SKILLS = "skills and hooks are not loaded yet"
 _MCP = "MCP servers are being added"
 _COMMANDS = "PTY-backed client commands are not built yet"
 _EXTERNAL = "importing other agents' configuration is not built yet"
-_WATCH = "watching files needs a file watcher"
 
 #: Stable reference methods codex-engine will implement -> what each waits for.
 PENDING: dict[str, str] = {
@@ -145,13 +144,6 @@ PENDING: dict[str, str] = {
             "externalAgentConfig/import/readHistories",
         ),
         _EXTERNAL,
-    ),
-    **dict.fromkeys(
-        (
-            "fs/watch",
-            "fs/unwatch",
-        ),
-        _WATCH,
     ),
 }
 

@@ -45,6 +45,7 @@ from codex_engine.protocol.app_server.config import (
     PermissionProfileListResponse,
 )
 from codex_engine.protocol.app_server.fs import (
+    FsChangedNotification,
     FsCopyParams,
     FsCreateDirectoryParams,
     FsGetMetadataResponse,
@@ -52,6 +53,9 @@ from codex_engine.protocol.app_server.fs import (
     FsReadDirectoryResponse,
     FsReadFileResponse,
     FsRemoveParams,
+    FsUnwatchParams,
+    FsWatchParams,
+    FsWatchResponse,
     FsWriteFileParams,
     FuzzyFileSearchParams,
     FuzzyFileSearchResponse,
@@ -257,6 +261,8 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     ),
     "fs/remove": _shape("FsRemoveParams", FsRemoveParams, "FsRemoveResponse", EmptyResponse),
     "fs/copy": _shape("FsCopyParams", FsCopyParams, "FsCopyResponse", EmptyResponse),
+    "fs/watch": _shape("FsWatchParams", FsWatchParams, "FsWatchResponse", FsWatchResponse),
+    "fs/unwatch": _shape("FsUnwatchParams", FsUnwatchParams, "FsUnwatchResponse", EmptyResponse),
     "fuzzyFileSearch": _shape(
         "FuzzyFileSearchParams",
         FuzzyFileSearchParams,
@@ -281,6 +287,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
+        ("fs/changed", None, FsChangedNotification),
         ("thread/tokenUsage/updated", None, ThreadTokenUsageUpdatedNotification),
         ("turn/started", None, TurnStartedNotification),
         ("turn/completed", None, TurnCompletedNotification),

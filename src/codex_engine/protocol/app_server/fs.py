@@ -1,5 +1,6 @@
 """File access for clients: ``fs/readFile``, ``fs/writeFile``, ``fs/createDirectory``,
-``fs/getMetadata``, ``fs/readDirectory``, ``fs/remove``, ``fs/copy`` and ``fuzzyFileSearch``."""
+``fs/getMetadata``, ``fs/readDirectory``, ``fs/remove``, ``fs/copy``, ``fs/watch`` (with
+``fs/changed``), ``fs/unwatch`` and ``fuzzyFileSearch``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from codex_engine.protocol.app_server._base import _Out, _Params
 
 __all__ = [
+    "FsChangedNotification",
     "FsCopyParams",
     "FsCreateDirectoryParams",
     "FsGetMetadataResponse",
@@ -18,6 +20,9 @@ __all__ = [
     "FsReadDirectoryResponse",
     "FsReadFileResponse",
     "FsRemoveParams",
+    "FsUnwatchParams",
+    "FsWatchParams",
+    "FsWatchResponse",
     "FsWriteFileParams",
     "FuzzyFileSearchParams",
     "FuzzyFileSearchResponse",
@@ -102,3 +107,22 @@ class FuzzyFileSearchResult(BaseModel):
 
 class FuzzyFileSearchResponse(_Out):
     files: list[FuzzyFileSearchResult]
+
+
+class FsWatchParams(_Params):
+    path: str
+    #: Chosen by the client, unique on its connection; ``fs/changed`` and ``fs/unwatch`` use it.
+    watch_id: str
+
+
+class FsWatchResponse(_Out):
+    path: str
+
+
+class FsUnwatchParams(_Params):
+    watch_id: str
+
+
+class FsChangedNotification(_Out):
+    watch_id: str
+    changed_paths: list[str]
