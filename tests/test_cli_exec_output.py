@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.emulator.script import IdAllocator, ReplyContext, render_events
+from codex_engine.emulator.render import render_events
+from codex_engine.emulator.script import IdAllocator, ReplyContext
 from tests.conftest import Run, cli_env, run_cli
 
 FIRST = "first attempt had words that never finish"
