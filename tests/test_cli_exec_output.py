@@ -196,4 +196,4 @@ async def test_json_agent_message_carries_the_final_text_after_a_diverging_retry
     ]
     assert messages == [SECOND]
     assert any(e["type"] == "error" and "Reconnecting" in e["message"] for e in events)
-    assert events[-2]["type"] == "turn.completed"
+    assert events[-1]["type"] == "turn.completed"

@@ -2,7 +2,7 @@
 
 A handler module declares a method once with ``@method("thread/start", ThreadStartParams)``;
 :meth:`Registry.dispatch` validates the params, runs the handler and turns the errors it raises
-into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format ``-32602`` text.
+into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format error-code text.
 """
 
 from __future__ import annotations
@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from codex_engine.errors import CodexError, ConfigError, SessionLockedError
+from codex_engine.errors import (
+    CodexError,
+    ConfigError,
+    InvalidParamsError,
+    InvalidRpcRequestError,
+    NotSupportedError,
+    SessionLockedError,
+)
 from codex_engine.protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -44,16 +51,9 @@ P = TypeVar("P", bound=BaseModel)
 Handler = Callable[["ServerContext", P, "Reply"], Awaitable[Any]]
 
 
-class InvalidParamsError(CodexError):
-    """The params are wrong; the message says which field and why (no method name: added here)."""
-
-
-class InvalidRequestError(CodexError):
-    """The request is well formed but not valid now (unknown thread, a turn already running)."""
-
-
-class NotSupportedError(CodexError):
-    """A method the reference has that codex-engine does not serve (yet)."""
+#: The handlers' name for :class:`~codex_engine.errors.InvalidRpcRequestError` (the tree has an
+#: ``InvalidRequestError`` already: the Responses API refusing a request of ours).
+InvalidRequestError = InvalidRpcRequestError
 
 
 #: CodexError subclass -> (code, message template). The first class the error is an instance of
@@ -65,7 +65,7 @@ class NotSupportedError(CodexError):
 ERROR_CODES: tuple[tuple[type[CodexError], int, str], ...] = (
     (InvalidParamsError, INVALID_REQUEST, "invalid params for {method}: {error}"),
     (ConfigError, INVALID_REQUEST, "invalid params for {method}: {error}"),
-    (InvalidRequestError, INVALID_REQUEST, "{error}"),
+    (InvalidRpcRequestError, INVALID_REQUEST, "{error}"),
     (NotSupportedError, INVALID_REQUEST, "{error}"),
     (SessionLockedError, INVALID_REQUEST, "{method} failed: {error}"),
     (CodexError, INTERNAL_ERROR, "{method} failed: {error}"),

@@ -18,7 +18,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from codex_engine.config.config_file import validation_error
 from codex_engine.config.loader import ConfigToml
-from codex_engine.errors import ConfigError
+from codex_engine.errors import ConfigEditError
 
 __all__ = [
     "ConfigEdit",
@@ -28,10 +28,6 @@ __all__ = [
     "write_atomically",
     "write_atomically_bytes",
 ]
-
-
-class ConfigEditError(ConfigError):
-    """An edit that cannot be made: a bad key path, or a result that is not a valid config."""
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,13 @@
-"""What one turn may carry besides the user's text: a delivered tool output, a service tier and
-a trigger label. None of it outlives the turn."""
+"""What one turn may carry besides the user's text: attachments, an output schema, a delivered
+tool output, a service tier and a trigger label. None of it outlives the turn."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from codex_engine.protocol.items import DeliveredToolOutput
+from codex_engine.protocol.items import ContentPart, DeliveredToolOutput
 
 __all__ = ["DEFAULT_SERVICE_TIER", "TurnOptions"]
 
@@ -15,6 +17,10 @@ DEFAULT_SERVICE_TIER = "default"
 
 @dataclass(frozen=True, slots=True)
 class TurnOptions:
+    #: Images (with their labels) that go before the text in the user message.
+    attachments: tuple[ContentPart, ...] = ()
+    #: The JSON schema the turn's answers must follow (Responses ``text.format``), if any.
+    output_schema: Mapping[str, Any] | None = None
     #: Output of a tool that ran outside this conversation (e.g. another agent's message). It
     #: opens the turn in place of a user message, with tool-level authority.
     tool_output: DeliveredToolOutput | None = None

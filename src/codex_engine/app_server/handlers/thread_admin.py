@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from codex_engine import _filelock
-from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.pagination import CursorError, offset_page
 from codex_engine.app_server.registry import InvalidParamsError, InvalidRequestError, method
 from codex_engine.app_server.state import ThreadState
+from codex_engine.core.rollout import index_for
 from codex_engine.errors import CodexError, SessionLockedError
 from codex_engine.protocol.app_server import (
     EmptyResponse,
@@ -96,7 +96,10 @@ async def thread_delete(ctx: ServerContext, p: ThreadIdParams, reply: Reply) -> 
         await _unload(ctx, loaded)
         path = Path(recorded) if recorded is not None else None
     else:
-        found = await asyncio.to_thread(history.find_thread_file, ctx.codex_home, p.thread_id)
+        try:
+            found = await asyncio.to_thread(index_for(ctx.codex_home).find, p.thread_id)
+        except ValueError:
+            found = None  # not an id any file could carry
         if found is None:
             raise InvalidRequestError(
                 f"no recorded thread {p.thread_id} under {ctx.codex_home}; check the id "
