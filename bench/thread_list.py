@@ -40,7 +40,7 @@ from codex_engine.app_server.history import list_page, to_wire
 from codex_engine.core.rollout import NAME_EVENT, RolloutIndex, SessionMeta, append_record
 from codex_engine.core.rollout.paths import rollout_path
 from codex_engine.core.rollout.records import encode_line
-from codex_engine.protocol.app_server_types import ThreadListParams
+from codex_engine.protocol.app_server import ThreadListParams
 from codex_engine.protocol.items import (
     ContentPart,
     FunctionCall,

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
+from codex_engine.protocol.app_server.catalog import CLIENT_REQUESTS
 from tests import canaries
 from tests.conftest import cli_env, reference_path, require_reference
 
@@ -42,13 +43,10 @@ class SchemaChecker:
         self._notification = Draft7Validator(load("ServerNotification.json"))
         self._server_request = Draft7Validator(load("ServerRequest.json"))
         self._error = Draft7Validator(load("JSONRPCError.json"))
-        # Methods without params name their response here; the rest derive it from the params.
-        self._response_names: dict[str, str] = {"account/logout": "LogoutAccountResponse"}
-        for variant in load("ClientRequest.json")["oneOf"]:
-            method = variant["properties"]["method"]["enum"][0]
-            ref = variant["properties"].get("params", {}).get("$ref", "")
-            if ref.endswith("Params"):
-                self._response_names[method] = ref.rsplit("/", 1)[1][: -len("Params")] + "Response"
+        # Each served method's response type, by the reference's name (our catalog uses them).
+        self._response_names: dict[str, str] = {
+            name: shape.result.name for name, shape in CLIENT_REQUESTS.items()
+        }
         self._validator_cls = Draft7Validator
 
     def _response(self, method: str) -> Any:
@@ -404,19 +402,19 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
     for garbage in (b"not json at all\n", b"[1, 2, 3]\n", b"42\n", b"{}\n", b"\n"):
         await client.send_line(garbage)
     unknown = await client.error("no/such/method", {})
-    assert unknown["code"] == -32601 and "no/such/method" in unknown["message"]
-    later = await client.error("account/rateLimits/read", {})
-    assert later["code"] == -32601 and "not implemented yet" in later["message"]
+    assert unknown["code"] == -32600 and "no/such/method" in unknown["message"]
+    later = await client.error("thread/turns/list", {})
+    assert later["code"] == -32600 and "not implemented yet" in later["message"]
     unknown_thread = await client.error("thread/resume", {"threadId": "x"})
     assert unknown_thread["code"] == -32600 and "no recorded thread x" in unknown_thread["message"]
     wrong = await client.error("thread/start", {"cwd": 42})
-    assert wrong["code"] == -32602 and "`cwd`" in wrong["message"]
+    assert wrong["code"] == -32600 and "`cwd`" in wrong["message"]
     not_object = await client.error("thread/start", [1, 2])
-    assert not_object["code"] == -32602
+    assert not_object["code"] == -32600
     missing = await client.error("turn/start", {"input": []})
-    assert missing["code"] == -32602 and "`threadId` is required" in missing["message"]
+    assert missing["code"] == -32600 and "`threadId` is required" in missing["message"]
     bad_policy = await client.error("thread/start", {"approvalPolicy": "sometimes"})
-    assert bad_policy["code"] == -32602 and "approvalPolicy" in bad_policy["message"]
+    assert bad_policy["code"] == -32600 and "approvalPolicy" in bad_policy["message"]
     ghost = await client.error(
         "turn/start", {"threadId": "nope", "input": [{"type": "text", "text": "hi"}]}
     )
@@ -428,7 +426,7 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
     image = await client.error(
         "turn/start", {"threadId": thread_id, "input": [{"type": "image", "url": "x"}]}
     )
-    assert image["code"] == -32602 and "image" in image["message"]
+    assert image["code"] == -32600 and "image" in image["message"]
     steer = await client.error(
         "turn/steer",
         {"threadId": thread_id, "expectedTurnId": "t", "input": [{"type": "text", "text": "x"}]},
@@ -438,7 +436,7 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
         "turn/start",
         {"threadId": thread_id, "outputSchema": {}, "input": [{"type": "text", "text": "x"}]},
     )
-    assert schema["code"] == -32602 and "outputSchema" in schema["message"]
+    assert schema["code"] == -32600 and "outputSchema" in schema["message"]
     # Still serving: a real turn completes.
     turn = await client.turn_completed(await start_turn(client, thread_id, "still there?"))
     assert turn["status"] == "completed"

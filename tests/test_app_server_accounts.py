@@ -125,11 +125,11 @@ async def test_api_key_login_read_and_logout(start: Start, codex_home: Path) -> 
     assert (await client.result("account/read", {}))["account"] == {"type": "apiKey"}
     assert key in (codex_home / "auth.json").read_text()
     empty_key = await client.error("account/login/start", {"type": "apiKey", "apiKey": " "})
-    assert empty_key["code"] == -32000
+    assert empty_key["code"] == -32603
     bad = await client.error("account/login/start", {"type": "apiKey"})
-    assert bad["code"] == -32602 and "apiKey" in bad["message"]
+    assert bad["code"] == -32600 and "apiKey" in bad["message"]
     unknown = await client.error("account/login/start", {"type": "password"})
-    assert unknown["code"] == -32602
+    assert unknown["code"] == -32600
 
     assert await client.result("account/logout") == {}
     updates = await wait_method(client, "account/updated", 2)
@@ -331,7 +331,7 @@ async def test_workspace_is_checked_on_login_and_on_every_refresh(
             "chatgptAccountId": "acct-other",
         },
     )
-    assert refused["code"] == -32000 and "acct-emulator" in refused["message"]
+    assert refused["code"] == -32603 and "acct-emulator" in refused["message"]
     await external_login(client, emulator.oauth.issue(), "acct-emulator")
     thread_id = await start_thread(client)
     emulator.oauth.expire_access_tokens()

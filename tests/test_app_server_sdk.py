@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
-from tests.conftest import cli_env
+from tests.sdk_support import sdk_client
 
 openai_codex = pytest.importorskip("openai_codex")
 
@@ -21,16 +21,11 @@ CODEX_ENGINE_BIN = Path(sys.executable).parent / "codex-engine"
 async def codex(
     emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
 ) -> AsyncIterator[object]:
-    config = openai_codex.CodexConfig(
-        codex_bin=str(CODEX_ENGINE_BIN),
-        config_overrides=(
-            "model_provider=emulator",
-            f"model_providers.emulator.base_url={emulator.base_url}",
-        ),
-        env=cli_env(codex_home),
-        cwd=str(tmp_path),
-    )
-    async with openai_codex.AsyncCodex(config) as client:
+    # Every message of the session is validated against the reference schema and ours when the
+    # client closes (tests/sdk_support.py).
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    async with sdk_client(emulator, codex_home, workdir) as (client, _wire):
         yield client
 
 

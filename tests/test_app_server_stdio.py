@@ -107,7 +107,7 @@ async def test_a_request_script_in_a_file_is_answered_into_a_file(
     assert sorted(answers) == [1, 2, 3, 4, 5, 6, 7]
     assert "result" in answers[2] and answers[2]["result"]["thread"]["cwd"] == str(workdir)
     assert len(answers[3]["result"]["data"]) == 1
-    assert answers[5]["error"]["code"] == -32601
+    assert answers[5]["error"]["code"] == -32600
     assert answers[6]["error"]["code"] == -32700
     assert answers[7]["error"]["code"] == -32700 and "nested" in answers[7]["error"]["message"]
     # thread/start's work after its answer (the thread/started notification) was not cut off.

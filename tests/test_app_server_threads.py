@@ -152,7 +152,7 @@ async def test_fork_through_a_turn_or_the_whole_thread(
     assert [t["id"] for t in read["thread"]["turns"]] == [t["id"] for t in turns]
 
     unknown = await client.error("thread/fork", {"threadId": source, "lastTurnId": "nope"})
-    assert unknown["code"] == -32602 and "lastTurnId" in unknown["message"]
+    assert unknown["code"] == -32600 and "lastTurnId" in unknown["message"]
     # The source thread is untouched and keeps going.
     await run_turn(client, source, "epsilon")
     assert user_texts(last_request(emulator)) == ["alpha", "beta", "gamma", "epsilon"]
@@ -182,7 +182,7 @@ async def test_list_pages_newest_first_and_archive_moves_threads_out_and_back(
     searched = await client.result("thread/list", {"searchTerm": "THREAD 1"})
     assert [t["id"] for t in searched["data"]] == [ids[1]]
     bad = await client.error("thread/list", {"cursor": "garbage"})
-    assert bad["code"] == -32602
+    assert bad["code"] == -32600
 
     assert await client.result("thread/archive", {"threadId": ids[1]}) == {}
     await client.wait_for(
@@ -294,7 +294,7 @@ async def test_turn_overrides_change_the_session_for_later_turns(
             "sandboxPolicy": {"type": "externalSandbox"},
         },
     )
-    assert bad["code"] == -32602 and "externalSandbox" in bad["message"]
+    assert bad["code"] == -32600 and "externalSandbox" in bad["message"]
 
 
 def make_repo(workdir: Path) -> str:

@@ -413,6 +413,13 @@ RULES: dict[str, Rule] = {
         "input",
         None,
     ),
+    "a delivered tool output names its tool instead of a call_id": Rule(
+        body({"type": "function_call_output", "name": "notify", "namespace": "ci", "output": "ok"}),
+        body({"type": "function_call_output", "output": "ok"}),
+        "Missing required parameter: 'input[0].call_id'.",
+        "input[0].call_id",
+        "missing_required_parameter",
+    ),
     "every custom_tool_call is answered": Rule(
         body(custom_call("ct_1"), custom_output("ct_1")),
         body(custom_call("ct_1")),

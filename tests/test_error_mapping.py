@@ -94,6 +94,8 @@ HTTP_CASES: list[tuple[str, int, str, type[CodexError], bool, str | None]] = [
      UsageLimitReachedError, False, "usage_limit_reached"),
     ("usage-not-included", 429, _error_body(type="usage_not_included"), UsageNotIncludedError,
      False, "usage_not_included"),
+    ("insufficient-quota", 429, _error_body(type="insufficient_quota", code="insufficient_quota"),
+     QuotaExceededError, False, "insufficient_quota"),
     ("rate-limited", 429, _error_body(type="requests", message="Rate limit reached"),
      RetryLimitError, False, None),
     ("rate-limited-empty", 429, "", RetryLimitError, False, None),

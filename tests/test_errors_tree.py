@@ -35,12 +35,14 @@ OUTSIDE_THE_TREE: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "codex_engine.app_server.pagination.CursorError": (
         "a pure pagination function's bad cursor; each handler that pages answers it as "
-        "InvalidParamsError (-32602)",
+        "InvalidParamsError (-32600, as the reference answers bad params)",
         frozenset(
             {
                 "app_server/pagination.py",
                 "app_server/history.py",
                 "app_server/handlers/threads.py",
+                "app_server/handlers/thread_admin.py",
+                "app_server/handlers/config.py",
                 "app_server/handlers/models.py",
             }
         ),
@@ -67,6 +69,7 @@ OLD_HOMES = [
     ("codex_engine.cli.inputs", "InputError"),
     ("codex_engine.app_server.registry", "InvalidParamsError"),
     ("codex_engine.app_server.registry", "NotSupportedError"),
+    ("codex_engine.config.edit", "ConfigEditError"),
 ]
 
 
@@ -194,8 +197,10 @@ def test_app_server_errors_answer_with_the_same_codes_after_the_move() -> None:
 
     assert InvalidRequestError is errors.InvalidRpcRequestError
     assert to_jsonrpc("thread/read", errors.InvalidRpcRequestError("no such thread")).code == -32600
-    assert to_jsonrpc("thread/read", errors.InvalidParamsError("bad")).code == -32602
-    assert to_jsonrpc("turn/steer", errors.NotSupportedError("no")).code == -32601
+    # As the reference answers (the SDK raises InvalidRequestError for them): bad params and
+    # unsupported methods answer -32600, a failed request -32603.
+    assert to_jsonrpc("thread/read", errors.InvalidParamsError("bad")).code == -32600
+    assert to_jsonrpc("turn/steer", errors.NotSupportedError("no")).code == -32600
     # The Responses API's InvalidRequestError is a different class with a different answer.
     api = errors.InvalidRequestError("bad request", status=400)
-    assert to_jsonrpc("turn/start", api).code == -32000
+    assert to_jsonrpc("turn/start", api).code == -32603

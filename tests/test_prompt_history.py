@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from codex_engine.core.prompt_history import ABORTED_OUTPUT, prompt_items
 from codex_engine.protocol.items import (
+    DeliveredToolOutput,
     FunctionCall,
     FunctionCallOutput,
     ResponseItem,
     item_to_json,
+    parse_item,
     user_message,
 )
 
@@ -59,3 +61,15 @@ def test_the_history_itself_is_not_changed() -> None:
     history: list[ResponseItem] = [call("a")]
     prompt_items(history)
     assert history == [call("a")]
+
+
+def test_a_delivered_tool_output_answers_no_call_and_is_kept() -> None:
+    delivered = parse_item({"type": "function_call_output", "name": "notify", "output": "done"})
+    assert isinstance(delivered, DeliveredToolOutput)
+    history: list[ResponseItem] = [delivered, call("a"), output("a")]
+    assert prompt_items(history) == history
+    assert item_to_json(delivered) == {
+        "type": "function_call_output",
+        "name": "notify",
+        "output": "done",
+    }

@@ -25,7 +25,7 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.rollout.records import encode_line
 from codex_engine.emulator import ResponsesEmulator
-from codex_engine.protocol.app_server_types import ThreadListParams
+from codex_engine.protocol.app_server import ThreadListParams
 from codex_engine.protocol.items import item_to_json, user_message
 from tests.test_app_server import RawClient
 

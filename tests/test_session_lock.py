@@ -335,7 +335,7 @@ async def test_app_server_and_exec_refuse_a_thread_the_other_process_has_open(
         read = await other_server.result("thread/read", {"threadId": thread_id})
         assert read["thread"]["id"] == thread_id
         error = await other_server.error("thread/resume", {"threadId": thread_id})
-        assert error["code"] == -32000
+        assert error["code"] == -32600
         assert error["message"] == "thread/resume failed: " + refusal(thread_id, pid)
         assert files_under(codex_home) == before
 

@@ -73,6 +73,7 @@ _EXPORTS: dict[str, str] = {
     "RequestContext": "codex_engine.protocol.request",
     # Errors: every CodexError (the tree is drawn in codex_engine/errors.py).
     "CodexError": "codex_engine.errors",
+    "ConfigEditError": "codex_engine.errors",
     "ConfigError": "codex_engine.errors",
     "InputError": "codex_engine.errors",
     "AuthError": "codex_engine.errors",
@@ -162,6 +163,7 @@ if TYPE_CHECKING:
     from codex_engine.errors import ApiError as ApiError
     from codex_engine.errors import AuthError as AuthError
     from codex_engine.errors import CodexError as CodexError
+    from codex_engine.errors import ConfigEditError as ConfigEditError
     from codex_engine.errors import ConfigError as ConfigError
     from codex_engine.errors import ConnectionClosedError as ConnectionClosedError
     from codex_engine.errors import ConnectionFailedError as ConnectionFailedError
@@ -212,6 +214,7 @@ __all__ = [
     "CommandRejected",
     "CommandStarted",
     "Config",
+    "ConfigEditError",
     "ConfigError",
     "ConnectionClosedError",
     "ConnectionFailedError",

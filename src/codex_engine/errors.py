@@ -7,6 +7,7 @@ the cause and, where there is one, the fix. Callers branch on the few subclasses
 Exception
 └── CodexError                          base: anything codex-engine raises on purpose
     ├── ConfigError                     config.toml, a ``-c`` override, a flag or env value is wrong
+    │   └── ConfigEditError             a config edit has a bad key path or would be invalid
     ├── InputError                      a CLI argument, stdin prompt or path is not UTF-8
     ├── AuthError                       no usable credentials, or the server refused them
     │   └── RefreshTokenFailedError     the ChatGPT sign-in cannot be renewed: sign in again
@@ -36,9 +37,9 @@ Exception
     ├── TurnInterruptedError            reserved: an interrupt ends a turn with ``TurnInterrupted``
     ├── JsonRpcError                    an app-server request failed with this JSON-RPC code
     ├── ConnectionClosedError           the app-server's client left before answering the server
-    ├── InvalidParamsError              an app-server request's params are wrong (-32602)
+    ├── InvalidParamsError              an app-server request's params are wrong (-32600)
     ├── InvalidRpcRequestError          an app-server request is not valid now (-32600)
-    └── NotSupportedError               an app-server method codex-engine does not serve (-32601)
+    └── NotSupportedError               an app-server method codex-engine does not serve (-32600)
 RuntimeError
 └── IllegalTransitionError              a state machine was asked for a move it forbids (a bug)
 
@@ -59,6 +60,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "CodexError",
+    "ConfigEditError",
     "ConfigError",
     "ConnectionClosedError",
     "ConnectionFailedError",
@@ -116,6 +118,10 @@ class CodexError(Exception):
 
 class ConfigError(CodexError):
     """A config file, override or flag is wrong. The message names the key, the file and the fix."""
+
+
+class ConfigEditError(ConfigError):
+    """An edit that cannot be made: a bad key path, or a result that is not a valid config."""
 
 
 class InputError(CodexError):

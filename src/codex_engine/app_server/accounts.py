@@ -38,7 +38,7 @@ from codex_engine.auth.tokens import (
     parse_jwt_claims,
 )
 from codex_engine.errors import AuthError, CodexError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     AccountLoginCompletedNotification,
     AccountUpdatedNotification,
     ApiKeyLoginParams,

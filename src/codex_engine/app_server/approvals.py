@@ -24,7 +24,7 @@ from codex_engine.app_server.connection import ConnectionClosedError, Peer
 from codex_engine.app_server.projector import command_actions, command_text
 from codex_engine.core.approvals import ApprovalRequest
 from codex_engine.core.tools.shell_script import parse_simple_commands
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     CommandExecutionRequestApprovalParams,
     ServerRequestResolvedNotification,
 )

@@ -5,10 +5,12 @@ Handlers get a :class:`ServerContext` as their first argument; it holds state, n
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from codex_engine.app_server.accounts import (
     DEFAULT_CALLBACK_PORT,
@@ -56,6 +58,12 @@ class ServerContext:
     threads: dict[str, ThreadState] = field(default_factory=dict)
     initialized: bool = False
     client_name: str = ""
+    #: ``experimentalFeature/enablement/set``: feature flags for this process, over config.toml.
+    feature_enablement: dict[str, bool] = field(default_factory=dict)
+    #: The rate-limit snapshots the model's responses last reported, by limit id (wire form).
+    rate_limits: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    #: ``fs/watch`` tasks by the client's watch id.
+    watches: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _accounts: AccountService | None = None
 
     @classmethod
@@ -72,9 +80,11 @@ class ServerContext:
         return cls(peer, options, env, codex_home, auth_manager)
 
     def load_config(self, overrides: Sequence[Override] = (), cwd: Path | None = None) -> Config:
-        """config.toml with the command line's overrides, then the request's."""
+        """config.toml with the command line's overrides, the runtime feature enablement, then
+        the request's."""
+        features = [(["features", key], on) for key, on in self.feature_enablement.items()]
         return load_config(
-            overrides=[*self.options.overrides, *overrides],
+            overrides=[*self.options.overrides, *features, *overrides],
             profile=self.options.profile,
             cwd=cwd,
             env=self.env,

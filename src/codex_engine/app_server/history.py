@@ -28,7 +28,7 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.rollout.index import summarize
 from codex_engine.core.rollout.reader import Record
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     AgentMessageItem,
     CommandExecutionItem,
     ContextCompactionItem,

@@ -45,16 +45,14 @@ from codex_engine.errors import (
     InternalServerError,
     InvalidRequestError,
     QuotaExceededError,
-    RequestTimeoutError,
     RetryLimitError,
     ServerOverloadedError,
-    StreamError,
     UnauthorizedError,
     UnexpectedStatusError,
     UsageLimitReachedError,
     UsageNotIncludedError,
 )
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     AccountRateLimitsUpdatedNotification,
     AgentMessageItem,
     CommandExecutionItem,
@@ -155,7 +153,12 @@ def rate_limits_wire(snapshot: RateLimitSnapshot) -> RateLimitSnapshotWire:
 
 
 def codex_error_info(error: CodexError) -> str | dict[str, Any]:
-    """The schema's CodexErrorInfo for an error a turn ended with."""
+    """The schema's CodexErrorInfo for an error a turn ended with, as the reference reports it.
+
+    An HTTP status the engine did not recover from (401 included) is ``httpConnectionFailed``
+    with that status; a 400, a refused prompt and a stream that broke off for good are
+    ``other`` (``responseStreamDisconnected`` is for the notices of a retry that follows).
+    """
     status = error.status if isinstance(error, ApiError) else None
     if isinstance(error, ContextWindowExceededError):
         return "contextWindowExceeded"
@@ -165,18 +168,16 @@ def codex_error_info(error: CodexError) -> str | dict[str, Any]:
         return "serverOverloaded"
     if isinstance(error, InternalServerError):
         return "internalServerError"
-    if isinstance(error, UnauthorizedError | AuthError):
+    if isinstance(error, AuthError):
         return "unauthorized"
     if isinstance(error, InvalidRequestError):
-        return "badRequest"
+        return "cyberPolicy" if error.code == "cyber_policy" else "other"
     if isinstance(error, RetryLimitError):
         return {"responseTooManyFailedAttempts": {"httpStatusCode": status}}
-    if isinstance(error, UnexpectedStatusError):
-        return {"responseStreamConnectionFailed": {"httpStatusCode": status}}
+    if isinstance(error, UnauthorizedError | UnexpectedStatusError):
+        return {"httpConnectionFailed": {"httpStatusCode": status}}
     if isinstance(error, ConnectionFailedError):
         return {"httpConnectionFailed": {"httpStatusCode": None}}
-    if isinstance(error, StreamError | RequestTimeoutError):
-        return {"responseStreamDisconnected": {"httpStatusCode": None}}
     return "other"
 
 

@@ -2,7 +2,7 @@
 
 A handler module declares a method once with ``@method("thread/start", ThreadStartParams)``;
 :meth:`Registry.dispatch` validates the params, runs the handler and turns the errors it raises
-into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format ``-32602`` text.
+into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format error-code text.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from codex_engine.errors import (
     InvalidParamsError,
     InvalidRpcRequestError,
     NotSupportedError,
+    SessionLockedError,
 )
 from codex_engine.protocol.jsonrpc import (
-    INVALID_PARAMS,
+    INTERNAL_ERROR,
     INVALID_REQUEST,
-    METHOD_NOT_FOUND,
     JsonRpcError,
 )
 
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ERROR_CODES",
     "REGISTRY",
-    "REQUEST_FAILED",
     "InvalidParamsError",
     "InvalidRequestError",
     "MethodSpec",
@@ -45,10 +44,8 @@ __all__ = [
     "method",
     "parse_params",
     "pending",
+    "unsupported",
 ]
-
-#: Application error (JSON-RPC's server-defined range): the request was valid but failed.
-REQUEST_FAILED = -32000
 
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[["ServerContext", P, "Reply"], Awaitable[Any]]
@@ -62,12 +59,16 @@ InvalidRequestError = InvalidRpcRequestError
 #: CodexError subclass -> (code, message template). The first class the error is an instance of
 #: wins; ``{method}`` is the request's method and ``{error}`` the exception's one-line message.
 #: JsonRpcError (a client's error answer, or a code chosen on purpose) passes through as it is.
+#: Like the reference, a request that cannot be served as sent (bad params, unknown or
+#: unsupported method, a thread busy elsewhere) answers -32600 (the SDK's InvalidRequestError);
+#: a valid request that failed answers -32603. The messages stay codex-engine's own.
 ERROR_CODES: tuple[tuple[type[CodexError], int, str], ...] = (
-    (InvalidParamsError, INVALID_PARAMS, "invalid params for {method}: {error}"),
-    (ConfigError, INVALID_PARAMS, "invalid params for {method}: {error}"),
+    (InvalidParamsError, INVALID_REQUEST, "invalid params for {method}: {error}"),
+    (ConfigError, INVALID_REQUEST, "invalid params for {method}: {error}"),
     (InvalidRpcRequestError, INVALID_REQUEST, "{error}"),
-    (NotSupportedError, METHOD_NOT_FOUND, "{error}"),
-    (CodexError, REQUEST_FAILED, "{method} failed: {error}"),
+    (NotSupportedError, INVALID_REQUEST, "{error}"),
+    (SessionLockedError, INVALID_REQUEST, "{method} failed: {error}"),
+    (CodexError, INTERNAL_ERROR, "{method} failed: {error}"),
 )
 
 
@@ -150,6 +151,7 @@ class Registry:
     def __init__(self) -> None:
         self._methods: dict[str, MethodSpec[Any]] = {}
         self._pending: dict[str, str] = {}
+        self._unsupported: dict[str, str] = {}
 
     def method(
         self, name: str, params: type[P] | Tagged[P], *, before_initialize: bool = False
@@ -157,18 +159,31 @@ class Registry:
         """Declare ``name``: its params are validated with ``params`` before the handler runs."""
 
         def register(handler: Handler[P]) -> Handler[P]:
-            if name in self._methods or name in self._pending:
-                raise ValueError(f"app-server method {name} is declared twice")
+            # Implementing a pending method replaces its entry; anything else is a mistake.
+            self._pending.pop(name, None)
+            self._claim(name)
             self._methods[name] = MethodSpec(name, params, handler, before_initialize)
             return handler
 
         return register
 
+    def _claim(self, name: str) -> None:
+        if name in self._methods or name in self._pending or name in self._unsupported:
+            raise ValueError(f"app-server method {name} is declared twice")
+
     def pending(self, name: str, reason: str) -> None:
         """A reference method codex-engine will implement; ``reason`` says what it waits for."""
-        if name in self._methods or name in self._pending:
-            raise ValueError(f"app-server method {name} is declared twice")
+        self._claim(name)
         self._pending[name] = reason
+
+    def unsupported(self, name: str, reason: str) -> None:
+        """A reference method codex-engine does not serve by design (README lists them)."""
+        self._claim(name)
+        self._unsupported[name] = reason
+
+    def spec(self, name: str) -> MethodSpec[Any]:
+        """How ``name`` is served (KeyError when it is not)."""
+        return self._methods[name]
 
     @property
     def names(self) -> frozenset[str]:
@@ -178,6 +193,10 @@ class Registry:
     def pending_names(self) -> frozenset[str]:
         return frozenset(self._pending)
 
+    @property
+    def unsupported_names(self) -> frozenset[str]:
+        return frozenset(self._unsupported)
+
     async def dispatch(self, ctx: ServerContext, name: str, params: Any, reply: Reply) -> Any:
         """Run one request; returns its result or raises JsonRpcError (the connection answers)."""
         spec = self._methods.get(name)
@@ -186,12 +205,20 @@ class Registry:
                 INVALID_REQUEST, f"{name} was sent before initialize; send initialize first"
             )
         if spec is None:
+            # The reference answers a method it does not know with -32600, not -32601.
+            if name in self._unsupported:
+                raise JsonRpcError(
+                    INVALID_REQUEST,
+                    f"{name} is not supported by codex-engine ({self._unsupported[name]})",
+                )
             if name in self._pending:
                 raise JsonRpcError(
-                    METHOD_NOT_FOUND,
+                    INVALID_REQUEST,
                     f"{name} is not implemented yet in codex-engine ({self._pending[name]})",
                 )
-            raise JsonRpcError(METHOD_NOT_FOUND, f"unknown method {name!r}")
+            raise JsonRpcError(
+                INVALID_REQUEST, f"unknown method {name!r}: it is not an app-server method"
+            )
         try:
             parsed = parse_params(spec.params, params)
             return await spec.handler(ctx, parsed, reply)
@@ -203,3 +230,4 @@ class Registry:
 REGISTRY = Registry()
 method = REGISTRY.method
 pending = REGISTRY.pending
+unsupported = REGISTRY.unsupported

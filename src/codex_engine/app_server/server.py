@@ -47,6 +47,7 @@ class AppServer:
     async def shutdown(self) -> None:
         """Interrupt running turns, wait for them, close every session and sign-in."""
         ctx = self.context
+        await handlers.fs_watch.stop_all(ctx)
         await handlers.turns.interrupt_all(ctx)
         for thread in ctx.threads.values():
             with contextlib.suppress(Exception):

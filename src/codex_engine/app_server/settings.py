@@ -18,7 +18,7 @@ from codex_engine.config.loader import Config, SandboxMode
 from codex_engine.config.overrides import Override
 from codex_engine.core.launch import settings_from_config
 from codex_engine.core.settings import SessionSettings, SettingsChange
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ThreadResumeParams,
     ThreadStartParams,
     TurnStartParams,
@@ -66,12 +66,13 @@ def sandbox_policy(mode: str, network: bool = False) -> dict[str, Any]:
 
 
 def resolve_cwd(raw: str | None) -> Path:
-    """The absolute directory a request names (the server's cwd when it names none)."""
+    """The absolute directory a request names (the server's cwd when it names none).
+
+    Like the reference, a directory that does not exist (yet) is accepted as it is named: the
+    thread reports it and the model is told it; commands run there fail until it exists.
+    """
     cwd = Path(raw).expanduser() if raw else Path.cwd()
-    cwd = (cwd if cwd.is_absolute() else Path.cwd() / cwd).resolve()
-    if not cwd.is_dir():
-        raise InvalidParamsError(f"`cwd` {cwd} is not a directory")
-    return cwd
+    return (cwd if cwd.is_absolute() else Path.cwd() / cwd).resolve()
 
 
 def thread_overrides(p: ThreadStartParams | ThreadResumeParams) -> list[Override]:
@@ -119,7 +120,7 @@ def stored_cwd(p: ThreadResumeParams, stored: history.StoredThread) -> Path:
 def load_settings(
     ctx: ServerContext, overrides: list[Override], cwd: Path
 ) -> tuple[Config, SessionSettings, str | None]:
-    """Config and session settings (ConfigError answers -32602), and the unknown-model warning."""
+    """Config and session settings (ConfigError answers -32600), and the unknown-model warning."""
     config = ctx.load_config(overrides, cwd=cwd)
     settings, model_warning = settings_from_config(config, cwd=cwd)
     return config, settings, model_warning

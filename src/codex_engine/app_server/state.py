@@ -20,7 +20,8 @@ from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
 from codex_engine.core.session import Session, SessionSettings
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
+    FunctionCallOutputItem,
     Thread,
     ThreadItem,
     ThreadStatusChangedNotification,
@@ -47,7 +48,8 @@ class TurnRecord:
     """One turn (or compaction) this server ran: its projector, its task, how it ended."""
 
     id: str
-    user_item: UserMessageItem | None
+    #: What opened the turn: the user's message, or a delivered tool output (none: compaction).
+    user_item: UserMessageItem | FunctionCallOutputItem | None
     started_at: int
     projector: TurnProjector
     kind: TurnKind = "turn"

@@ -29,6 +29,7 @@ from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
+from codex_engine.core.turn_options import TurnOptions
 from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import ContentPart
 
@@ -260,9 +261,8 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
             pass
         code = EXIT_FAILED
         reader_gone = False
-        events = session.run_turn(
-            turn.text, attachments=turn.attachments, output_schema=turn.output_schema
-        )
+        options = TurnOptions(attachments=tuple(turn.attachments), output_schema=turn.output_schema)
+        events = session.run_turn(turn.text, options=options)
         async for event in events:
             if not reader_gone:
                 try:

@@ -12,9 +12,8 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import KW_ONLY, dataclass
-from typing import Any
 
 from codex_engine.client.model_client import ModelClient
 from codex_engine.client.turn_session import ModelClientSession
@@ -39,6 +38,7 @@ from codex_engine.core.tool_dispatch import ToolDispatcher
 from codex_engine.core.tools.toolset import Toolset
 from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, sample_until_done
 from codex_engine.core.turn_metadata import build_turn_metadata
+from codex_engine.core.turn_options import TurnOptions
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
@@ -206,27 +206,28 @@ class Session:
             self._turn_task.cancel()
 
     async def run_turn(
-        self,
-        text: str,
-        *,
-        attachments: Sequence[ContentPart] = (),
-        output_schema: Mapping[str, Any] | None = None,
+        self, text: str | None, *, options: TurnOptions | None = None
     ) -> AsyncIterator[TurnEvent]:
-        """Run one user turn and yield its events; the last one is completed/failed/interrupted.
+        """Run one turn and yield its events; the last one is completed/failed/interrupted.
 
-        ``attachments`` (images with their labels) go before the text in the user message;
-        ``output_schema`` constrains this turn's answers (Responses ``text.format``).
+        The turn opens with the user's ``text`` (after ``options.attachments``), or with
+        ``options.tool_output`` (then ``text`` is ``None``); ``options.output_schema``
+        constrains this turn's answers (Responses ``text.format``).
         """
         if self._turn_task is not None and not self._turn_task.done():
             raise RuntimeError("a turn is already running in this session")
-        state = TurnState(turn_id=str(uuid.uuid4()), output_schema=output_schema)
+        options = options or TurnOptions()
+        if (text is None) == (options.tool_output is None):
+            raise ValueError("a turn opens with either text or a delivered tool output")
+        state = TurnState(turn_id=str(uuid.uuid4()), options=options)
         turn = self.client.new_session()
         channel = EventChannel(_EVENT_HIGH_WATER)
         if not self._prefix_recorded:
             self.remember(self._session_prefix())
             self._prefix_recorded = True
         self._record_turn_context(state.turn_id)
-        self.remember([user_message(text, attachments=attachments)])
+        opening = options.tool_output or user_message(text or "", attachments=options.attachments)
+        self.remember([opening])
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.
@@ -299,19 +300,26 @@ class Session:
             },
         )
 
-    async def request_context(self, turn_id: str | None) -> RequestContext:
+    async def request_context(
+        self, turn_id: str | None, options: TurnOptions | None = None
+    ) -> RequestContext:
         """What every request of a turn (``turn_id``) or of a manual compaction (``None``)
-        carries besides its input: model, ids, reasoning, and turn metadata built now (so git
-        reports the repository as it is at this turn, not as it was at session start)."""
+        carries besides its input: model, ids, reasoning, the turn's service tier, and turn
+        metadata built now (so git reports the repository as it is at this turn, not as it was
+        at session start)."""
+        options = options or TurnOptions()
         metadata = await build_turn_metadata(
             self.settings.cwd, sandbox=self.settings.sandbox_mode, turn_id=turn_id
         )
+        if options.trigger is not None:
+            metadata["turn_trigger"] = options.trigger
         return RequestContext(
             model=self.settings.model_info.slug,
             thread_id=self.thread_id,
             turn_id=turn_id,
             reasoning=self.settings.reasoning(),
             verbosity=self.settings.verbosity,
+            service_tier=options.request_service_tier(),
             turn_metadata=metadata,
         )
 

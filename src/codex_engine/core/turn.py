@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.client.turn_session import ModelClientSession
@@ -29,6 +28,7 @@ from codex_engine.core.events import (
 )
 from codex_engine.core.prompt_history import prompt_items
 from codex_engine.core.tools.toolset import ToolContext
+from codex_engine.core.turn_options import TurnOptions
 from codex_engine.protocol.events import (
     Completed,
     OutputItemAdded,
@@ -91,8 +91,8 @@ class TurnState:
     turn_id: str
     usage: TokenUsage = field(default_factory=TokenUsage)
     last_message: str | None = None
-    #: The JSON schema the turn's answers must follow (``exec --output-schema``), if any.
-    output_schema: Mapping[str, Any] | None = None
+    #: What this turn carries besides its text (output schema, service tier, trigger...).
+    options: TurnOptions = field(default_factory=TurnOptions)
 
 
 async def sample_until_done(
@@ -100,7 +100,7 @@ async def sample_until_done(
 ) -> None:
     """Sample until the model answers without calling a tool; events go to ``channel``."""
     emit = channel.put
-    ctx = await session.request_context(state.turn_id)
+    ctx = await session.request_context(state.turn_id, state.options)
     while True:
         settings = session.settings
         if compaction.should_auto_compact(session.context_tokens, settings.model_info):
@@ -111,7 +111,7 @@ async def sample_until_done(
             base_instructions=settings.base_instructions,
             tools=session.tools,
             parallel_tool_calls=settings.model_info.supports_parallel_tool_calls,
-            output_schema=state.output_schema,
+            output_schema=state.options.output_schema,
         )
         calls: list[FunctionCall] = []
         stream = turn.stream(prompt, ctx, prefer_websockets=settings.model_info.prefer_websockets)

@@ -341,6 +341,14 @@ _ITEMS: Mapping[str, Fields] = {
     "compaction": {"id": (False, nullable(string)), "encrypted_content": (True, string)},
 }
 _ITEM_TYPES = sorted({"message", *_ITEMS, *_OPAQUE_ITEMS})
+# A tool output delivered from outside the conversation: it answers no call, so it names the
+# tool instead of giving a call_id (what the reference sends for an app-server `toolOutput`).
+_DELIVERED_OUTPUT: Fields = {
+    "id": (False, nullable(string)),
+    "name": (True, string),
+    "namespace": (False, nullable(string)),
+    "output": (True, _tool_output),
+}
 
 
 def _message(item: Mapping[str, Any], where: str) -> Problem | None:
@@ -373,6 +381,8 @@ def _item(item: Any, where: str) -> Problem | None:
         return missing(f"{where}.type")
     if kind == "message":
         return _message(item, where)
+    if kind == "function_call_output" and "call_id" not in item and "name" in item:
+        return _fields(item, _DELIVERED_OUTPUT, where)
     if kind in _ITEMS:
         return _fields(item, _ITEMS[kind], where)
     if kind in _OPAQUE_ITEMS:

@@ -136,6 +136,15 @@ def classify_http_error(
                 request_id=request_id,
                 body=text,
             )
+        if "insufficient_quota" in (kind, code):
+            return QuotaExceededError(
+                f"The account has run out of quota (HTTP 429{where}){server_said(server_message)}"
+                "; check the plan and billing settings, then try again.",
+                status=status,
+                code="insufficient_quota",
+                request_id=request_id,
+                body=text,
+            )
         wait = retry_after_seconds(lowered, cap=3600.0)
         advice = f"wait about {math.ceil(wait)} s" if wait else "wait a minute"
         said = server_said(server_message)

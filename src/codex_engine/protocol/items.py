@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
 
 __all__ = [
     "ContentPart",
+    "DeliveredToolOutput",
     "FunctionCall",
     "FunctionCallOutput",
     "Message",
@@ -68,6 +69,20 @@ class FunctionCallOutput(_Open):
     output: Any
 
 
+class DeliveredToolOutput(_Open):
+    """A tool's output delivered from outside the turn (an app-server ``toolOutput``).
+
+    It answers no call: it has no ``call_id`` and names the tool instead, so the model reads it
+    with tool-level authority rather than as something the user said.
+    """
+
+    type: Literal["function_call_output"] = "function_call_output"
+    id: str | None = None
+    name: str
+    namespace: str | None = None
+    output: Any
+
+
 class Reasoning(_Open):
     type: Literal["reasoning"] = "reasoning"
     id: str | None = None
@@ -93,7 +108,12 @@ _KNOWN = {"message", "function_call", "function_call_output", "reasoning", "web_
 
 
 def _tag(value: Any) -> str:
-    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    if isinstance(value, dict):
+        kind, call_id = value.get("type"), value.get("call_id")
+    else:
+        kind, call_id = getattr(value, "type", None), getattr(value, "call_id", None)
+    if kind == "function_call_output" and call_id is None:
+        return "delivered_output"
     return kind if kind in _KNOWN else "unknown"
 
 
@@ -101,6 +121,7 @@ ResponseItem = Annotated[
     Annotated[Message, Tag("message")]
     | Annotated[FunctionCall, Tag("function_call")]
     | Annotated[FunctionCallOutput, Tag("function_call_output")]
+    | Annotated[DeliveredToolOutput, Tag("delivered_output")]
     | Annotated[Reasoning, Tag("reasoning")]
     | Annotated[WebSearchCall, Tag("web_search_call")]
     | Annotated[UnknownItem, Tag("unknown")],

@@ -4,6 +4,32 @@ Importing this package fills :data:`~codex_engine.app_server.registry.REGISTRY`.
 a module here, imported below.
 """
 
-from codex_engine.app_server.handlers import accounts, initialize, models, threads, turns
+# isort: off
+# The gaps come first: a family module that implements a pending method replaces its entry.
+from codex_engine.app_server.handlers import gaps
 
-__all__ = ["accounts", "initialize", "models", "threads", "turns"]
+# isort: on
+from codex_engine.app_server.handlers import (
+    accounts,
+    config,
+    fs,
+    fs_watch,
+    initialize,
+    models,
+    thread_admin,
+    threads,
+    turns,
+)
+
+__all__ = [
+    "accounts",
+    "config",
+    "fs",
+    "fs_watch",
+    "gaps",
+    "initialize",
+    "models",
+    "thread_admin",
+    "threads",
+    "turns",
+]

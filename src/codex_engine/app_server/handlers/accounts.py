@@ -6,15 +6,15 @@ from typing import Any
 
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
-from codex_engine.app_server.registry import NoParams, Tagged, method, pending
-from codex_engine.protocol.app_server_types import (
+from codex_engine.app_server.registry import InvalidRequestError, NoParams, Tagged, method
+from codex_engine.protocol.app_server import (
     LOGIN_PARAMS,
     CancelLoginAccountParams,
     GetAccountParams,
+    GetAccountRateLimitsResponse,
     LoginParams,
+    RateLimitSnapshotWire,
 )
-
-pending("account/rateLimits/read", "rate limits arrive as account/rateLimits/updated during turns")
 
 
 @method("account/read", GetAccountParams)
@@ -39,3 +39,19 @@ async def account_login_cancel(
 async def account_logout(ctx: ServerContext, p: NoParams, reply: Reply) -> None:
     await reply.result({})
     await ctx.accounts.logout()
+
+
+@method("account/rateLimits/read", NoParams)
+async def account_rate_limits_read(ctx: ServerContext, p: NoParams, reply: Reply) -> Any:
+    """The limits the response headers (or WebSocket events) last reported on this server."""
+    if not ctx.rate_limits:
+        raise InvalidRequestError(
+            "no rate limits are known yet: the model's responses report them, so run a turn "
+            "first (account/rateLimits/updated follows each report)"
+        )
+    snapshots = {key: RateLimitSnapshotWire.model_validate(v) for key, v in ctx.rate_limits.items()}
+    main = snapshots.get("codex") or list(snapshots.values())[-1]
+    by_id = {key: snap for key, snap in snapshots.items() if key is not None}
+    return GetAccountRateLimitsResponse(
+        rate_limits=main, rate_limits_by_limit_id=by_id or None
+    ).to_wire()

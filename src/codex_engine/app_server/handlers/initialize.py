@@ -10,10 +10,12 @@ from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import InvalidRequestError, method
 from codex_engine.errors import ConfigError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
+    UNVERSIONED,
     ConfigWarningNotification,
     InitializeParams,
     InitializeResponse,
+    ServerInfo,
 )
 from codex_engine.protocol.request import default_identity
 
@@ -31,6 +33,7 @@ async def initialize(ctx: ServerContext, p: InitializeParams, reply: Reply) -> N
     user_agent = f"{identity.user_agent} ({p.client_info.name}; {p.client_info.version})"
     await reply.result(
         InitializeResponse(
+            server_info=ServerInfo(name=identity.originator, version=UNVERSIONED),
             user_agent=user_agent,
             codex_home=str(ctx.codex_home),
             platform_family="windows" if os.name == "nt" else "unix",

@@ -10,7 +10,7 @@ from codex_engine.app_server.pagination import CursorError, offset_page
 from codex_engine.app_server.registry import InvalidParamsError, method
 from codex_engine.config.catalog import DEFAULT_MODEL, ModelInfo, list_models
 from codex_engine.errors import ConfigError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ModelInfoWire,
     ModelListParams,
     ModelListResponse,

@@ -42,7 +42,7 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.errors import CodexError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ConfigWarningNotification,
     Thread,
     ThreadForkParams,
@@ -118,7 +118,7 @@ def _new_state(
 async def _launch(
     ctx: ServerContext, thread: ThreadState, opener: AbstractAsyncContextManager[Session]
 ) -> None:
-    """Open the session; on failure nothing stays open (the CodexError answers -32000)."""
+    """Open the session; on failure nothing stays open (the CodexError answers -32603)."""
     try:
         thread.attach(await thread.stack.enter_async_context(opener))
     except BaseException:

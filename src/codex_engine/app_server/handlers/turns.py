@@ -27,9 +27,12 @@ from codex_engine.app_server.registry import (
 from codex_engine.app_server.settings import turn_changes
 from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
+from codex_engine.core.turn_options import TurnOptions
 from codex_engine.errors import CodexError
-from codex_engine.protocol.app_server_types import (
+from codex_engine.protocol.app_server import (
     ContextCompactionItem,
+    FunctionCallOutputItem,
+    RuntimeSummaryWire,
     ThreadIdParams,
     TurnCompletedNotification,
     TurnError,
@@ -39,9 +42,11 @@ from codex_engine.protocol.app_server_types import (
     TurnStartResponse,
     TurnStatus,
     TurnSteerParams,
+    TurnToolOutput,
     UserMessageItem,
     WarningNotification,
 )
+from codex_engine.protocol.items import DeliveredToolOutput
 
 __all__ = ["interrupt_all", "wait_all"]
 
@@ -160,14 +165,15 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
             }
             await peer.notify("error", failure)
         await thread.notify_status()
+        # runtimeSummary is codex-engine's extension; the reference schema allows additional
+        # properties here and clients that do not know it ignore it.
+        runtime = outcome.runtime
         completed = TurnCompletedNotification(
-            thread_id=thread.id, turn=record.to_wire(items="summary")
-        ).to_wire()
-        if outcome.runtime is not None:
-            # The schema allows additional properties here; clients that do not know this
-            # field ignore it.
-            completed["runtimeSummary"] = outcome.runtime
-        await peer.notify("turn/completed", completed)
+            thread_id=thread.id,
+            turn=record.to_wire(items="summary"),
+            runtime_summary=RuntimeSummaryWire.model_validate(runtime) if runtime else None,
+        )
+        await peer.notify("turn/completed", completed.to_wire())
     except asyncio.CancelledError:
         log.info("turn %s ended while the connection was closing", record.id)
 
@@ -176,7 +182,10 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
 
 
 async def _stream(
-    thread: ThreadState, record: TurnRecord, events: AsyncIterator[TurnEvent]
+    thread: ThreadState,
+    record: TurnRecord,
+    events: AsyncIterator[TurnEvent],
+    rate_limits: dict[str | None, dict[str, Any]],
 ) -> _Outcome:
     """A turn's work: project the session's events into notifications until the last one."""
     peer = thread.peer
@@ -196,6 +205,10 @@ async def _stream(
                 final = event
             else:
                 for method_name, params in projector.on_event(event):
+                    if method_name == "account/rateLimits/updated":
+                        # Kept for account/rateLimits/read, by limit id.
+                        snapshot = params["rateLimits"]
+                        rate_limits[snapshot.get("limitId")] = snapshot
                     await peer.notify(method_name, params)
     except asyncio.CancelledError:
         close = getattr(events, "aclose", None)
@@ -215,10 +228,33 @@ async def _stream(
     return outcome
 
 
+def _delivered_output(output: TurnToolOutput) -> tuple[DeliveredToolOutput, FunctionCallOutputItem]:
+    """A ``toolOutput`` as the model gets it and as the thread shows it (one id for both)."""
+    if not output.name.strip():
+        raise InvalidRequestError("`toolOutput.name` must not be empty; name the tool")
+    item_id = f"fco_{uuid.uuid4()}"
+    delivered = DeliveredToolOutput(
+        id=item_id, name=output.name, namespace=output.namespace, output=output.output
+    )
+    shown = FunctionCallOutputItem(
+        id=item_id, name=output.name, namespace=output.namespace, output=output.output
+    )
+    return delivered, shown
+
+
 @method("turn/start", TurnStartParams)
 async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> None:
     thread = ctx.thread(p.thread_id)
-    text, content = _user_input(p.input)
+    text: str | None = None
+    delivered: tuple[DeliveredToolOutput, FunctionCallOutputItem] | None = None
+    if p.tool_output is not None:
+        if p.input:
+            raise InvalidRequestError(
+                "`toolOutput` cannot be combined with nonempty `input`; send one or the other"
+            )
+        delivered = _delivered_output(p.tool_output)
+    else:
+        text, content = _user_input(p.input)
     _ensure_idle(thread)
     session = thread.session
     assert session is not None
@@ -227,19 +263,30 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
         session.update_settings(changes)
     if p.approvals_reviewer is not None:
         thread.approvals_reviewer = p.approvals_reviewer
-    events = session.run_turn(text)
+    options = TurnOptions(
+        tool_output=delivered[0] if delivered is not None else None,
+        service_tier=p.service_tier_for_turn,
+        trigger=p.turn_trigger,
+    )
+    events = session.run_turn(text, options=options)
     # The first event is TurnStarted, yielded before any I/O: it names the turn.
     first = await events.__anext__()
     projector = _projector(thread, getattr(first, "turn_id", ""))
-    user_item = UserMessageItem(
-        id=projector.new_item_id(), client_id=p.client_user_message_id, content=content
-    )
-    record = TurnRecord(projector.turn_id, user_item, int(time.time()), projector)
+    opening: UserMessageItem | FunctionCallOutputItem
+    if delivered is not None:
+        opening = delivered[1]
+    else:
+        opening = UserMessageItem(
+            id=projector.new_item_id(), client_id=p.client_user_message_id, content=content
+        )
+    record = TurnRecord(projector.turn_id, opening, int(time.time()), projector)
     thread.active = record
-    if not thread.preview:
+    if not thread.preview and text is not None:
         thread.preview = text
     thread.updated_at = record.started_at
-    record.task = asyncio.create_task(_run(thread, record, lambda: _stream(thread, record, events)))
+    record.task = asyncio.create_task(
+        _run(thread, record, lambda: _stream(thread, record, events, ctx.rate_limits))
+    )
     try:
         await reply.result(TurnStartResponse(turn=record.to_wire(items="notLoaded")).to_wire())
     finally:

@@ -172,6 +172,10 @@ async def run_shell(
             start_new_session=True,
         )
     except (FileNotFoundError, NotADirectoryError, PermissionError) as exc:
+        if not call.workdir.is_dir():
+            # A thread may name a directory that does not exist (yet); say so, not "no bwrap".
+            detail = f"the working directory {call.workdir} does not exist or is not a directory"
+            return ShellResult(127, f"failed to start {call.command[0]!r}: {detail}", 0.0)
         return ShellResult(127, f"failed to start {call.command[0]!r}: {exc}", 0.0)
     assert process.stdout is not None
     reader = asyncio.ensure_future(_read_capped(process.stdout, on_output or (lambda _: None)))

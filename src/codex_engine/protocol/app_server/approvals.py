@@ -1,0 +1,43 @@
+"""Server-to-client approval requests and their resolution notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from codex_engine.protocol.app_server._base import _Out, _Params
+
+__all__ = [
+    "CommandExecutionRequestApprovalParams",
+    "CommandExecutionRequestApprovalResponse",
+    "ServerRequestResolvedNotification",
+]
+
+
+class CommandExecutionRequestApprovalParams(_Out):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    started_at_ms: int
+    command: str | None = None
+    cwd: str | None = None
+    reason: str | None = None
+    command_actions: list[dict[str, Any]] | None = None
+    #: A command prefix the client may approve for good (``acceptWithExecpolicyAmendment``).
+    proposed_execpolicy_amendment: list[str] | None = None
+    #: The decisions the client may offer, in order (experimental in the reference schema).
+    available_decisions: list[str | dict[str, Any]] | None = Field(
+        default=None, json_schema_extra={"experimental": True}
+    )
+
+
+class ServerRequestResolvedNotification(_Out):
+    thread_id: str
+    request_id: str | int
+
+
+class CommandExecutionRequestApprovalResponse(_Params):
+    """The client's answer: one of the offered ``availableDecisions`` (unknown ones decline)."""
+
+    decision: str | dict[str, Any]

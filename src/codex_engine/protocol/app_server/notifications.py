@@ -1,0 +1,150 @@
+"""Thread, turn and item notifications the server streams while threads run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from codex_engine.protocol.app_server._base import _Out
+from codex_engine.protocol.app_server.items import ThreadItem
+from codex_engine.protocol.app_server.runtime import RuntimeSummaryWire
+from codex_engine.protocol.app_server.threads import Thread
+from codex_engine.protocol.app_server.turns import Turn, TurnError
+
+__all__ = [
+    "AgentMessageDeltaNotification",
+    "CommandExecutionOutputDeltaNotification",
+    "ConfigWarningNotification",
+    "ErrorNotification",
+    "ItemCompletedNotification",
+    "ItemStartedNotification",
+    "ReasoningSummaryPartAddedNotification",
+    "ReasoningSummaryTextDeltaNotification",
+    "ThreadIdNotification",
+    "ThreadNameUpdatedNotification",
+    "ThreadStartedNotification",
+    "ThreadStatusChangedNotification",
+    "ThreadTokenUsage",
+    "ThreadTokenUsageUpdatedNotification",
+    "TokenUsageBreakdown",
+    "TurnCompletedNotification",
+    "TurnStartedNotification",
+    "WarningNotification",
+]
+
+
+class ThreadStartedNotification(_Out):
+    thread: Thread
+
+
+class ThreadStatusChangedNotification(_Out):
+    thread_id: str
+    status: dict[str, Any]
+
+
+class TurnStartedNotification(_Out):
+    thread_id: str
+    turn: Turn
+
+
+class TurnCompletedNotification(_Out):
+    thread_id: str
+    turn: Turn
+    #: codex-engine's extension: what the turn spent (absent for a compaction).
+    runtime_summary: RuntimeSummaryWire | None = None
+
+    def to_wire(self) -> dict[str, Any]:
+        wire = super().to_wire()
+        if self.runtime_summary is None:
+            del wire["runtimeSummary"]
+        return wire
+
+
+class ItemStartedNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item: ThreadItem
+    started_at_ms: int
+
+
+class ItemCompletedNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item: ThreadItem
+    completed_at_ms: int
+
+
+class AgentMessageDeltaNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class ReasoningSummaryPartAddedNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    summary_index: int
+
+
+class ReasoningSummaryTextDeltaNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+    summary_index: int
+
+
+class TokenUsageBreakdown(_Out):
+    total_tokens: int
+    input_tokens: int
+    cached_input_tokens: int
+    output_tokens: int
+    reasoning_output_tokens: int
+
+
+class ThreadTokenUsage(_Out):
+    total: TokenUsageBreakdown
+    last: TokenUsageBreakdown
+    model_context_window: int | None = None
+
+
+class ThreadTokenUsageUpdatedNotification(_Out):
+    thread_id: str
+    turn_id: str
+    token_usage: ThreadTokenUsage
+
+
+class CommandExecutionOutputDeltaNotification(_Out):
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+
+
+class ErrorNotification(_Out):
+    thread_id: str
+    turn_id: str
+    error: TurnError
+    will_retry: bool
+
+
+class WarningNotification(_Out):
+    message: str
+    thread_id: str | None = None
+
+
+class ConfigWarningNotification(_Out):
+    summary: str
+    details: str | None = None
+
+
+class ThreadIdNotification(_Out):
+    """``thread/archived`` and ``thread/unarchived``."""
+
+    thread_id: str
+
+
+class ThreadNameUpdatedNotification(_Out):
+    thread_id: str
+    thread_name: str | None = None
