@@ -20,6 +20,7 @@ from codex_engine.config.config_file import (
     validation_error,
 )
 from codex_engine.config.features import Features
+from codex_engine.config.mcp_servers import McpServerConfig, parse_mcp_servers
 from codex_engine.config.overrides import Override, apply_overrides
 from codex_engine.config.providers import (
     OPENAI_PROVIDER_ID,
@@ -110,6 +111,8 @@ class ConfigToml(ConfigProfile):
     # Provider tables are validated one by one (merged over built-ins) by the loader.
     model_providers: dict[str, dict[str, Any]] | None = None
     otel: dict[str, Any] | None = None
+    # Server tables are validated one by one by `config/mcp_servers.py`.
+    mcp_servers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,8 @@ class Config:
     tool_output_token_limit: int | None = None
     #: What the model's commands inherit from the environment (see `config/shell_environment`).
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    #: `[mcp_servers.NAME]` entries, in file order (see `config/mcp_servers`).
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -294,7 +299,10 @@ def load_config(
     shell_policy, shell_warnings = resolve_shell_environment_policy(
         parsed.shell_environment_policy, source_for=policy_key_source
     )
-    feature_warnings = [*feature_warnings, *shell_warnings]
+    mcp_servers, mcp_warnings = parse_mcp_servers(
+        with_cli.get("mcp_servers"), source_for=source_for
+    )
+    feature_warnings = [*feature_warnings, *shell_warnings, *mcp_warnings]
 
     web_search = parsed.web_search
     if web_search is None:
@@ -336,6 +344,7 @@ def load_config(
         otel=dict(parsed.otel or {}),
         tool_output_token_limit=parsed.tool_output_token_limit,
         shell_environment_policy=shell_policy,
+        mcp_servers=mcp_servers,
     )
 
 

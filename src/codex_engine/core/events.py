@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import TokenUsage
@@ -20,6 +21,8 @@ __all__ = [
     "ContextCompacted",
     "ItemCompleted",
     "ItemStarted",
+    "McpToolCallFinished",
+    "McpToolCallStarted",
     "RateLimitsUpdated",
     "ReasoningDelta",
     "Retrying",
@@ -118,6 +121,34 @@ class CommandRejected:
 
 
 @dataclass(frozen=True, slots=True)
+class McpToolCallStarted:
+    """The session is about to call a tool of an MCP server (approval may still be asked)."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class McpToolCallFinished:
+    """An MCP tool call ended: ``result`` is the server's answer (MCP wire form: ``content``,
+    ``structuredContent``, ``isError``), or ``error`` says why there is none."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+    duration_s: float
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or bool(self.result and self.result.get("isError"))
+
+
+@dataclass(frozen=True, slots=True)
 class Retrying:
     retry: int
     max_retries: int
@@ -179,6 +210,8 @@ TurnEvent = (
     | CommandOutputDelta
     | CommandFinished
     | CommandRejected
+    | McpToolCallStarted
+    | McpToolCallFinished
     | Retrying
     | RateLimitsUpdated
     | TokenCount

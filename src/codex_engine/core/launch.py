@@ -30,7 +30,9 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
 from codex_engine.core.tools.env_policy import create_env
+from codex_engine.core.tools.mcp import McpToolset
 from codex_engine.errors import CodexError
+from codex_engine.mcp.manager import McpManager
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
@@ -340,13 +342,20 @@ async def _session(
         env=environ,
     )
     recorder = rollout if isinstance(rollout, RolloutRecorder) else None
+    # MCP servers start in the background now; the first request waits for them (bounded).
+    mcp = McpManager(config.mcp_servers, environ=environ, cwd=settings.cwd)
     try:
+        mcp.start()
         session = Session(settings, client, approver=approver, history=history)
+        if mcp.configured:
+            session.mcp = McpToolset(mcp)
         start_preconnect(session, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
         git = await collect_git_info(settings.cwd)
         session.git_info = git
+        # Before the rollout exists: a required server that cannot start leaves nothing behind.
+        await mcp.check_required()
         if rollout == "new":
             recorder = await RolloutRecorder.create(
                 config.codex_home,
@@ -365,6 +374,8 @@ async def _session(
         session.load_warnings = list(warnings)
         yield session
     finally:
+        # Servers first: nothing the session started outlives it, whatever fails below.
+        await mcp.close()
         if recorder is not None:
             await recorder.close()
         await client.aclose()

@@ -67,6 +67,7 @@ from codex_engine.core.sandbox import (
     sandbox_writable_roots,
     wrap_command,
 )
+from codex_engine.core.tools.mcp import McpCallPolicy, McpToolset
 from codex_engine.core.tools.safety import is_known_safe_command
 from codex_engine.core.tools.shell import (
     SHELL_TOOL_NAME,
@@ -221,6 +222,8 @@ class Session:
         self._prefix_recorded = bool(self.history)
         self._last_total_tokens = 0
         self._turn_task: asyncio.Task[None] | None = None
+        #: Tools of the configured MCP servers (set by the launcher when there are any).
+        self.mcp: McpToolset | None = None
 
     @property
     def tools(self) -> list[dict[str, object]]:
@@ -231,6 +234,8 @@ class Session:
         hosted = web_search_tool(mode)
         if hosted is not None:
             tools.append(hosted)
+        if self.mcp is not None:
+            tools.extend(self.mcp.specs())
         return tools
 
     def _record(self, items: Sequence[ResponseItem]) -> None:
@@ -453,6 +458,10 @@ class Session:
     ) -> None:
         emit = channel.put
         ctx = self._request_context(state.turn_id)
+        if self.mcp is not None:
+            # The first request waits for servers still starting, each within its own timeout.
+            for problem in await self.mcp.prepare():
+                emit(Warning(problem))
         while True:
             if compaction.should_auto_compact(self._last_total_tokens, self.settings.model_info):
                 summary = await self._compact(turn, ctx)
@@ -513,6 +522,9 @@ class Session:
     async def _call_tool(
         self, turn: ModelClientSession, call: FunctionCall, emit: Callable[[TurnEvent], None]
     ) -> FunctionCallOutput:
+        if self.mcp is not None and self.mcp.handles(call):
+            policy = McpCallPolicy.of(self.settings, self.approvals_reviewer, self._approver)
+            return await self.mcp.run(call, policy, emit)
         if call.name != SHELL_TOOL_NAME:
             return FunctionCallOutput(
                 call_id=call.call_id, output=f"unsupported tool {call.name!r}; use `shell`"
