@@ -46,7 +46,12 @@ def http_entry(name: str, url: str, **keys: Any) -> str:
 
 
 def emulator_flags(emulator: ResponsesEmulator) -> list[str]:
-    return ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={emulator.base_url}"]
+    return [
+        "-c",
+        "model_provider=emulator",
+        "-c",
+        f"model_providers.emulator.base_url={emulator.base_url}",
+    ]
 
 
 def mcp_config(

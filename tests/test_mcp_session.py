@@ -217,7 +217,7 @@ async def test_a_required_server_that_times_out_fails_the_session_start(
 ) -> None:
     entries = stdio_entry("hang", "--delay", "60", startup_timeout_sec=0.5, required=True)
     config = mcp_config(codex_home, emulator, tmp_path, entries)
-    with pytest.raises(McpStartupError, match="hang: MCP client for `hang` timed out after 0.5"):
+    with pytest.raises(McpStartupError, match=r"hang: MCP client for `hang` timed out after 0\.5"):
         async with open_session(config):
             pass
 

@@ -21,6 +21,8 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    McpToolCallFinished,
+    McpToolCallStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -45,6 +47,11 @@ from codex_engine.errors import (
     UnexpectedStatusError,
     UsageLimitReachedError,
     UsageNotIncludedError,
+)
+from codex_engine.protocol.app_server_mcp import (
+    McpToolCallError,
+    McpToolCallItem,
+    McpToolCallResult,
 )
 from codex_engine.protocol.app_server_types import (
     AccountRateLimitsUpdatedNotification,
@@ -228,6 +235,7 @@ class TurnProjector:
         self._reasoning_id: str | None = None
         self._reasoning_text: list[str] = []
         self._commands: dict[str, CommandExecutionItem] = {}
+        self._mcp_calls: dict[str, McpToolCallItem] = {}
         #: A stream of this turn broke off and was sent again (deltas may not be the text).
         self._retried = False
 
@@ -340,6 +348,8 @@ class TurnProjector:
             )
             notes.append(self.started(item))
             notes.append(self.finished(item))
+        elif isinstance(event, McpToolCallStarted | McpToolCallFinished):
+            notes.extend(self._mcp_call(event))
         elif isinstance(event, Retrying):
             self._retried = True
             error = ErrorNotification(
@@ -420,6 +430,42 @@ class TurnProjector:
             notes.append(self.finished(search))
         return notes
 
+    def _mcp_call(self, event: McpToolCallStarted | McpToolCallFinished) -> list[Note]:
+        if isinstance(event, McpToolCallStarted):
+            item = McpToolCallItem(
+                id=event.call_id,
+                server=event.server,
+                tool=event.tool,
+                status="inProgress",
+                arguments=event.arguments,
+            )
+            self._mcp_calls[event.call_id] = item
+            return [self.started(item)]
+        notes: list[Note] = []
+        begun = self._mcp_calls.pop(event.call_id, None)
+        if begun is None:
+            begun = McpToolCallItem(
+                id=event.call_id, server=event.server, tool=event.tool, status="inProgress"
+            )
+            notes.append(self.started(begun))
+        result = event.result
+        done = begun.model_copy(
+            update={
+                "status": "failed" if event.failed else "completed",
+                "result": McpToolCallResult(
+                    content=list(result.get("content", [])),
+                    structured_content=result.get("structuredContent"),
+                    meta=result.get("_meta"),
+                )
+                if result is not None
+                else None,
+                "error": McpToolCallError(message=event.error) if event.error else None,
+                "duration_ms": int(event.duration_s * 1000),
+            }
+        )
+        notes.append(self.finished(done))
+        return notes
+
     def _diverged(self, item_id: str) -> Note:
         warning = WarningNotification(
             message=(
@@ -444,4 +490,7 @@ class TurnProjector:
         for item in self._commands.values():
             notes.append(self.finished(item.model_copy(update={"status": "failed"})))
         self._commands.clear()
+        for call in self._mcp_calls.values():
+            notes.append(self.finished(call.model_copy(update={"status": "failed"})))
+        self._mcp_calls.clear()
         return notes

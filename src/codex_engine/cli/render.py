@@ -18,6 +18,8 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    McpToolCallFinished,
+    McpToolCallStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -33,7 +35,33 @@ from codex_engine.core.events import (
 from codex_engine.core.tools.shell import describe
 from codex_engine.protocol.items import FunctionCall, Message, Reasoning, WebSearchCall
 
-__all__ = ["HumanRenderer", "JsonRenderer", "Renderer"]
+__all__ = ["HumanRenderer", "JsonRenderer", "Renderer", "mcp_item"]
+
+
+def mcp_item(
+    item_id: str, event: McpToolCallStarted | McpToolCallFinished, status: str
+) -> dict[str, Any]:
+    """An MCP tool call as the reference's ``exec --json`` shows it (``mcp_tool_call``)."""
+    result: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+    if isinstance(event, McpToolCallFinished):
+        if event.result is not None:
+            result = {
+                "content": event.result.get("content", []),
+                "structured_content": event.result.get("structuredContent"),
+            }
+        if event.error is not None:
+            error = {"message": event.error}
+    return {
+        "id": item_id,
+        "type": "mcp_tool_call",
+        "server": event.server,
+        "tool": event.tool,
+        "arguments": event.arguments if event.arguments is not None else {},
+        "result": result,
+        "error": error,
+        "status": status,
+    }
 
 
 class Renderer(Protocol):
@@ -176,6 +204,16 @@ class HumanRenderer:
                 f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
                 f"{escape(event.reason)}"
             )
+        elif isinstance(event, McpToolCallStarted):
+            self._before_status()
+            args = json.dumps(event.arguments, ensure_ascii=False) if event.arguments else ""
+            self._err.print(f"[cyan]tool[/cyan] {escape(f'{event.server}.{event.tool}({args})')}")
+        elif isinstance(event, McpToolCallFinished):
+            if event.failed:
+                why = event.error.splitlines()[-1].strip() if event.error else "the tool says so"
+                self._err.print(f"[red]  failed:[/red] {escape(why)}")
+            else:
+                self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
         elif isinstance(event, Retrying):
             # stdout is left alone: a newline there would become part of the streamed answer
             self._err.print(
@@ -212,6 +250,7 @@ class JsonRenderer:
         self._out = stdout or sys.stdout
         self._next_id = 0
         self._commands: dict[str, str] = {}
+        self._mcp_calls: dict[str, str] = {}
 
     def _emit(self, payload: dict[str, Any]) -> None:
         self._out.write(json.dumps(payload, ensure_ascii=False) + "\n")
@@ -288,7 +327,7 @@ class JsonRenderer:
                     }
                 )
             elif isinstance(item, FunctionCall):
-                pass  # shown as the command_execution it becomes
+                pass  # shown as the command_execution or mcp_tool_call it becomes
         elif isinstance(event, CommandStarted):
             item_id = self._item_id()
             self._commands[event.call_id] = item_id
@@ -315,6 +354,13 @@ class JsonRenderer:
             )
         elif isinstance(event, CommandRejected):
             self._command_done(event.call_id, event.command, event.reason, None, "declined")
+        elif isinstance(event, McpToolCallStarted):
+            started = self._mcp_calls[event.call_id] = self._item_id()
+            self._emit({"type": "item.started", "item": mcp_item(started, event, "in_progress")})
+        elif isinstance(event, McpToolCallFinished):
+            done = self._mcp_calls.pop(event.call_id, "") or self._item_id()
+            status = "failed" if event.failed else "completed"
+            self._emit({"type": "item.completed", "item": mcp_item(done, event, status)})
         elif isinstance(event, Retrying):
             self._emit(
                 {

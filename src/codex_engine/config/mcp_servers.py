@@ -169,7 +169,7 @@ class _Entry:
         return dict(value)
 
     def env_vars(self) -> tuple[str, ...] | None:
-        """`env_vars`: names, or `{ name = "X", source = "local" }` tables as the reference takes."""
+        """`env_vars`: names, or `{ name = "X", source = "local" }` tables (the reference's)."""
         value = self.table.get("env_vars")
         if value is None:
             return None
@@ -215,7 +215,9 @@ def _transport(entry: _Entry) -> StdioTransport | HttpTransport:
     if url is not None:
         for key in _STDIO_KEYS[1:]:
             if key in entry.table:
-                raise entry.fail(key, "is not supported for a streamable HTTP server (it has `url`)")
+                raise entry.fail(
+                    key, "is not supported for a streamable HTTP server (it has `url`)"
+                )
         if not url.startswith(("http://", "https://")):
             raise entry.fail("url", "must be an http:// or https:// URL")
         return HttpTransport(
@@ -293,7 +295,11 @@ def parse_mcp_servers(
                 f"invalid MCP server `{name}`: `mcp_servers.{name}` must be a table "
                 f"({source_for(path)}); write it as [mcp_servers.{name}]"
             )
-        entry = _Entry(name, table, lambda key, p=path: source_for([*p, key] if key else p))
+
+        def where(key: str, path: list[str] = path) -> str:
+            return source_for([*path, key] if key else path)
+
+        entry = _Entry(name, table, where)
         servers[name] = _server(entry)
         for key in table:
             if key not in _KNOWN_KEYS:

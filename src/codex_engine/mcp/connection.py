@@ -39,9 +39,7 @@ _INHERITED_ENV = (
     "HOME", "LOGNAME", "PATH", "SHELL", "USER", "__CF_USER_TEXT_ENCODING", "LANG", "LC_ALL",
     "TERM", "TMPDIR", "TZ",
 )  # fmt: skip
-_CLIENT_INFO = mcp_types.Implementation(
-    name="codex-mcp-client", title="Codex", version=__version__
-)
+_CLIENT_INFO = mcp_types.Implementation(name="codex-mcp-client", title="Codex", version=__version__)
 _STDERR_TAIL = 300
 
 
@@ -53,7 +51,9 @@ def stdio_env(transport: StdioTransport, environ: Mapping[str, str]) -> dict[str
     return env
 
 
-def http_headers(server: str, transport: HttpTransport, environ: Mapping[str, str]) -> dict[str, str]:
+def http_headers(
+    server: str, transport: HttpTransport, environ: Mapping[str, str]
+) -> dict[str, str]:
     """Headers for every request: static ones, ones read from variables, then the bearer token.
 
     Raises McpCallError (a startup failure) when the token's variable is unset or empty.
@@ -63,12 +63,14 @@ def http_headers(server: str, transport: HttpTransport, environ: Mapping[str, st
         value = environ.get(variable, "")
         if value.strip():
             headers[name] = value
-    variable = transport.bearer_token_env_var
-    if variable is not None:
-        token = environ.get(variable)
+    token_variable = transport.bearer_token_env_var
+    if token_variable is not None:
+        token = environ.get(token_variable)
         if not token:
             state = "is empty" if token == "" else "is not set"
-            raise McpCallError(f"Environment variable {variable} for MCP server '{server}' {state}")
+            raise McpCallError(
+                f"Environment variable {token_variable} for MCP server '{server}' {state}"
+            )
         headers["Authorization"] = f"Bearer {token}"
     return headers
 
@@ -155,15 +157,17 @@ class ServerConnection:
     async def _open(self, stack: contextlib.AsyncExitStack) -> ClientSession:
         transport = self.config.transport
         if isinstance(transport, StdioTransport):
-            cwd = Path(transport.cwd).expanduser() if transport.cwd else self._cwd
+            # A relative `cwd` is taken from the session's directory; `~` is not expanded here.
+            cwd = self._cwd / transport.cwd if transport.cwd else self._cwd
             params = StdioServerParameters(
                 command=transport.command,
                 args=list(transport.args),
                 env=stdio_env(transport, self._environ),
-                cwd=cwd if cwd.is_absolute() else self._cwd / cwd,
+                cwd=cwd,
             )
-            # The server's stderr goes to a file: its last line explains a failed start.
-            self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")
+            # The server's stderr goes to a file (closed in `close`): its last line explains a
+            # failed start.
+            self._stderr = tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace")  # noqa: SIM115
             read, write = await stack.enter_async_context(stdio_client(params, self._stderr))
         else:
             headers = http_headers(self.name, transport, self._environ)
@@ -171,9 +175,7 @@ class ServerConnection:
             read, write = await stack.enter_async_context(
                 streamable_http_client(transport.url, http_client=client)
             )
-        return await stack.enter_async_context(
-            ClientSession(read, write, client_info=_CLIENT_INFO)
-        )
+        return await stack.enter_async_context(ClientSession(read, write, client_info=_CLIENT_INFO))
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:
@@ -220,14 +222,17 @@ class ServerConnection:
             )
         except MCPError as exc:
             if exc.code == mcp_types.REQUEST_TIMEOUT:
-                raise McpCallError(f"timed out awaiting {what} after {round(timeout * 1000)}ms")
+                message = f"timed out awaiting {what} after {round(timeout * 1000)}ms"
+                raise McpCallError(message) from None
             if exc.code == mcp_types.CONNECTION_CLOSED:
                 raise McpCallError("Transport closed") from None
             raise McpCallError(f"Mcp error: {exc.code}: {exc.error.message}") from None
         except (anyio.ClosedResourceError, anyio.BrokenResourceError, anyio.EndOfStream):
             raise McpCallError("Transport closed") from None
 
-    async def call_tool(self, tool: str, arguments: dict[str, Any] | None) -> mcp_types.CallToolResult:
+    async def call_tool(
+        self, tool: str, arguments: dict[str, Any] | None
+    ) -> mcp_types.CallToolResult:
         # Sent as a plain request: the SDK's call_tool would also check the result against the
         # tool's output schema, which the reference does not do.
         request = mcp_types.CallToolRequest(

@@ -59,6 +59,8 @@ class McpManager:
         self._watchers: list[asyncio.Task[None]] = []
         self._warnings: list[str] = []
         self._tools: dict[str, McpTool] | None = None
+        #: What listeners have been told so far, per server ("starting" until it settles).
+        self.reported: dict[str, Status] = {}
 
     @property
     def configured(self) -> bool:
@@ -80,6 +82,7 @@ class McpManager:
         for name, config in self.configs.items():
             connection = ServerConnection(config, environ=self._environ, cwd=self._cwd)
             self.connections[name] = connection
+            self.reported[name] = "starting"
             connection.start()
             self._watchers.append(asyncio.create_task(self._watch(connection)))
 
@@ -91,6 +94,7 @@ class McpManager:
         self._tools = None
         if connection.status == "failed" and connection.error:
             self._warnings.append(connection.error)
+        self.reported[connection.name] = connection.status
         for listener in list(self._listeners):
             outcome = listener(connection.name, connection.status, connection.error)
             if outcome is not None:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from codex_engine.protocol.app_server_mcp import McpToolCallItem
+
 __all__ = [
     "LOGIN_PARAMS",
     "AccountLoginCompletedNotification",
@@ -352,6 +354,7 @@ ThreadItem = (
     | CommandExecutionItem
     | WebSearchItem
     | ContextCompactionItem
+    | McpToolCallItem
 )
 
 

@@ -4,6 +4,6 @@ Importing this package fills :data:`~codex_engine.app_server.registry.REGISTRY`.
 a module here, imported below.
 """
 
-from codex_engine.app_server.handlers import accounts, initialize, models, threads, turns
+from codex_engine.app_server.handlers import accounts, initialize, mcp, models, threads, turns
 
-__all__ = ["accounts", "initialize", "models", "threads", "turns"]
+__all__ = ["accounts", "initialize", "mcp", "models", "threads", "turns"]

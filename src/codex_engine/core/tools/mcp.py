@@ -75,6 +75,7 @@ class McpCallPolicy:
 
 def requires_approval(annotations: Any) -> bool:
     """The reference's rule: destructive asks; read-only does not; unknown hints ask."""
+
     def hint(name: str) -> bool | None:
         value = getattr(annotations, name, None) if annotations is not None else None
         return value if isinstance(value, bool) else None
@@ -137,7 +138,9 @@ class McpToolset:
             return True
         return _qualified(call) in self.manager.tools()
 
-    async def run(self, call: FunctionCall, policy: McpCallPolicy, emit: Emit) -> FunctionCallOutput:
+    async def run(
+        self, call: FunctionCall, policy: McpCallPolicy, emit: Emit
+    ) -> FunctionCallOutput:
         if call.name in mcp_resources.NAMES:
             return await mcp_resources.run(self.manager, call, emit)
         entry = self.manager.tools()[_qualified(call)]
@@ -203,7 +206,7 @@ class McpToolset:
                 call_id,
                 [entry.name],
                 policy.cwd,
-                f"Allow the {entry.server} MCP server to run tool \"{entry.tool.name}\"?",
+                f'Allow the {entry.server} MCP server to run tool "{entry.tool.name}"?',
                 sandbox_mode=policy.sandbox_mode,
                 mcp_tool=McpToolApproval(
                     entry.server,
