@@ -273,3 +273,20 @@ async def test_http_server_without_its_token_variable_fails_to_start_naming_the_
         "MCP client for `remote` failed to start: Environment variable MISSING_TOKEN for MCP "
         "server 'remote' is not set"
     ]
+
+
+async def test_servers_start_in_parallel_so_slow_ones_cost_the_longest_not_the_sum(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    entries = "".join(
+        stdio_entry(name, "--delay", "60", startup_timeout_sec=2.5) for name in ("s1", "s2", "s3")
+    )
+    config = mcp_config(codex_home, emulator, tmp_path, entries)
+    emulator.enqueue(Reply.text("answer"))
+    async with open_session(config, ephemeral=True) as session:
+        started = time.monotonic()
+        events = await run(session, "go")
+        waited = time.monotonic() - started
+    # One after the other they would take 7.5 s; together, about one timeout.
+    assert 2.0 < waited < 6.0
+    assert len([e for e in events if isinstance(e, Warning)]) == 3
