@@ -50,9 +50,11 @@ def statuses(client: RawClient) -> list[tuple[str, str]]:
 
 async def settled(client: RawClient, name: str) -> Json:
     message = await client.wait_for(
-        lambda m: m["method"] == "mcpServer/startupStatus/updated"
-        and m["params"]["name"] == name
-        and m["params"]["status"] != "starting"
+        lambda m: (
+            m["method"] == "mcpServer/startupStatus/updated"
+            and m["params"]["name"] == name
+            and m["params"]["status"] != "starting"
+        )
     )
     params: Json = message["params"]
     return params

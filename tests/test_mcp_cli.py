@@ -111,9 +111,7 @@ async def test_a_bad_mcp_server_entry_is_one_config_error_naming_server_and_key(
     (codex_home / "config.toml").write_text(
         '[mcp_servers.docs]\ncommand = "x"\nurl = "http://127.0.0.1:1/mcp"\n'
     )
-    result = await run_cli(
-        "exec", "--skip-git-repo-check", "hello", home=codex_home, cwd=tmp_path
-    )
+    result = await run_cli("exec", "--skip-git-repo-check", "hello", home=codex_home, cwd=tmp_path)
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert result.code != 0 and len(errors) == 1, result.stderr
     assert "MCP server `docs`" in errors[0] and "`mcp_servers.docs.url`" in errors[0]

@@ -137,10 +137,16 @@ class ServerConnection:
                 # Entering the SDK's contexts starts its task groups, so they are entered
                 # outside the timeout's cancel scope (scopes must nest); entering does no I/O
                 # that can hang: a process is spawned, an HTTP client made.
-                session = await self._open(stack)
-                with anyio.fail_at(deadline):
-                    self.initialize_result = await session.initialize()
-                    self.tools = [t for t in await self._list_tools(session) if self._allowed(t)]
+                try:
+                    session = await self._open(stack)
+                    with anyio.fail_at(deadline):
+                        self.initialize_result = await session.initialize()
+                        tools = await self._list_tools(session)
+                except Exception as exc:
+                    # Told now: stopping the server (below, as the stack unwinds) takes a while.
+                    self._settle("failed", startup_failure(self.config, exc, self._stderr_tail()))
+                    raise
+                self.tools = [tool for tool in tools if self._allowed(tool)]
                 self._session = session
                 self._settle("ready")
                 await self._stop.wait()
