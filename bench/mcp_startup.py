@@ -22,9 +22,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.mcp_support import mcp_config, stdio_entry, toml_value  # noqa: E402
+
 from codex_engine.core.launch import open_session  # noqa: E402
 from codex_engine.emulator import Reply, ResponsesEmulator  # noqa: E402
-from tests.mcp_support import mcp_config, stdio_entry, toml_value  # noqa: E402
 
 LIGHT = Path(__file__).resolve().parent / "mcp_light_server.py"
 
