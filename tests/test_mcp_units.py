@@ -211,3 +211,14 @@ async def test_without_the_sdk_configured_servers_are_one_warning(
     ]
     assert manager.tools() == {} and manager.connections == {}
     await manager.close()
+
+
+def test_a_namespaced_call_names_the_same_tool_as_the_flat_name() -> None:
+    from codex_engine.core.tools.mcp import _qualified
+    from codex_engine.protocol.items import parse_item
+
+    flat = parse_item({"type": "function_call", "name": "mcp__docs__echo", "arguments": "{}",
+                       "call_id": "a"})  # fmt: skip
+    spaced = parse_item({"type": "function_call", "name": "echo", "namespace": "mcp__docs",
+                         "arguments": "{}", "call_id": "b"})  # fmt: skip
+    assert _qualified(flat) == _qualified(spaced) == "mcp__docs__echo"  # type: ignore[arg-type]
