@@ -264,7 +264,7 @@ async def library_run(mode: str, base_url: str, pause: float) -> tuple[float, st
     from codex_engine.config.providers import ModelProviderInfo
     from codex_engine.core.events import AgentMessageDelta, TurnCompleted, TurnFailed
     from codex_engine.core.launch import start_preconnect
-    from codex_engine.core.session import Session, SessionSettings
+    from codex_engine.core.session import Session, SessionDeps, SessionSettings
 
     provider = ModelProviderInfo(name="bench", base_url=base_url, supports_websockets=True)
     client = ModelClient(
@@ -288,9 +288,10 @@ async def library_run(mode: str, base_url: str, pause: float) -> tuple[float, st
                 sandbox_mode="danger-full-access",
                 approval_policy="never",
             ),
-            client,
+            SessionDeps(client),
         )
-        start_preconnect(session)  # as the launcher does: the preconnect (if any) starts here
+        # As the launcher does: the preconnect (if any) starts here.
+        start_preconnect(session.client, session.settings)
         await asyncio.sleep(pause)
         t0 = time.perf_counter()
         async for event in session.run_turn(PROMPT):

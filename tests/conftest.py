@@ -165,7 +165,9 @@ async def run_cli(*args: str, home: Path, cwd: Path, stdin: str | None = None, *
         *args,
         cwd=cwd,
         env=cli_env(home, **env),
-        stdin=asyncio.subprocess.PIPE,
+        # No stdin given: /dev/null, not an open pipe, since `exec PROMPT` reads piped stdin as
+        # extra context (as the reference does) and an open pipe would never end.
+        stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -19,7 +19,7 @@ from codex_engine.core.approvals import (
 )
 from codex_engine.core.events import CommandFinished, CommandRejected, TurnCompleted
 from codex_engine.core.sandbox import SandboxSupport
-from codex_engine.core.session import Session
+from codex_engine.core.session import Session, SessionDeps
 from codex_engine.emulator import ResponsesEmulator
 from tests.conftest import make_client
 from tests.test_session_turns import outputs_sent, run, settings
@@ -92,10 +92,12 @@ async def test_automatic_reviewer_declines_an_unconfined_command_and_the_model_i
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="workspace-write", approval_policy="on-request"),
-            client,
-            approver=approve_everything,
-            sandbox=NO_SANDBOX,
-            approvals_reviewer="auto_review",
+            SessionDeps(
+                client,
+                approver=approve_everything,
+                sandbox=NO_SANDBOX,
+                approvals_reviewer="auto_review",
+            ),
         )
         events = await run(session, f"run `touch {target}`")
     assert not asked  # the engine decided, not the (accept-everything) client handler
@@ -120,9 +122,7 @@ async def test_the_user_reviewer_is_asked_with_the_sandbox_facts(
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="workspace-write", approval_policy="on-request"),
-            client,
-            approver=deny,
-            sandbox=NO_SANDBOX,
+            SessionDeps(client, approver=deny, sandbox=NO_SANDBOX),
         )
         assert session.approvals_reviewer == "user"
         await run(session, "run `touch x`")
@@ -146,9 +146,11 @@ async def test_automatic_reviewer_approves_a_command_the_sandbox_confines(
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="workspace-write", approval_policy="untrusted"),
-            client,
-            sandbox=SandboxSupport(available=True, bwrap=str(pass_through_bwrap)),
-            approvals_reviewer="auto_review",
+            SessionDeps(
+                client,
+                sandbox=SandboxSupport(available=True, bwrap=str(pass_through_bwrap)),
+                approvals_reviewer="auto_review",
+            ),
         )
         events = await run(session, "run `echo confined-run`")
     finished = [e for e in events if isinstance(e, CommandFinished)]
@@ -162,8 +164,7 @@ async def test_automatic_reviewer_approves_under_danger_full_access(
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="danger-full-access", approval_policy="untrusted"),
-            client,
-            approvals_reviewer="guardian_subagent",
+            SessionDeps(client, approvals_reviewer="guardian_subagent"),
         )
         await run(session, f"run `touch {target}`")
     assert target.exists()
@@ -181,9 +182,7 @@ async def test_a_reviewer_change_applies_to_the_next_command(
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
-            client,
-            approver=approve,
-            sandbox=NO_SANDBOX,
+            SessionDeps(client, approver=approve, sandbox=NO_SANDBOX),
         )
         session.approvals_reviewer = "auto_review"
         await run(session, f"run `touch {tmp_path / 'a'}`")

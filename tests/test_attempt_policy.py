@@ -23,6 +23,7 @@ from codex_engine.client.attempts import (
     FallBack,
     Phase,
     Raise,
+    Reconnect,
     RecoverAuth,
     Retry,
     Transport,
@@ -52,8 +53,9 @@ NO_RETRIES = AttemptPolicy(
 
 P, ZERO = POLICY, NO_RETRIES
 REFUSED, UNAUTHORIZED = Failure.WEBSOCKET_REFUSED, Failure.UNAUTHORIZED
+TIMEOUT = Failure.WEBSOCKET_TIMEOUT
 RETRYABLE, FATAL = Failure.RETRYABLE, Failure.FATAL
-REQUEST, STREAM = Phase.REQUEST, Phase.STREAM
+REQUEST, STREAM, PRE = Phase.REQUEST, Phase.STREAM, Phase.PRECONNECT
 WS: Transport = "websocket"
 HTTP: Transport = "http"
 RQ, ST = Budget.REQUEST, Budget.STREAM
@@ -73,6 +75,25 @@ TABLE: list[
     (P, REFUSED, HTTP, REQUEST, A(), None, FallBack(), A()),
     (P, REFUSED, HTTP, STREAM, A(), None, FallBack(), A()),
     (ZERO, REFUSED, WS, REQUEST, A(), None, FallBack(), A()),
+    # A handshake timeout too: another try would cost another full timeout.
+    (P, TIMEOUT, WS, REQUEST, A(), None, FallBack(), A()),
+    (P, TIMEOUT, WS, STREAM, A(st=1), None, FallBack(), A(st=1)),
+    (P, TIMEOUT, HTTP, REQUEST, A(), None, FallBack(), A()),
+    (P, TIMEOUT, HTTP, STREAM, A(), None, FallBack(), A()),
+    # The startup preconnect failed: not the turn's attempt, so the turn opens its own at once
+    # with every budget untouched (two WebSocket attempts before HTTP sticks) ...
+    (ZERO, REFUSED, WS, PRE, A(), None, Reconnect(), A()),
+    (ZERO, RETRYABLE, WS, PRE, A(), 3.0, Reconnect(), A()),
+    (P, UNAUTHORIZED, WS, PRE, A(), None, Reconnect(), A()),
+    (P, FATAL, WS, PRE, A(), None, Reconnect(), A()),
+    # ... except after a timeout, which is paid once.
+    (ZERO, TIMEOUT, WS, PRE, A(), None, FallBack(), A()),
+    # No HTTP attempt is ever a preconnect's; were one reported so, it would be raised.
+    (P, REFUSED, HTTP, PRE, A(), None, Raise(), A()),
+    (P, TIMEOUT, HTTP, PRE, A(), None, Raise(), A()),
+    (P, UNAUTHORIZED, HTTP, PRE, A(), None, Raise(), A()),
+    (P, RETRYABLE, HTTP, PRE, A(), None, Raise(), A()),
+    (P, FATAL, HTTP, PRE, A(), None, Raise(), A()),
     # A 401: one credentials recovery per request, on any transport; the second 401 stands.
     (P, UNAUTHORIZED, HTTP, REQUEST, A(), None, RecoverAuth(), A(auth=1)),
     (P, UNAUTHORIZED, HTTP, STREAM, A(), None, RecoverAuth(), A(auth=1)),
@@ -154,6 +175,9 @@ def _api(cls: type[CodexError], status: int, *, delay: float | None = None) -> C
 # error, transport, phase -> failure
 CLASSIFY: list[tuple[CodexError, Transport, Phase, Failure]] = [
     (FallbackToHttpError("426"), "websocket", REQUEST, REFUSED),
+    (FallbackToHttpError("slow", timed_out=True), "websocket", REQUEST, TIMEOUT),
+    (FallbackToHttpError("426"), "websocket", PRE, REFUSED),
+    (_api(InternalServerError, 500), "websocket", PRE, RETRYABLE),
     (UnauthorizedError("no", status=401), "http", REQUEST, UNAUTHORIZED),
     (UnauthorizedError("no", status=401), "websocket", STREAM, UNAUTHORIZED),
     (StreamError("cut"), "http", STREAM, RETRYABLE),

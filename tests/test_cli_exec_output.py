@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.emulator.script import IdAllocator, ReplyContext, render_events
+from codex_engine.emulator.render import render_events
+from codex_engine.emulator.script import IdAllocator, ReplyContext
 from tests.conftest import Run, cli_env, run_cli
 
 FIRST = "first attempt had words that never finish"
@@ -195,4 +196,4 @@ async def test_json_agent_message_carries_the_final_text_after_a_diverging_retry
     ]
     assert messages == [SECOND]
     assert any(e["type"] == "error" and "Reconnecting" in e["message"] for e in events)
-    assert events[-2]["type"] == "turn.completed"
+    assert events[-1]["type"] == "turn.completed"

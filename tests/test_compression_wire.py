@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 from codex_engine.client.credentials import Credentials
-from codex_engine.client.model_client import ClientWarning, ModelClient
+from codex_engine.client.events import WarningEvent
+from codex_engine.client.model_client import ModelClient
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.events import OutputTextDelta
@@ -89,6 +91,26 @@ async def test_compressed_body_decodes_to_the_same_json(emulator: ResponsesEmula
     assert zipped.body == plain.body
 
 
+async def test_the_compression_log_line_names_its_figures(
+    emulator: ResponsesEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="codex_engine.client.model_client")
+    await collect(client_for(emulator, chatgpt=True, openai=True))
+    (request,) = emulator.requests_of("http")
+    (record,) = [r for r in caplog.records if "compressed request body" in r.getMessage()]
+    assert record.levelno == logging.INFO
+    fields = record.__dict__
+    # The seed's names, as structured fields of the record and in its text.
+    assert fields["pre_compression_bytes"] == request.decoded_size
+    assert fields["post_compression_bytes"] == request.raw_size
+    duration = fields["compression_duration_ms"]
+    assert isinstance(duration, float) and 0 <= duration < 1000
+    message = record.getMessage()
+    assert f"pre_compression_bytes={request.decoded_size}" in message
+    assert f"post_compression_bytes={request.raw_size}" in message
+    assert f"compression_duration_ms={duration:.3f}" in message
+
+
 @pytest.mark.parametrize("status", [400, 415])
 async def test_a_refused_compressed_body_is_resent_plain_and_compression_stays_off(
     emulator: ResponsesEmulator, status: int
@@ -100,7 +122,7 @@ async def test_a_refused_compressed_body_is_resent_plain_and_compression_stays_o
         second = [e async for e in client.new_session().stream(PROMPT, CTX)]
     sent = emulator.requests_of("http")
     assert [r.compressed for r in sent] == [True, False, False]
-    warnings = [e for e in first + second if isinstance(e, ClientWarning)]
+    warnings = [e for e in first + second if isinstance(e, WarningEvent)]
     assert len(warnings) == 1
     assert any(isinstance(e, OutputTextDelta) for e in first)
 
@@ -121,3 +143,7 @@ async def test_exec_verbose_logs_the_compression_figures(
     assert emulator.requests_of("http")[0].compressed
     logged = [line for line in run.stderr.splitlines() if "compressed request body" in line]
     assert len(logged) == 1 and " -> " in logged[0] and "bytes" in logged[0]
+    (request,) = emulator.requests_of("http")
+    assert f"pre_compression_bytes={request.decoded_size}" in logged[0]
+    assert f"post_compression_bytes={request.raw_size}" in logged[0]
+    assert "compression_duration_ms=" in logged[0]

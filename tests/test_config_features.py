@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from codex_engine.config.features import FEATURES, Features, Stage, feature_spec
+from codex_engine.config import features as features_module
+from codex_engine.config.features import FEATURES, Features, FeatureSpec, Stage, feature_spec
 from codex_engine.errors import ConfigError
 
 
@@ -19,7 +20,10 @@ def test_registry_entries() -> None:
         "shell_tool": (Stage.STABLE, True),
         "web_search_request": (Stage.DEPRECATED, False),
         "web_search_cached": (Stage.DEPRECATED, False),
-        "remote_models": (Stage.UNDER_DEVELOPMENT, False),
+        # not implemented here (the reference has retired remote_models too): kept as removed
+        # keys so old configs get a warning, not an unknown-key notice
+        "remote_models": (Stage.REMOVED, False),
+        "shell_snapshot": (Stage.REMOVED, False),
     }
     for key, (stage, default) in expected.items():
         spec = feature_spec(key)
@@ -125,14 +129,31 @@ def test_cli_non_boolean_names_override() -> None:
         Features.resolve(None, {"shell_tool": "on"})
 
 
-def test_items_and_beta_header() -> None:
-    features, _ = Features.resolve({"shell_snapshot": True})
+@pytest.fixture
+def experimental_feature(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A registry with one experimental feature (the engine ships none today)."""
+    spec = FeatureSpec("try_me", Stage.EXPERIMENTAL, False, "A preview.")
+    monkeypatch.setattr(features_module, "FEATURES", (*FEATURES, spec))
+    monkeypatch.setitem(features_module._BY_KEY, spec.key, spec)
+    return spec.key
+
+
+def test_items_and_beta_header(experimental_feature: str) -> None:
+    features, _ = Features.resolve({experimental_feature: True})
     items = {key: (stage, value) for key, stage, value in features.items()}
-    assert items["shell_snapshot"] == (Stage.EXPERIMENTAL, True)
+    assert items[experimental_feature] == (Stage.EXPERIMENTAL, True)
     assert items["shell_tool"] == (Stage.STABLE, True)
-    assert len(items) == len(FEATURES)
-    assert features.beta_header_value() == "shell_snapshot"
-    assert ("shell_snapshot", True) in features.non_default()
+    assert len(items) == len(features_module.FEATURES)
+    assert features.beta_header_value() == experimental_feature
+    assert (experimental_feature, True) in features.non_default()
+
+
+def test_beta_header_only_names_experimental_features() -> None:
+    # under-development and stable features are not eligible for the header
+    features, _ = Features.resolve(
+        {"responses_websockets": True, "runtime_metrics": True, "shell_tool": True}
+    )
+    assert features.beta_header_value() is None
 
 
 def test_with_overrides_is_a_copy() -> None:

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from codex_engine.config.catalog import find_model_info
 from codex_engine.core.events import CommandStarted, TurnCompleted, TurnInterrupted
 from codex_engine.core.prompt_history import ABORTED_OUTPUT
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionDeps, SessionSettings
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import InvalidRequestError
 from codex_engine.protocol.items import FunctionCallOutput, user_message
@@ -187,7 +187,7 @@ async def test_after_an_interrupted_command_the_call_is_answered_aborted(
     extra = {"supports_websockets": True} if websockets else {}
     emulator.enqueue(Reply.function_call("shell", {"command": ["sleep", "30"]}, call_id="call_z"))
     async with make_client(emulator.base_url, enable_websockets=websockets, **extra) as client:
-        session = Session(settings, client)
+        session = Session(settings, SessionDeps(client))
         async for event in session.run_turn("run the sleep"):
             if isinstance(event, CommandStarted):
                 session.interrupt()

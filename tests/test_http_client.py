@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from codex_engine.client.model_client import ClientEvent, ModelClientSession, StreamRetry
+from codex_engine.client.events import ClientEvent, Retrying
+from codex_engine.client.turn_session import ModelClientSession
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import (
     ConnectionFailedError,
@@ -54,7 +55,7 @@ async def test_500_500_then_success_retries_twice_with_backoff(
     async with make_client(emulator.base_url, sleep=sleeps) as client:
         events = await collect(client.new_session())
     assert text_of(events) == "ok now"
-    assert [e.retry for e in events if isinstance(e, StreamRetry)] == [1, 2]
+    assert [e.retry for e in events if isinstance(e, Retrying)] == [1, 2]
     assert len(sleeps.delays) == 2
     # 200 ms × 2^(n-1) ± 10%
     assert 0.18 <= sleeps.delays[0] <= 0.22
@@ -132,7 +133,7 @@ async def test_mid_stream_drop_recovers_without_duplicated_text(
     async with make_client(emulator.base_url, sleep=sleeps) as client:
         events = await collect(client.new_session())
     assert text_of(events) == text
-    assert sum(isinstance(e, StreamRetry) for e in events) == 1
+    assert sum(isinstance(e, Retrying) for e in events) == 1
     assert sum(isinstance(e, OutputItemDone) for e in events) == 1
     assert len(emulator.requests_of("http")) == 2
 

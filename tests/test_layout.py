@@ -13,12 +13,7 @@ PACKAGE = ROOT / "src" / "codex_engine"
 # Modules still over the size limit, each waiting for its split (issue: architecture). The
 # list may only shrink: a module that is split must be removed from it.
 _OVERSIZED = {
-    "client/model_client.py",
-    "core/session.py",
-    "core/rollout.py",
     "protocol/app_server_types.py",
-    "protocol/error_mapping.py",
-    "telemetry/metrics.py",
 }
 _MAX_LINES = 520
 

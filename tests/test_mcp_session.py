@@ -15,7 +15,7 @@ from codex_engine.core.events import (
     McpToolCallStarted,
     TurnCompleted,
     TurnEvent,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.launch import open_session
 from codex_engine.core.session import Session
@@ -165,11 +165,11 @@ async def test_a_failing_server_gives_one_warning_and_the_others_serve(
     async with open_session(config, ephemeral=True) as session:
         first = await run(session, "go")
         second = await run(session, "again")
-    warnings = [e.message for e in first if isinstance(e, Warning)]
+    warnings = [e.message for e in first if isinstance(e, WarningEvent)]
     assert len(warnings) == 1, warnings
     assert "MCP client for `broken` failed to start" in warnings[0]
     assert "cannot open database" in warnings[0]
-    assert not [e for e in second if isinstance(e, Warning)]
+    assert not [e for e in second if isinstance(e, WarningEvent)]
     names = tool_names(emulator.requests_of("http")[0].body)
     assert "mcp__good__echo" in names and not [n for n in names if "broken" in n]
 
@@ -205,7 +205,7 @@ async def test_a_server_that_never_initializes_times_out_with_a_warning_and_is_s
     # Stopped in the background once it timed out; gone for sure when the session is.
     assert not pid_alive(read_pid(pid_file))
     assert waited < 8  # the first request waited for the hung server no longer than its timeout
-    warnings = [e.message for e in events if isinstance(e, Warning)]
+    warnings = [e.message for e in events if isinstance(e, WarningEvent)]
     assert warnings == [
         "MCP client for `hang` timed out after 1 seconds. Add or adjust `startup_timeout_sec` "
         "in your config.toml: [mcp_servers.hang] startup_timeout_sec = XX"
@@ -269,7 +269,7 @@ async def test_http_server_without_its_token_variable_fails_to_start_naming_the_
     emulator.enqueue(Reply.text("ok"))
     async with open_session(config, ephemeral=True, env={}) as session:
         events = await run(session, "go")
-    warnings = [e.message for e in events if isinstance(e, Warning)]
+    warnings = [e.message for e in events if isinstance(e, WarningEvent)]
     assert warnings == [
         "MCP client for `remote` failed to start: Environment variable MISSING_TOKEN for MCP "
         "server 'remote' is not set"
@@ -290,4 +290,4 @@ async def test_servers_start_in_parallel_so_slow_ones_cost_the_longest_not_the_s
         waited = time.monotonic() - started
     # One after the other they would take 7.5 s; together, about one timeout.
     assert 2.0 < waited < 6.0
-    assert len([e for e in events if isinstance(e, Warning)]) == 3
+    assert len([e for e in events if isinstance(e, WarningEvent)]) == 3

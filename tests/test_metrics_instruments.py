@@ -13,9 +13,12 @@ import pytest
 from opentelemetry.sdk.metrics.export import MetricExporter, MetricExportResult, MetricsData
 
 from codex_engine.protocol.events import TokenUsage
+from codex_engine.protocol.server_timing import WIRE_FIELDS, ServerTiming
 from codex_engine.telemetry.metrics import INSTRUMENTS, SERVICE_NAME, Metrics
 from codex_engine.telemetry.settings import parse_otel_settings
 from codex_engine.telemetry.testing import InMemoryMetricExporter, MetricsSnapshot
+
+WIRE = tuple(WIRE_FIELDS.values())
 
 
 @pytest.fixture
@@ -136,6 +139,7 @@ def test_every_instrument_is_exported_with_its_declared_unit_and_common_attribut
     metrics.tool_call("shell", True, 1.0)
     metrics.prewarm(1.0)
     metrics.prewarm_age_at_first_turn(1.0)
+    metrics.server_timing(ServerTiming.from_payload({"timing_metrics": dict.fromkeys(WIRE, 1)}))
     snap = _snapshot(metrics)
     assert snap.names() == set(INSTRUMENTS)
     for series in snap.series:

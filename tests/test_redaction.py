@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codex_engine.client.model_client import ClientEvent
+from codex_engine.client.events import ClientEvent
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import user_message

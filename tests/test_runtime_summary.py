@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from codex_engine.core.events import TurnSummary
 from codex_engine.telemetry.summary import RuntimeSummary, Tally
 
 
@@ -55,3 +56,37 @@ def test_merge_adds_and_keeps_the_first_time_to_first_token() -> None:
     assert total.api_calls == Tally(2, 600.8)
     assert total.body_bytes == 82_000
     assert total.time_to_first_token_ms == 310.2
+
+
+def test_the_turn_summary_reads_its_counts_from_the_one_counter() -> None:
+    runtime = _busy_turn()
+    runtime.requests, runtime.retries, runtime.tool_calls_made = 2, 1, 3
+    runtime.time_to_first_event_ms = 250.0
+    summary = TurnSummary(duration_s=1.5, runtime=runtime)
+    counts = (summary.requests, summary.retries, summary.tool_calls, summary.stream_events)
+    assert counts == (2, 1, 3, 2)
+    assert summary.time_to_first_token_s == 0.25
+    total = RuntimeSummary()
+    total.merge(runtime)
+    total.merge(runtime)
+    assert (total.requests, total.retries, total.tool_calls_made) == (4, 2, 6)
+    assert total.time_to_first_event_ms == 250.0
+    # The JSON shape (`turn.completed`'s `runtime`, `runtimeSummary`): what it always was,
+    # plus the server's own timing fields (feature `runtime_metrics`).
+    assert set(runtime.to_json()) == {
+        "responses_api_overhead_ms",
+        "responses_api_inference_time_ms",
+        "responses_api_engine_iapi_ttft_ms",
+        "responses_api_engine_service_ttft_ms",
+        "responses_api_engine_iapi_tbt_ms",
+        "responses_api_engine_service_tbt_ms",
+        "tool_calls",
+        "api_calls",
+        "stream_events",
+        "websocket_calls",
+        "websocket_events",
+        "handshake_ms",
+        "preconnect_adopted",
+        "request_bytes",
+        "time_to_first_token_ms",
+    }

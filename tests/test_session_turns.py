@@ -18,10 +18,11 @@ from codex_engine.core.events import (
     TurnEvent,
     TurnFailed,
     TurnInterrupted,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.sandbox import SandboxSupport, detect_sandbox
-from codex_engine.core.session import ApprovalRequest, Session, SessionSettings
+from codex_engine.core.session import ApprovalRequest, Session, SessionDeps, SessionSettings
+from codex_engine.core.settings import SettingsChange
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import InvalidRequestError
 from tests.conftest import make_client
@@ -57,7 +58,7 @@ async def test_tool_turn_runs_the_command_and_answers_from_its_output(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         events = await run(session, "run `echo hello-from-tool`")
     finished = [e for e in events if isinstance(e, CommandFinished)]
     assert len(finished) == 1 and finished[0].exit_code == 0
@@ -86,10 +87,12 @@ async def test_without_a_sandbox_a_command_that_may_write_is_refused(
 ) -> None:
     target = tmp_path / "created.txt"
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
+        session = Session(
+            settings(tmp_path, sandbox_mode="read-only"), SessionDeps(client, sandbox=NO_SANDBOX)
+        )
         events = await run(session, f"run `touch {target}`")
         again = await run(session, f"run `touch {target}`")
-    warnings = [e for e in events + again if isinstance(e, Warning)]
+    warnings = [e for e in events + again if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
     assert any(isinstance(e, CommandRejected) for e in events)
     assert not any(isinstance(e, CommandStarted) for e in events)
@@ -103,12 +106,14 @@ async def test_without_a_sandbox_a_read_only_command_runs_and_the_user_is_warned
 ) -> None:
     (tmp_path / "notes.txt").write_text("note-body\n")
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path, sandbox_mode="read-only"), client, sandbox=NO_SANDBOX)
+        session = Session(
+            settings(tmp_path, sandbox_mode="read-only"), SessionDeps(client, sandbox=NO_SANDBOX)
+        )
         events = await run(session, "run `cat notes.txt`")
         again = await run(session, "run `cat notes.txt`")
-    warnings = [e for e in events + again if isinstance(e, Warning)]
+    warnings = [e for e in events + again if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "no OS sandbox" in warnings[0].message
-    assert [e for e in events if isinstance(e, Warning)] == warnings
+    assert [e for e in events if isinstance(e, WarningEvent)] == warnings
     finished = [e for e in events + again if isinstance(e, CommandFinished)]
     assert [e.output for e in finished] == ["note-body\n", "note-body\n"]
 
@@ -118,7 +123,7 @@ async def test_read_only_command_runs_without_approval(
 ) -> None:
     (tmp_path / "notes.txt").write_text("x")
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), SessionDeps(client))
         events = await run(session, "run `ls`")
     finished = [e for e in events if isinstance(e, CommandFinished)]
     assert finished and "notes.txt" in finished[0].output
@@ -136,9 +141,7 @@ async def test_approver_decides_commands_that_need_approval(
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
-            client,
-            approver=deny,
-            sandbox=NO_SANDBOX,
+            SessionDeps(client, approver=deny, sandbox=NO_SANDBOX),
         )
         await run(session, "run `touch x`")
     assert len(asked) == 1 and asked[0].command[-1] == "touch x"
@@ -151,17 +154,15 @@ async def test_interrupt_stops_a_running_command(
     marker = tmp_path / "after-sleep"
     events: list[TurnEvent] = []
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         async for event in session.run_turn(f"run `sleep 30 && touch {marker}`"):
             events.append(event)
             if isinstance(event, CommandStarted):
                 session.interrupt()
-    assert isinstance(events[-1], TurnInterrupted)
-    assert not any(isinstance(e, CommandFinished) for e in events)
-    assert not marker.exists()
-    # the session stays usable after an interrupt
-    async with make_client(emulator.base_url) as client:
-        session.client = client
+        assert isinstance(events[-1], TurnInterrupted)
+        assert not any(isinstance(e, CommandFinished) for e in events)
+        assert not marker.exists()
+        # the session stays usable after an interrupt
         after = await run(session, "hello again")
     assert isinstance(after[-1], TurnCompleted)
 
@@ -171,7 +172,7 @@ async def test_server_error_fails_the_turn_with_the_error(
 ) -> None:
     emulator.enqueue(Reply.status(400, body={"error": {"message": "bad input"}}))
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         events = await run(session, "hi")
     last = events[-1]
     assert isinstance(last, TurnFailed)
@@ -182,7 +183,7 @@ async def test_history_carries_over_to_the_next_turn(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         await run(session, "first question")
         await run(session, "second question")
     bodies = [r.body for r in emulator.requests_of("http")]
@@ -205,7 +206,7 @@ async def test_read_only_sandbox_runs_the_command_but_blocks_the_write(
     await _require_sandbox()
     target = tmp_path / "created.txt"
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path, sandbox_mode="read-only"), client)
+        session = Session(settings(tmp_path, sandbox_mode="read-only"), SessionDeps(client))
         events = await run(session, f"run `touch {target}`")
     finished = [e for e in events if isinstance(e, CommandFinished)]
     assert finished and finished[0].exit_code != 0
@@ -226,7 +227,9 @@ async def test_workspace_write_allows_the_workspace_and_nothing_outside(
     outside = elsewhere / "outside.txt"
     try:
         async with make_client(emulator.base_url) as client:
-            session = Session(settings(workspace, sandbox_mode="workspace-write"), client)
+            session = Session(
+                settings(workspace, sandbox_mode="workspace-write"), SessionDeps(client)
+            )
             inside_events = await run(session, "run `touch inside.txt`")
             outside_events = await run(session, f"run `touch {outside}`")
     finally:
@@ -243,7 +246,7 @@ async def test_interrupt_right_after_turn_started_ends_the_turn(
 ) -> None:
     events: list[TurnEvent] = []
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         async for event in session.run_turn("hello"):
             events.append(event)
             if len(events) == 1:
@@ -255,7 +258,7 @@ async def test_deltas_carry_the_item_id_of_their_message(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         events = await run(session, "hello")
     started = [e for e in events if isinstance(e, ItemStarted)]
     deltas = [e for e in events if isinstance(e, AgentMessageDelta)]
@@ -269,9 +272,9 @@ async def test_settings_change_between_turns_adds_a_new_environment_context(
     other = tmp_path / "other"
     other.mkdir()
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), client)
+        session = Session(settings(tmp_path), SessionDeps(client))
         await run(session, "first")
-        session.update_settings(cwd=other, sandbox_mode="read-only")
+        session.update_settings(SettingsChange(cwd=other, sandbox_mode="read-only"))
         await run(session, "second")
     last_input = emulator.requests_of("http")[-1].body["input"]
     contexts = [json.dumps(i) for i in last_input if "<environment_context>" in json.dumps(i)]
@@ -316,7 +319,7 @@ async def test_parallel_tool_calls_run_at_the_same_time_when_the_model_allows(
         tmp_path, model_info=info.model_copy(update={"supports_parallel_tool_calls": True})
     )
     async with make_client(emulator.base_url) as client:
-        session = Session(parallel, client)
+        session = Session(parallel, SessionDeps(client))
         events = await run(session, "two at once")
     finished = {e.call_id: e.exit_code for e in events if isinstance(e, CommandFinished)}
     assert finished == {"call_a": 0, "call_b": 0}

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from codex_engine.client.preconnect import PreconnectState
 from codex_engine.config.catalog import find_model_info
@@ -13,12 +16,13 @@ from codex_engine.config.loader import load_config
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
+    Retrying,
     TurnCompleted,
     TurnEvent,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.launch import open_session, resume_session, start_preconnect
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionDeps, SessionSettings
 from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
 from tests.conftest import SleepRecorder, make_client
 
@@ -37,10 +41,9 @@ def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
 
 
 def launch(settings: SessionSettings, client: Any) -> Session:
-    """A session as the launcher builds one: constructed, then its preconnect started."""
-    session = Session(settings, client)
-    start_preconnect(session)
-    return session
+    """A session as the launcher builds one: its preconnect started, then the session made."""
+    start_preconnect(client, settings)
+    return Session(settings, SessionDeps(client))
 
 
 def ws_client(emulator: ResponsesEmulator, sleeps: SleepRecorder | None = None, **kw: Any) -> Any:
@@ -77,7 +80,9 @@ async def test_building_a_session_starts_no_handshake(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with ws_client(emulator) as client:
-        Session(settings(tmp_path), client)  # the launcher starts the preconnect, not __init__
+        Session(
+            settings(tmp_path), SessionDeps(client)
+        )  # the launcher starts the preconnect, not __init__
         assert client.preconnector.state is PreconnectState.IDLE
     assert emulator.requests == []
 
@@ -130,14 +135,20 @@ async def test_first_turn_adopts_the_preconnected_socket(
 
 
 async def test_first_turn_waits_for_an_in_flight_preconnect(
-    emulator: ResponsesEmulator, tmp_path: Path
+    emulator: ResponsesEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     emulator.handshake_delay = 0.3
+    caplog.set_level(logging.DEBUG, logger="codex_engine.client.turn_session")
     async with ws_client(emulator) as client:
         session = launch(settings(tmp_path), client)
-        events = await run(session, "hello")  # started at once, while the handshake is held
+        # the turn starts while the handshake is still held by the server
+        assert client.preconnector.state is PreconnectState.IN_FLIGHT
+        events = await run(session, "hello")
+        assert client.preconnector.state is PreconnectState.IDLE
     assert isinstance(events[-1], TurnCompleted)
     assert kinds(emulator) == ["ws_handshake", "ws_message"]
+    waits = [r for r in caplog.records if "in-flight startup preconnect" in r.getMessage()]
+    assert len(waits) == 1 and waits[0].levelno == logging.DEBUG
 
 
 async def test_follow_up_uses_previous_response_id_with_only_the_tool_output(
@@ -204,20 +215,64 @@ async def test_close_mid_stream_is_retried_on_a_new_connection_without_duplicate
     assert len(sleeps.delays) == 1
 
 
-async def test_426_at_the_handshake_falls_back_to_http_at_once(
+async def test_426_at_the_turns_handshake_falls_back_to_http_at_once(
     emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
 ) -> None:
     emulator.enqueue_handshake(HandshakeReply.refuse(426))
-    async with ws_client(emulator, sleeps) as client:
+    async with ws_client(emulator, sleeps, enable_preconnect=False) as client:
         session = launch(settings(tmp_path), client)
         events = await run(session, "hello")
         later = await run(session, "again")
     assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
-    warnings = [e for e in events + later if isinstance(e, Warning)]
+    warnings = [e for e in events + later if isinstance(e, WarningEvent)]
     assert len(warnings) == 1 and "Falling back" in warnings[0].message
     assert kinds(emulator) == ["ws_handshake", "http", "http"]
     assert sleeps.delays == []
     assert client.fallbacks == 1
+
+
+async def test_426_at_the_preconnect_is_confirmed_by_the_turn_then_http_sticks(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(HandshakeReply.refuse(426), HandshakeReply.refuse(426))
+    async with ws_client(emulator, sleeps, stream_max_retries=0) as client:
+        session = launch(settings(tmp_path), client)
+        events = await run(session, "hello")
+        later = await run(session, "again")
+    assert isinstance(events[-1], TurnCompleted) and isinstance(later[-1], TurnCompleted)
+    warnings = [e for e in events + later if isinstance(e, WarningEvent)]
+    assert len(warnings) == 1 and "426" in warnings[0].message
+    # the preconnect's 426, the turn's own confirming it, then HTTP for good
+    assert kinds(emulator) == ["ws_handshake", "ws_handshake", "http", "http"]
+    assert sleeps.delays == []
+    assert client.fallbacks == 1
+
+
+async def test_a_426_only_on_the_preconnect_leaves_the_turn_on_websockets(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(HandshakeReply.refuse(426))
+    async with ws_client(emulator, sleeps, stream_max_retries=0) as client:
+        session = launch(settings(tmp_path), client)
+        events = await run(session, "hello")
+    assert isinstance(events[-1], TurnCompleted)
+    assert not any(isinstance(e, WarningEvent) for e in events)
+    assert kinds(emulator) == ["ws_handshake", "ws_handshake", "ws_message"]
+    assert client.fallbacks == 0
+
+
+async def test_with_no_stream_retries_refused_handshakes_still_get_two_attempts(
+    emulator: ResponsesEmulator, tmp_path: Path, sleeps: SleepRecorder
+) -> None:
+    emulator.enqueue_handshake(*[HandshakeReply.refuse(500) for _ in range(10)])
+    async with ws_client(emulator, sleeps, stream_max_retries=0) as client:
+        session = launch(settings(tmp_path), client)
+        events = await run(session, "hello")
+    assert isinstance(events[-1], TurnCompleted)
+    # the preconnect's attempt does not use up the turn's (zero) retries
+    assert kinds(emulator) == ["ws_handshake", "ws_handshake", "http"]
+    assert sleeps.delays == []
+    assert sum(isinstance(e, WarningEvent) for e in events) == 1
 
 
 async def test_refused_handshakes_fall_back_after_two_attempts_and_stay_on_http(
@@ -233,9 +288,10 @@ async def test_refused_handshakes_fall_back_after_two_attempts_and_stay_on_http(
         third = await run(session, "third turn")
     assert all(isinstance(e[-1], TurnCompleted) for e in (events, later, third))
     assert next(e for e in events if isinstance(e, CommandFinished)).exit_code == 0
-    assert len(emulator.requests_of("ws_handshake")) == 2  # preconnect + one turn attempt
-    assert kinds(emulator)[2:] == ["http"] * 4
-    assert sum(isinstance(e, Warning) for e in events + later + third) == 1
+    # the preconnect, the turn's attempt and its one retry: the preconnect drew on no budget
+    assert len(emulator.requests_of("ws_handshake")) == 3
+    assert kinds(emulator)[3:] == ["http"] * 4
+    assert sum(isinstance(e, WarningEvent) for e in events + later + third) == 1
 
 
 async def test_preconnect_failure_never_fails_the_session(
@@ -247,6 +303,9 @@ async def test_preconnect_failure_never_fails_the_session(
         events = await run(session, "hello")
     assert isinstance(events[-1], TurnCompleted)
     assert kinds(emulator) == ["ws_handshake", "ws_handshake", "ws_message"]
+    # the turn's own handshake went out at once: the preconnect's failure is no retry of it
+    assert sleeps.delays == []
+    assert not any(isinstance(e, Retrying) for e in events)
 
 
 async def test_event_larger_than_one_mebibyte_arrives_intact(
@@ -307,7 +366,7 @@ async def test_black_holed_handshake_costs_one_timeout_then_http(
     assert len(emulator.requests_of("ws_handshake")) == 1
     assert sleeps.delays == []
     assert kinds(emulator)[1:] == ["http", "http"]
-    assert sum(isinstance(e, Warning) for e in events + later) == 1
+    assert sum(isinstance(e, WarningEvent) for e in events + later) == 1
 
 
 async def test_with_preconnect_off_the_first_turn_opens_its_own_socket(
@@ -332,3 +391,18 @@ async def test_debug_logging_of_the_handshake_never_shows_the_token(
         await run(session, "hello")
     assert "Authorization" in caplog.text  # the header line is logged, its value is not
     assert "sk-very-secret-token" not in caplog.text
+
+
+async def test_fallback_clears_the_warmed_preconnect(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    async with ws_client(emulator) as client:
+        session = launch(settings(tmp_path), client)
+        await emulator.wait_for_request("ws_handshake")
+        assert client.preconnector.state is not PreconnectState.IDLE  # in flight or ready
+        assert client.fall_back_to_http("switched for the test")
+        assert client.preconnector.state is PreconnectState.IDLE
+        assert await client.preconnector.take() is None  # nothing left for a turn to adopt
+        events = await run(session, "hello")
+    assert isinstance(events[-1], TurnCompleted)
+    assert kinds(emulator) == ["ws_handshake", "http"]

@@ -24,7 +24,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from codex_engine.errors import CodexError
+from codex_engine.errors import ConnectionClosedError  # defined in the one tree, importable here
 from codex_engine.protocol.jsonrpc import (
     INTERNAL_ERROR,
     OVERLOADED,
@@ -55,10 +55,6 @@ log = logging.getLogger(__name__)
 
 _READ_CHUNK = 64 * 1024
 _WRITE_BATCH = 256
-
-
-class ConnectionClosedError(CodexError):
-    """The client went away before answering a request the server sent it."""
 
 
 class LineSource(Protocol):

@@ -1,31 +1,41 @@
-"""Recorded threads as the app-server reports them: listing, turns rebuilt, names, archiving.
+"""Recorded threads as the app-server shows them: the index's entries and the reader's records
+projected into wire ``Thread`` values and their turns, and one ``thread/list`` page.
 
-Blocking file work over ``CODEX_HOME/sessions`` and ``CODEX_HOME/archived_sessions``; the server
-calls it through ``asyncio.to_thread``.
+Blocking file work (through :mod:`codex_engine.core.rollout`); the server calls it through
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from codex_engine.app_server.pagination import Page, keyset_page
 from codex_engine.app_server.projector import command_actions, command_text
 from codex_engine.auth.tokens import parse_timestamp
 from codex_engine.core.compaction import is_user_turn_message
-from codex_engine.core.rollout import SessionMeta, rfc3339_now
+from codex_engine.core.rollout import (
+    IndexEntry,
+    RolloutIndex,
+    SessionMeta,
+    ThreadSummary,
+    read_rollout,
+)
+from codex_engine.core.rollout.index import summarize
+from codex_engine.core.rollout.reader import Record
 from codex_engine.protocol.app_server_types import (
     AgentMessageItem,
     CommandExecutionItem,
     ContextCompactionItem,
     ReasoningItem,
+    Thread,
     ThreadItem,
+    ThreadListParams,
     Turn,
     TurnStatus,
     UserMessageItem,
@@ -41,38 +51,24 @@ from codex_engine.protocol.items import (
 )
 
 __all__ = [
-    "ARCHIVED_DIR",
-    "NAME_EVENT",
-    "SESSIONS_DIR",
+    "INTERACTIVE_SOURCES",
     "StoredThread",
-    "append_name",
-    "archive_file",
-    "find_thread_file",
     "git_info_wire",
-    "list_thread_files",
+    "list_page",
     "read_stored_thread",
     "source_kind",
-    "unarchive_file",
+    "to_wire",
 ]
 
-SESSIONS_DIR = "sessions"
-ARCHIVED_DIR = "archived_sessions"
-#: The ``event_msg`` line that records a thread's name (written by ``thread/name/set``).
-NAME_EVENT = "thread_name_updated"
+#: ``thread/list`` without ``sourceKinds`` shows threads people started interactively.
+INTERACTIVE_SOURCES = frozenset({"cli", "vscode", "appServer"})
+DEFAULT_LIST_LIMIT = 25
 
-_FILE_NAME = re.compile(
-    r"^rollout-(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})T\d{2}-\d{2}-\d{2}-(?P<id>.+)\.jsonl$"
-)
 _TURN_STATUSES: dict[str, TurnStatus] = {
     "completed": "completed",
     "failed": "failed",
     "interrupted": "interrupted",
 }
-
-
-def thread_id_of(path: Path) -> str | None:
-    match = _FILE_NAME.match(path.name)
-    return match.group("id") if match else None
 
 
 def source_kind(source: str | Mapping[str, Any]) -> str:
@@ -96,27 +92,6 @@ def git_info_wire(git: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def list_thread_files(codex_home: Path, *, archived: bool) -> list[Path]:
-    """Every rollout file, newest first (names start with the start time; ids are time-ordered)."""
-    if archived:
-        root = codex_home / ARCHIVED_DIR
-        candidates: Iterable[Path] = root.glob("rollout-*.jsonl") if root.is_dir() else ()
-    else:
-        root = codex_home / SESSIONS_DIR
-        candidates = root.glob("*/*/*/rollout-*.jsonl") if root.is_dir() else ()
-    files = [p for p in candidates if _FILE_NAME.match(p.name)]
-    return sorted(files, key=lambda p: p.name, reverse=True)
-
-
-def find_thread_file(codex_home: Path, thread_id: str) -> tuple[Path, bool] | None:
-    """``(path, archived)`` of a thread's rollout, looking in sessions first."""
-    for archived in (False, True):
-        for path in list_thread_files(codex_home, archived=archived):
-            if thread_id_of(path) == thread_id:
-                return path, archived
-    return None
-
-
 @dataclass
 class StoredThread:
     """A thread read back from its rollout file."""
@@ -131,10 +106,51 @@ class StoredThread:
     updated_at: int = 0
     turns: list[Turn] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls, path: Path, summary: ThreadSummary, *, archived: bool, updated_at: int
+    ) -> StoredThread:
+        return cls(
+            path=path,
+            meta=summary.meta,
+            archived=archived,
+            preview=summary.preview,
+            name=summary.name,
+            model=summary.model,
+            reasoning_effort=summary.reasoning_effort,
+            updated_at=updated_at,
+        )
+
     @property
     def created_at(self) -> int:
         parsed = parse_timestamp(self.meta.timestamp)
         return int(parsed.timestamp()) if parsed is not None else self.updated_at
+
+
+def to_wire(stored: StoredThread, *, include_turns: bool) -> Thread:
+    """A recorded thread that is not loaded, as ``Thread``."""
+    meta = stored.meta
+    return Thread(
+        id=meta.id,
+        session_id=meta.id,
+        preview=stored.preview,
+        ephemeral=False,
+        path=str(stored.path),
+        model_provider=meta.model_provider or "",
+        model=stored.model,
+        reasoning_effort=stored.reasoning_effort,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        status={"type": "notLoaded"},
+        cwd=meta.cwd,
+        cli_version=meta.cli_version,
+        source=source_kind(meta.source),
+        originator=meta.originator or None,
+        forked_from_id=meta.forked_from_id,
+        git_info=git_info_wire(meta.git),
+        name=stored.name,
+        turns=stored.turns if include_turns else [],
+    )
 
 
 class _TurnBuilder:
@@ -242,98 +258,82 @@ def _command_of(arguments: str) -> list[str]:
     return []
 
 
-def _records(path: Path) -> Iterable[tuple[str, dict[str, Any]]]:
-    with open(path, "rb") as reader:
-        for raw in reader:
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                # A torn last line (the writer died mid-write) is simply not shown.
-                continue
-            if not isinstance(record, dict):
-                continue
-            kind, payload = record.get("type"), record.get("payload")
-            if isinstance(kind, str) and isinstance(payload, dict):
-                yield kind, payload
+def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
+    builder = _TurnBuilder(thread_id)
+    for record in records:
+        kind, payload = record.kind, record.payload
+        if kind == "turn_context":
+            builder.turn_context(payload)
+        elif kind == "response_item":
+            if payload.get("type") == "message" and payload.get("role") == "user":
+                try:
+                    message = parse_item(dict(payload))
+                except (ValidationError, ValueError, TypeError):
+                    continue
+                if isinstance(message, Message) and is_user_turn_message(message):
+                    builder.user_turn(message.text())
+            else:
+                builder.item(payload)
+        elif kind == "event_msg" and payload.get("type") == "turn_complete":
+            builder.turn_complete(payload)
+        elif kind == "compacted":
+            builder.compacted()
+    return builder.turns
 
 
-def read_stored_thread(path: Path, *, archived: bool, with_turns: bool) -> StoredThread | None:
-    """The thread recorded in ``path``, or None when its first line is not a session_meta."""
+def read_stored_thread(path: Path, *, archived: bool, with_turns: bool) -> StoredThread:
+    """The thread recorded in ``path``, its turns rebuilt if asked; raises ``RolloutError`` when
+    the reader refuses the file (see :mod:`codex_engine.core.rollout.reader`)."""
+    rollout = read_rollout(path)
     try:
-        records = iter(_records(path))
-        first = next(records, None)
-        if first is None or first[0] != "session_meta":
-            return None
-        meta = SessionMeta.from_payload(first[1])
-        thread = StoredThread(path=path, meta=meta, archived=archived)
-        builder = _TurnBuilder(meta.id)
-        for kind, payload in records:
-            if kind == "turn_context":
-                model, effort = payload.get("model"), payload.get("effort")
-                thread.model = model if isinstance(model, str) else thread.model
-                thread.reasoning_effort = effort if isinstance(effort, str) else None
-                builder.turn_context(payload)
-            elif kind == "response_item":
-                if payload.get("type") == "message" and payload.get("role") == "user":
-                    try:
-                        message = parse_item(dict(payload))
-                    except (ValidationError, ValueError, TypeError):
-                        continue
-                    if isinstance(message, Message) and is_user_turn_message(message):
-                        if not thread.preview:
-                            thread.preview = message.text()
-                        builder.user_turn(message.text())
-                elif with_turns:
-                    builder.item(payload)
-            elif kind == "event_msg":
-                event = payload.get("type")
-                if event == NAME_EVENT:
-                    name = payload.get("thread_name")
-                    thread.name = name if isinstance(name, str) and name else None
-                elif event == "turn_complete":
-                    builder.turn_complete(payload)
-            elif kind == "compacted" and with_turns:
-                builder.compacted()
-        thread.updated_at = int(path.stat().st_mtime)
-    except (OSError, ValueError):
-        return None
+        updated_at = int(path.stat().st_mtime)
+    except OSError:
+        updated_at = 0
+    thread = StoredThread.of(path, summarize(rollout), archived=archived, updated_at=updated_at)
     if with_turns:
-        thread.turns = builder.turns
-    else:
-        thread.turns = []
+        thread.turns = _turns(rollout.meta.id, rollout.records)
     return thread
 
 
-def append_name(path: Path, name: str | None) -> None:
-    """Record a thread's name as an ``event_msg`` line at the end of its rollout."""
-    record = {
-        "timestamp": rfc3339_now(),
-        "type": "event_msg",
-        "payload": {"type": NAME_EVENT, "thread_name": name},
-    }
-    line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-    # One O_APPEND write, so a line never interleaves with another writer's.
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-    try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+def list_page(
+    index: RolloutIndex,
+    p: ThreadListParams,
+    *,
+    by_update: bool,
+) -> Page[StoredThread]:
+    """One ``thread/list`` page of recorded threads from ``index``; files it has read before and
+    that have not changed are not read again. Raises ``CursorError`` for a cursor this order did
+    not give."""
+    archived = bool(p.archived)
+    cwds = {p.cwd} if isinstance(p.cwd, str) else set(p.cwd or ())
+    providers = set(p.model_providers or ())
+    kinds = set(p.source_kinds or ()) or INTERACTIVE_SOURCES
+    excluded = set(p.excluded_thread_ids or ())
+    search = (p.search_term or "").lower()
 
+    def accept(entry: IndexEntry) -> StoredThread | None:
+        if entry.thread_id in excluded:
+            return None
+        summary = index.summary(entry)
+        if summary is None:
+            return None
+        meta = summary.meta
+        if cwds and meta.cwd not in cwds:
+            return None
+        if providers and (meta.model_provider or "") not in providers:
+            return None
+        if source_kind(meta.source) not in kinds:
+            return None
+        if search and search not in f"{summary.name or ''}\n{summary.preview}".lower():
+            return None
+        return StoredThread.of(entry.path, summary, archived=archived, updated_at=entry.updated_at)
 
-def archive_file(codex_home: Path, path: Path) -> Path:
-    target_dir = codex_home / ARCHIVED_DIR
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / path.name
-    path.rename(target)
-    return target
-
-
-def unarchive_file(codex_home: Path, path: Path) -> Path:
-    match = _FILE_NAME.match(path.name)
-    if match is None:
-        raise ValueError(f"{path.name} is not a rollout file name")
-    target_dir = codex_home / SESSIONS_DIR / match.group("y") / match.group("m") / match.group("d")
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / path.name
-    path.rename(target)
-    return target
+    return keyset_page(
+        index.entries(archived=archived),
+        key=IndexEntry.updated_key if by_update else IndexEntry.created_key,
+        cursor=p.cursor,
+        cursor_prefix="u:" if by_update else "c:",
+        descending=p.sort_direction != "asc",
+        limit=p.limit or DEFAULT_LIST_LIMIT,
+        accept=accept,
+    )

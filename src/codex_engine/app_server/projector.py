@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, assert_never
 
 from codex_engine.core.events import (
     AgentMessageDelta,
@@ -21,14 +21,19 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
     TokenCount,
+    TurnCompleted,
     TurnEvent,
-    Warning,
+    TurnFailed,
+    TurnInterrupted,
+    TurnStarted,
+    WarningEvent,
 )
 from codex_engine.errors import (
     ApiError,
@@ -266,121 +271,126 @@ class TurnProjector:
     def on_event(self, event: TurnEvent) -> list[Note]:
         """Notifications for one event; terminal events are handled by :meth:`close_open_items`."""
         notes: list[Note] = []
-        if isinstance(event, AgentMessageDelta):
-            if self._message_id is None:
-                self._message_id = self._new_id()
-                notes.append(self.started(AgentMessageItem(id=self._message_id, text="")))
-            self._message_text.append(event.delta)
-            # Deltas are most of the traffic: a plain dict (AgentMessageDeltaNotification's
-            # wire shape) skips a model round trip per token.
-            delta = {
-                "threadId": self.thread_id,
-                "turnId": self.turn_id,
-                "itemId": self._message_id,
-                "delta": event.delta,
-            }
-            notes.append(("item/agentMessage/delta", delta))
-        elif isinstance(event, ReasoningDelta):
-            if self._reasoning_id is None:
-                self._reasoning_id = self._new_id()
-                notes.append(self.started(ReasoningItem(id=self._reasoning_id)))
-            self._reasoning_text.append(event.delta)
-            # The session does not report summary part boundaries yet, so all is part 0.
-            summary_delta = {
-                "threadId": self.thread_id,
-                "turnId": self.turn_id,
-                "itemId": self._reasoning_id,
-                "delta": event.delta,
-                "summaryIndex": 0,
-            }
-            notes.append(("item/reasoning/summaryTextDelta", summary_delta))
-        elif isinstance(event, ItemCompleted):
-            notes.extend(self._item_completed(event))
-        elif isinstance(event, CommandStarted):
-            item = CommandExecutionItem(
-                id=event.call_id,
-                command=command_text(event.command),
-                cwd=event.cwd,
-                status="inProgress",
-                command_actions=command_actions(event.command),
-            )
-            self._commands[event.call_id] = item
-            notes.append(self.started(item))
-        elif isinstance(event, CommandOutputDelta):
-            output = {
-                "threadId": self.thread_id,
-                "turnId": self.turn_id,
-                "itemId": event.call_id,
-                "delta": event.chunk,
-            }
-            notes.append(("item/commandExecution/outputDelta", output))
-        elif isinstance(event, ContextCompacted):
-            compaction = ContextCompactionItem(id=self._new_id())
-            notes.append(self.started(compaction))
-            notes.append(self.finished(compaction))
-        elif isinstance(event, CommandFinished):
-            begun = self._commands.pop(event.call_id, None)
-            base = begun or CommandExecutionItem(
-                id=event.call_id,
-                command=command_text(event.command),
-                cwd="",
-                status="inProgress",
-                command_actions=command_actions(event.command),
-            )
-            if begun is None:
-                notes.append(self.started(base))
-            done = base.model_copy(
-                update={
-                    "status": "completed" if event.exit_code == 0 else "failed",
-                    "aggregated_output": event.output,
-                    "exit_code": event.exit_code,
-                    "duration_ms": int(event.duration_s * 1000),
+        match event:
+            case AgentMessageDelta():
+                if self._message_id is None:
+                    self._message_id = self._new_id()
+                    notes.append(self.started(AgentMessageItem(id=self._message_id, text="")))
+                self._message_text.append(event.delta)
+                # Deltas are most of the traffic: a plain dict (AgentMessageDeltaNotification's
+                # wire shape) skips a model round trip per token.
+                delta = {
+                    "threadId": self.thread_id,
+                    "turnId": self.turn_id,
+                    "itemId": self._message_id,
+                    "delta": event.delta,
                 }
-            )
-            notes.append(self.finished(done))
-        elif isinstance(event, CommandRejected):
-            item = CommandExecutionItem(
-                id=event.call_id,
-                command=command_text(event.command),
-                cwd="",
-                status="declined",
-                command_actions=command_actions(event.command),
-            )
-            notes.append(self.started(item))
-            notes.append(self.finished(item))
-        elif isinstance(event, McpToolCallStarted | McpToolCallFinished):
-            notes.extend(self._mcp_call(event))
-        elif isinstance(event, Retrying):
-            self._retried = True
-            error = ErrorNotification(
-                thread_id=self.thread_id,
-                turn_id=self.turn_id,
-                error=TurnError(
-                    message=f"{event.message} (retry {event.retry}/{event.max_retries})",
-                    codex_error_info={"responseStreamDisconnected": {"httpStatusCode": None}},
-                ),
-                will_retry=True,
-            )
-            notes.append(("error", error.to_wire()))
-        elif isinstance(event, TokenCount):
-            usage = ThreadTokenUsageUpdatedNotification(
-                thread_id=self.thread_id,
-                turn_id=self.turn_id,
-                token_usage=ThreadTokenUsage(
-                    total=_usage(event.total),
-                    last=_usage(event.last),
-                    model_context_window=self.context_window,
-                ),
-            )
-            notes.append(("thread/tokenUsage/updated", usage.to_wire()))
-        elif isinstance(event, RateLimitsUpdated):
-            limits = AccountRateLimitsUpdatedNotification(
-                rate_limits=rate_limits_wire(event.snapshot)
-            )
-            notes.append(("account/rateLimits/updated", limits.to_wire()))
-        elif isinstance(event, Warning):
-            warning = WarningNotification(message=event.message, thread_id=self.thread_id)
-            notes.append(("warning", warning.to_wire()))
+                notes.append(("item/agentMessage/delta", delta))
+            case ReasoningDelta():
+                if self._reasoning_id is None:
+                    self._reasoning_id = self._new_id()
+                    notes.append(self.started(ReasoningItem(id=self._reasoning_id)))
+                self._reasoning_text.append(event.delta)
+                # The session does not report summary part boundaries yet, so all is part 0.
+                summary_delta = {
+                    "threadId": self.thread_id,
+                    "turnId": self.turn_id,
+                    "itemId": self._reasoning_id,
+                    "delta": event.delta,
+                    "summaryIndex": 0,
+                }
+                notes.append(("item/reasoning/summaryTextDelta", summary_delta))
+            case ItemCompleted():
+                notes.extend(self._item_completed(event))
+            case CommandStarted():
+                item = CommandExecutionItem(
+                    id=event.call_id,
+                    command=command_text(event.command),
+                    cwd=event.cwd,
+                    status="inProgress",
+                    command_actions=command_actions(event.command),
+                )
+                self._commands[event.call_id] = item
+                notes.append(self.started(item))
+            case CommandOutputDelta():
+                output = {
+                    "threadId": self.thread_id,
+                    "turnId": self.turn_id,
+                    "itemId": event.call_id,
+                    "delta": event.chunk,
+                }
+                notes.append(("item/commandExecution/outputDelta", output))
+            case ContextCompacted():
+                compaction = ContextCompactionItem(id=self._new_id())
+                notes.append(self.started(compaction))
+                notes.append(self.finished(compaction))
+            case CommandFinished():
+                begun = self._commands.pop(event.call_id, None)
+                base = begun or CommandExecutionItem(
+                    id=event.call_id,
+                    command=command_text(event.command),
+                    cwd="",
+                    status="inProgress",
+                    command_actions=command_actions(event.command),
+                )
+                if begun is None:
+                    notes.append(self.started(base))
+                done = base.model_copy(
+                    update={
+                        "status": "completed" if event.exit_code == 0 else "failed",
+                        "aggregated_output": event.output,
+                        "exit_code": event.exit_code,
+                        "duration_ms": int(event.duration_s * 1000),
+                    }
+                )
+                notes.append(self.finished(done))
+            case CommandRejected():
+                item = CommandExecutionItem(
+                    id=event.call_id,
+                    command=command_text(event.command),
+                    cwd="",
+                    status="declined",
+                    command_actions=command_actions(event.command),
+                )
+                notes.append(self.started(item))
+                notes.append(self.finished(item))
+            case McpToolCallStarted() | McpToolCallFinished():
+                notes.extend(self._mcp_call(event))
+            case Retrying():
+                self._retried = True
+                error = ErrorNotification(
+                    thread_id=self.thread_id,
+                    turn_id=self.turn_id,
+                    error=TurnError(
+                        message=f"{event.message} (retry {event.retry}/{event.max_retries})",
+                        codex_error_info={"responseStreamDisconnected": {"httpStatusCode": None}},
+                    ),
+                    will_retry=True,
+                )
+                notes.append(("error", error.to_wire()))
+            case TokenCount():
+                usage = ThreadTokenUsageUpdatedNotification(
+                    thread_id=self.thread_id,
+                    turn_id=self.turn_id,
+                    token_usage=ThreadTokenUsage(
+                        total=_usage(event.total),
+                        last=_usage(event.last),
+                        model_context_window=self.context_window,
+                    ),
+                )
+                notes.append(("thread/tokenUsage/updated", usage.to_wire()))
+            case RateLimitsUpdated():
+                limits = AccountRateLimitsUpdatedNotification(
+                    rate_limits=rate_limits_wire(event.snapshot)
+                )
+                notes.append(("account/rateLimits/updated", limits.to_wire()))
+            case WarningEvent():
+                warning = WarningNotification(message=event.message, thread_id=self.thread_id)
+                notes.append(("warning", warning.to_wire()))
+            case TurnStarted() | ItemStarted() | TurnCompleted() | TurnFailed() | TurnInterrupted():
+                pass  # the turn/start handler reports these, and items start with their deltas
+            case _:
+                assert_never(event)
         return notes
 
     def _item_completed(self, event: ItemCompleted) -> list[Note]:

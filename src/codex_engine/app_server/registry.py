@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from codex_engine.errors import CodexError, ConfigError
+from codex_engine.errors import (
+    CodexError,
+    ConfigError,
+    InvalidParamsError,
+    InvalidRpcRequestError,
+    NotSupportedError,
+)
 from codex_engine.protocol.jsonrpc import (
     INVALID_PARAMS,
     INVALID_REQUEST,
@@ -48,16 +54,9 @@ P = TypeVar("P", bound=BaseModel)
 Handler = Callable[["ServerContext", P, "Reply"], Awaitable[Any]]
 
 
-class InvalidParamsError(CodexError):
-    """The params are wrong; the message says which field and why (no method name: added here)."""
-
-
-class InvalidRequestError(CodexError):
-    """The request is well formed but not valid now (unknown thread, a turn already running)."""
-
-
-class NotSupportedError(CodexError):
-    """A method the reference has that codex-engine does not serve (yet)."""
+#: The handlers' name for :class:`~codex_engine.errors.InvalidRpcRequestError` (the tree has an
+#: ``InvalidRequestError`` already: the Responses API refusing a request of ours).
+InvalidRequestError = InvalidRpcRequestError
 
 
 #: CodexError subclass -> (code, message template). The first class the error is an instance of
@@ -66,7 +65,7 @@ class NotSupportedError(CodexError):
 ERROR_CODES: tuple[tuple[type[CodexError], int, str], ...] = (
     (InvalidParamsError, INVALID_PARAMS, "invalid params for {method}: {error}"),
     (ConfigError, INVALID_PARAMS, "invalid params for {method}: {error}"),
-    (InvalidRequestError, INVALID_REQUEST, "{error}"),
+    (InvalidRpcRequestError, INVALID_REQUEST, "{error}"),
     (NotSupportedError, METHOD_NOT_FOUND, "{error}"),
     (CodexError, REQUEST_FAILED, "{method} failed: {error}"),
 )

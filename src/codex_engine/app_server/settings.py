@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codex_engine.app_server import history
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import InvalidParamsError
-from codex_engine.config.loader import Config
+from codex_engine.config.catalog import ModelInfo
+from codex_engine.config.loader import Config, SandboxMode
 from codex_engine.config.overrides import Override
 from codex_engine.core.launch import settings_from_config
-from codex_engine.core.session import SessionSettings
+from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.protocol.app_server_types import (
     ThreadResumeParams,
     ThreadStartParams,
@@ -34,13 +35,15 @@ __all__ = [
     "turn_changes",
 ]
 
+T = TypeVar("T")
+
 _GRANULAR_POLICY = (
     "granular `approvalPolicy` is not supported yet in codex-engine; use untrusted, on-request "
     "or never"
 )
 
 #: ``sandboxPolicy.type`` -> the sandbox mode config.toml spells.
-POLICY_TO_MODE = {
+POLICY_TO_MODE: dict[str, SandboxMode] = {
     "dangerFullAccess": "danger-full-access",
     "workspaceWrite": "workspace-write",
     "readOnly": "read-only",
@@ -124,30 +127,22 @@ def load_settings(
 
 def turn_changes(
     p: TurnStartParams, config: Config, s: SessionSettings
-) -> tuple[dict[str, Any], str | None]:
+) -> tuple[SettingsChange, str | None]:
     """The session setting changes a turn/start asks for (they stay for later turns)."""
-    changes: dict[str, Any] = {}
     warning: str | None = None
     if p.output_schema is not None:
         raise InvalidParamsError(
             "`outputSchema` is not supported yet in codex-engine; describe the wanted format in "
             "the prompt"
         )
+    model_info: ModelInfo | None = None
     if p.model is not None and p.model != s.model_info.slug:
-        info, warning = dataclasses.replace(config, model=p.model).model_info()
-        changes["model_info"] = info
-    if p.effort is not None and p.effort != s.reasoning_effort:
-        changes["reasoning_effort"] = p.effort
-    if p.summary is not None and p.summary != s.reasoning_summary:
-        changes["reasoning_summary"] = p.summary
-    if p.cwd is not None:
-        cwd = resolve_cwd(p.cwd)
-        if cwd != s.cwd:
-            changes["cwd"] = cwd
+        model_info, warning = dataclasses.replace(config, model=p.model).model_info()
+    cwd = resolve_cwd(p.cwd) if p.cwd is not None else None
     if isinstance(p.approval_policy, dict):
         raise InvalidParamsError(_GRANULAR_POLICY)
-    if p.approval_policy is not None and p.approval_policy != s.approval_policy:
-        changes["approval_policy"] = p.approval_policy
+    mode: SandboxMode | None = None
+    network: bool | None = None
     if p.sandbox_policy is not None:
         kind = str(p.sandbox_policy.get("type"))
         mode = POLICY_TO_MODE.get(kind)
@@ -156,9 +151,20 @@ def turn_changes(
                 f"`sandboxPolicy.type` {kind!r} is not supported in codex-engine; use readOnly, "
                 "workspaceWrite or dangerFullAccess"
             )
-        if mode != s.sandbox_mode:
-            changes["sandbox_mode"] = mode
-        network = p.sandbox_policy.get("networkAccess")
-        if isinstance(network, bool) and network != s.network_access:
-            changes["network_access"] = network
-    return changes, warning
+        wanted = p.sandbox_policy.get("networkAccess")
+        network = wanted if isinstance(wanted, bool) else None
+    change = SettingsChange(
+        model_info=model_info,
+        reasoning_effort=_changed(p.effort, s.reasoning_effort),
+        reasoning_summary=_changed(p.summary, s.reasoning_summary),
+        cwd=_changed(cwd, s.cwd),
+        approval_policy=_changed(p.approval_policy, s.approval_policy),
+        sandbox_mode=_changed(mode, s.sandbox_mode),
+        network_access=_changed(network, s.network_access),
+    )
+    return change, warning
+
+
+def _changed(new: T | None, current: T) -> T | None:
+    """``new`` if it differs from the current value, else ``None`` (no change)."""
+    return new if new is not None and new != current else None

@@ -9,12 +9,12 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import httpx
 
-from codex_engine.errors import RefreshTokenFailedError, TransportError
+# The errors live in the one tree; they stay importable from here.
+from codex_engine.errors import RefreshFailure, RefreshRejectedError, RefreshUnavailableError
 
 __all__ = [
     "CLIENT_ID",
@@ -42,39 +42,6 @@ SCOPE = "openid profile email"
 def refresh_token_url(env: Mapping[str, str]) -> str:
     """The token endpoint, or the override tests and the emulator use."""
     return env.get(REFRESH_URL_ENV, "").strip() or REFRESH_TOKEN_URL
-
-
-class RefreshFailure(StrEnum):
-    """Why the issuer refused a refresh token."""
-
-    EXPIRED = "refresh_token_expired"
-    REUSED = "refresh_token_reused"
-    REVOKED = "refresh_token_invalidated"
-    OTHER = "other"
-
-
-_MESSAGES = {
-    RefreshFailure.EXPIRED: "your sign-in has expired",
-    RefreshFailure.REUSED: "your sign-in was already renewed elsewhere (its refresh token was "
-    "used before)",
-    RefreshFailure.REVOKED: "your sign-in was revoked",
-    RefreshFailure.OTHER: "the sign-in server refused to renew it",
-}
-
-
-class RefreshRejectedError(RefreshTokenFailedError):
-    """The issuer refused the refresh token for good: sign in again. Not retryable."""
-
-    def __init__(self, reason: RefreshFailure) -> None:
-        super().__init__(
-            f"ChatGPT credentials could not be renewed: {_MESSAGES[reason]}. "
-            "Sign in again with `codex-engine login`."
-        )
-        self.reason = reason
-
-
-class RefreshUnavailableError(TransportError):
-    """The refresh could not be completed now (network, 5xx, garbled answer); worth a retry."""
 
 
 @dataclass(frozen=True, slots=True)

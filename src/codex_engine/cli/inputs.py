@@ -6,16 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from codex_engine.errors import CodexError
+from codex_engine.errors import InputError  # defined in the one tree, importable from here
 
 __all__ = ["InputError", "check_arguments", "check_path", "decode_stdin_prompt"]
 
 _FIX = "convert it to UTF-8 first, e.g. with `iconv -f <encoding> -t UTF-8`"
 _PREVIEW_CHARS = 40
-
-
-class InputError(CodexError):
-    """Text from the command line, stdin or the environment that the engine cannot carry."""
 
 
 def _bad_byte(data: bytes) -> tuple[int, int] | None:

@@ -80,6 +80,7 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from codex_engine.config.features import Stage
     from codex_engine.config.loader import load_config
     from codex_engine.errors import ConfigError
 
@@ -94,6 +95,8 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     table.add_column("stage")
     table.add_column("enabled")
     for key, stage, enabled in config.features.items():
+        if stage is Stage.REMOVED:
+            continue  # accepted in config with a warning, but nothing to turn on
         table.add_row(key, stage.value, "true" if enabled else "false")
     Console(highlight=False).print(table)
     err = Console(stderr=True, highlight=False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any, Protocol, TextIO
+from typing import Any, Protocol, TextIO, assert_never
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,10 +14,12 @@ from rich.markup import escape
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
+    CommandOutputDelta,
     CommandRejected,
     CommandStarted,
     ContextCompacted,
     ItemCompleted,
+    ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     RateLimitsUpdated,
@@ -30,10 +32,10 @@ from codex_engine.core.events import (
     TurnInterrupted,
     TurnStarted,
     TurnSummary,
-    Warning,
+    WarningEvent,
 )
 from codex_engine.core.tools.shell import describe
-from codex_engine.protocol.items import FunctionCall, Message, Reasoning, WebSearchCall
+from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
 
 __all__ = ["HumanRenderer", "JsonRenderer", "Renderer", "mcp_item"]
 
@@ -105,9 +107,18 @@ class HumanRenderer:
         stderr: TextIO | None = None,
         *,
         stream: bool | None = None,
+        color: bool | None = None,
     ) -> None:
         self._out = stdout or sys.stdout
-        self._err = Console(file=stderr or sys.stderr, highlight=False, soft_wrap=True)
+        # color: True/False for --color always/never; None lets rich look at the terminal.
+        self._err = Console(
+            file=stderr or sys.stderr,
+            highlight=False,
+            soft_wrap=True,
+            force_terminal=color,
+            no_color=color is False or None,
+            color_system=None if color is False else "auto",
+        )
         self._stream = _is_terminal(self._out) if stream is None else stream
         self._at_line_start = True
         # stream mode: the deltas of the message in progress, as they were shown
@@ -173,67 +184,83 @@ class HumanRenderer:
             self._text(text if text.endswith("\n") else text + "\n")
 
     def event(self, event: TurnEvent) -> None:
-        if isinstance(event, AgentMessageDelta):
-            if self._stream:
-                self._streamed += event.delta
-                self._text(event.delta)
-        elif isinstance(event, ItemCompleted) and isinstance(event.item, Message):
-            if event.item.role == "assistant":
-                self._message_completed(event.item.text())
-        elif isinstance(event, ItemCompleted) and isinstance(event.item, WebSearchCall):
-            query = (event.item.action or {}).get("query") or "(no query)"
-            self._before_status()
-            self._err.print(f"[cyan]web search:[/cyan] {escape(str(query))}")
-        elif isinstance(event, ContextCompacted):
-            self._before_status()
-            how = "automatically" if event.automatic else "on request"
-            self._err.print(f"[dim]context compacted {how} ({len(event.summary)} chars)[/dim]")
-        elif isinstance(event, CommandStarted):
-            self._before_status()
-            self._err.print(f"[cyan]$[/cyan] {escape(describe(event.command))}")
-        elif isinstance(event, CommandFinished):
-            style = "green" if event.exit_code == 0 else "red"
-            note = " (timed out)" if event.timed_out else ""
-            self._err.print(
-                f"[{style}]  exit {event.exit_code}{note}[/{style}] [dim]in "
-                f"{event.duration_s:.2f}s[/dim]"
-            )
-        elif isinstance(event, CommandRejected):
-            self._before_status()
-            self._err.print(
-                f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
-                f"{escape(event.reason)}"
-            )
-        elif isinstance(event, McpToolCallStarted):
-            self._before_status()
-            args = json.dumps(event.arguments, ensure_ascii=False) if event.arguments else ""
-            self._err.print(f"[cyan]tool[/cyan] {escape(f'{event.server}.{event.tool}({args})')}")
-        elif isinstance(event, McpToolCallFinished):
-            if event.failed:
-                why = event.error.splitlines()[-1].strip() if event.error else "the tool says so"
-                self._err.print(f"[red]  failed:[/red] {escape(why)}")
-            else:
-                self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
-        elif isinstance(event, Retrying):
-            # stdout is left alone: a newline there would become part of the streamed answer
-            self._err.print(
-                f"[yellow]Reconnecting… {event.retry}/{event.max_retries} in "
-                f"{event.delay_s:.1f}s:[/yellow] {escape(event.message)}"
-            )
-        elif isinstance(event, Warning):
-            self.warning(event.message)
-        elif isinstance(event, ReasoningDelta | TokenCount | RateLimitsUpdated | TurnStarted):
-            pass
-        elif isinstance(event, TurnCompleted):
-            self._final_answer(event.last_agent_message)
-            self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
-            self._err.print(f"[dim]runtime · {escape(event.summary.runtime.render())}[/dim]")
-        elif isinstance(event, TurnFailed):
-            self.fatal(str(event.error))
-            self._err.print(f"[dim]turn failed · {_summary_line(event.summary)}[/dim]")
-        elif isinstance(event, TurnInterrupted):
-            self._before_status()
-            self._err.print(f"[yellow]turn interrupted[/yellow] · {_summary_line(event.summary)}")
+        match event:
+            case AgentMessageDelta():
+                if self._stream:
+                    self._streamed += event.delta
+                    self._text(event.delta)
+            case ItemCompleted(item=Message(role="assistant") as message):
+                self._message_completed(message.text())
+            case ItemCompleted(item=WebSearchCall(action=action)):
+                query = (action or {}).get("query") or "(no query)"
+                self._before_status()
+                self._err.print(f"[cyan]web search:[/cyan] {escape(str(query))}")
+            case ContextCompacted():
+                self._before_status()
+                how = "automatically" if event.automatic else "on request"
+                self._err.print(f"[dim]context compacted {how} ({len(event.summary)} chars)[/dim]")
+            case CommandStarted():
+                self._before_status()
+                self._err.print(f"[cyan]$[/cyan] {escape(describe(event.command))}")
+            case CommandFinished():
+                style = "green" if event.exit_code == 0 else "red"
+                note = " (timed out)" if event.timed_out else ""
+                self._err.print(
+                    f"[{style}]  exit {event.exit_code}{note}[/{style}] [dim]in "
+                    f"{event.duration_s:.2f}s[/dim]"
+                )
+            case CommandRejected():
+                self._before_status()
+                self._err.print(
+                    f"[yellow]  not run:[/yellow] {escape(describe(event.command))} — "
+                    f"{escape(event.reason)}"
+                )
+            case McpToolCallStarted():
+                self._before_status()
+                args = json.dumps(event.arguments, ensure_ascii=False) if event.arguments else ""
+                self._err.print(
+                    f"[cyan]tool[/cyan] {escape(f'{event.server}.{event.tool}({args})')}"
+                )
+            case McpToolCallFinished():
+                if event.failed:
+                    why = (
+                        event.error.splitlines()[-1].strip() if event.error else "the tool says so"
+                    )
+                    self._err.print(f"[red]  failed:[/red] {escape(why)}")
+                else:
+                    self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
+            case Retrying():
+                # stdout is left alone: a newline there would become part of the streamed answer
+                self._err.print(
+                    f"[yellow]Reconnecting… {event.retry}/{event.max_retries} in "
+                    f"{event.delay_s:.1f}s:[/yellow] {escape(event.message)}"
+                )
+            case WarningEvent():
+                self.warning(event.message)
+            case TurnCompleted():
+                self._final_answer(event.last_agent_message)
+                self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
+                self._err.print(f"[dim]runtime · {escape(event.summary.runtime.render())}[/dim]")
+            case TurnFailed():
+                self.fatal(str(event.error))
+                self._err.print(f"[dim]turn failed · {_summary_line(event.summary)}[/dim]")
+            case TurnInterrupted():
+                self._before_status()
+                self._err.print(
+                    f"[yellow]turn interrupted[/yellow] · {_summary_line(event.summary)}"
+                )
+            case (
+                TurnStarted()
+                | ItemStarted()
+                | ItemCompleted()  # other items: a command shows as itself, reasoning not at all
+                | ReasoningDelta()
+                | CommandOutputDelta()
+                | TokenCount()
+                | RateLimitsUpdated()
+            ):
+                pass  # not shown in the terminal
+            case _:
+                assert_never(event)
 
 
 def _is_terminal(stream: TextIO) -> bool:
@@ -244,16 +271,24 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 class JsonRenderer:
-    """One JSON object per line on stdout, shaped like the reference's ``exec --json``."""
+    """One JSON object per line on stdout, shaped like the reference's ``exec --json``.
+
+    Only the reference's event types appear (``thread.started``, ``turn.started``,
+    ``item.*``, ``turn.completed``, ``turn.failed``, ``error``), so a strict consumer accepts
+    every line; what we add (the turn summary, the runtime counters, compactions, whether a
+    failed turn was interrupted) rides as extra fields of those events.
+    """
 
     def __init__(self, stdout: TextIO | None = None) -> None:
         self._out = stdout or sys.stdout
         self._next_id = 0
         self._commands: dict[str, str] = {}
         self._mcp_calls: dict[str, str] = {}
+        self._compactions: list[dict[str, Any]] = []
 
     def _emit(self, payload: dict[str, Any]) -> None:
-        self._out.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        # Compact separators, as the reference prints its lines.
+        self._out.write(json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n")
         self._out.flush()
 
     def _item_id(self) -> str:
@@ -288,29 +323,40 @@ class JsonRenderer:
         )
 
     def warning(self, message: str) -> None:
-        self._emit({"type": "warning", "message": message})
+        # The reference has no warning event: it reports one as a completed `error` item.
+        self._emit(
+            {
+                "type": "item.completed",
+                "item": {"id": self._item_id(), "type": "error", "message": message},
+            }
+        )
+
+    def _extras(self, summary: TurnSummary) -> dict[str, Any]:
+        extras: dict[str, Any] = {"summary": _summary(summary)}
+        if self._compactions:
+            extras["context_compactions"], self._compactions = self._compactions, []
+        return extras
 
     def fatal(self, message: str) -> None:
         self._emit({"type": "error", "message": message})
 
     def event(self, event: TurnEvent) -> None:
-        if isinstance(event, TurnStarted):
-            self._emit({"type": "turn.started"})
-        elif isinstance(event, ItemCompleted):
-            item = event.item
-            if isinstance(item, Message) and item.role == "assistant":
+        match event:
+            case TurnStarted():
+                self._emit({"type": "turn.started"})
+            case ItemCompleted(item=Message(role="assistant") as message):
                 self._emit(
                     {
                         "type": "item.completed",
                         "item": {
                             "id": self._item_id(),
                             "type": "agent_message",
-                            "text": item.text(),
+                            "text": message.text(),
                         },
                     }
                 )
-            elif isinstance(item, Reasoning):
-                text = "".join(str(part.get("text", "")) for part in item.summary)
+            case ItemCompleted(item=Reasoning(summary=parts)):
+                text = "".join(str(part.get("text", "")) for part in parts)
                 if text:
                     self._emit(
                         {
@@ -318,92 +364,120 @@ class JsonRenderer:
                             "item": {"id": self._item_id(), "type": "reasoning", "text": text},
                         }
                     )
-            elif isinstance(item, WebSearchCall):
-                query = (item.action or {}).get("query")
+            case ItemCompleted(item=WebSearchCall(action=action)):
+                query = (action or {}).get("query")
                 self._emit(
                     {
                         "type": "item.completed",
                         "item": {"id": self._item_id(), "type": "web_search", "query": query},
                     }
                 )
-            elif isinstance(item, FunctionCall):
-                pass  # shown as the command_execution or mcp_tool_call it becomes
-        elif isinstance(event, CommandStarted):
-            item_id = self._item_id()
-            self._commands[event.call_id] = item_id
-            self._emit(
-                {
-                    "type": "item.started",
-                    "item": {
-                        "id": item_id,
-                        "type": "command_execution",
-                        "command": describe(event.command),
-                        "aggregated_output": "",
-                        "exit_code": None,
-                        "status": "in_progress",
-                    },
-                }
-            )
-        elif isinstance(event, CommandFinished):
-            self._command_done(
-                event.call_id,
-                event.command,
-                event.output,
-                event.exit_code,
-                "completed" if event.exit_code == 0 else "failed",
-            )
-        elif isinstance(event, CommandRejected):
-            self._command_done(event.call_id, event.command, event.reason, None, "declined")
-        elif isinstance(event, McpToolCallStarted):
-            started = self._mcp_calls[event.call_id] = self._item_id()
-            self._emit({"type": "item.started", "item": mcp_item(started, event, "in_progress")})
-        elif isinstance(event, McpToolCallFinished):
-            done = self._mcp_calls.pop(event.call_id, "") or self._item_id()
-            status = "failed" if event.failed else "completed"
-            self._emit({"type": "item.completed", "item": mcp_item(done, event, status)})
-        elif isinstance(event, Retrying):
-            self._emit(
-                {
-                    "type": "error",
-                    "message": f"Reconnecting... {event.retry}/{event.max_retries}: "
-                    f"{event.message}",
-                }
-            )
-        elif isinstance(event, Warning):
-            self.warning(event.message)
-        elif isinstance(event, ContextCompacted):
-            self._emit({"type": "context.compacted", "automatic": event.automatic})
-        elif isinstance(event, TurnCompleted):
-            self._emit(
-                {
-                    "type": "turn.completed",
-                    "usage": _usage(event.summary),
-                    "summary": _summary(event.summary),
-                }
-            )
-            self._emit({"type": "turn.runtime_summary", **event.summary.runtime.to_json()})
-        elif isinstance(event, TurnFailed):
-            self._emit(
-                {
-                    "type": "turn.failed",
-                    "error": {"message": str(event.error)},
-                    "summary": _summary(event.summary),
-                }
-            )
-        elif isinstance(event, TurnInterrupted):
-            self._emit({"type": "turn.interrupted", "summary": _summary(event.summary)})
+            case CommandStarted():
+                item_id = self._item_id()
+                self._commands[event.call_id] = item_id
+                self._emit(
+                    {
+                        "type": "item.started",
+                        "item": {
+                            "id": item_id,
+                            "type": "command_execution",
+                            "command": describe(event.command),
+                            "aggregated_output": "",
+                            "exit_code": None,
+                            "status": "in_progress",
+                        },
+                    }
+                )
+            case CommandFinished():
+                self._command_done(
+                    event.call_id,
+                    event.command,
+                    event.output,
+                    event.exit_code,
+                    "completed" if event.exit_code == 0 else "failed",
+                )
+            case CommandRejected():
+                self._command_done(event.call_id, event.command, event.reason, None, "declined")
+            case McpToolCallStarted():
+                started = self._mcp_calls[event.call_id] = self._item_id()
+                self._emit(
+                    {"type": "item.started", "item": mcp_item(started, event, "in_progress")}
+                )
+            case McpToolCallFinished():
+                done = self._mcp_calls.pop(event.call_id, "") or self._item_id()
+                status = "failed" if event.failed else "completed"
+                self._emit({"type": "item.completed", "item": mcp_item(done, event, status)})
+            case Retrying():
+                self._emit(
+                    {
+                        "type": "error",
+                        "message": f"Reconnecting... {event.retry}/{event.max_retries}: "
+                        f"{event.message}",
+                    }
+                )
+            case WarningEvent():
+                self.warning(event.message)
+            case ContextCompacted():
+                # No such event type in the reference: reported with the turn's end.
+                self._compactions.append({"automatic": event.automatic})
+            case TurnCompleted():
+                self._emit(
+                    {
+                        "type": "turn.completed",
+                        "usage": _usage(event.summary),
+                        **self._extras(event.summary),
+                        "runtime": event.summary.runtime.to_json(),
+                    }
+                )
+            case TurnFailed():
+                # As the reference: the error on its own line, then the failed turn.
+                self._emit({"type": "error", "message": str(event.error)})
+                self._emit(
+                    {
+                        "type": "turn.failed",
+                        "error": {"message": str(event.error)},
+                        **self._extras(event.summary),
+                    }
+                )
+            case TurnInterrupted():
+                # The reference's vocabulary has no interrupted turn: a failed one, marked.
+                self._emit(
+                    {
+                        "type": "turn.failed",
+                        "error": {"message": "turn interrupted"},
+                        "interrupted": True,
+                        **self._extras(event.summary),
+                    }
+                )
+            case (
+                ItemStarted()
+                | ItemCompleted()  # a function call: shown as the command or MCP call it becomes
+                | AgentMessageDelta()
+                | ReasoningDelta()
+                | CommandOutputDelta()
+                | TokenCount()
+                | RateLimitsUpdated()
+            ):
+                pass  # the reference's exec --json has no line for these
+            case _:
+                assert_never(event)
 
 
 def _usage(summary: TurnSummary) -> dict[str, int]:
+    """The reference's ``usage`` fields, in its order (no cache-write count is reported by the
+    Responses API, so that one is 0, as the reference prints it)."""
     usage = summary.usage
     return {
         "input_tokens": usage.input_tokens,
         "cached_input_tokens": usage.cached_input_tokens,
+        "cache_write_input_tokens": 0,
         "output_tokens": usage.output_tokens,
+        "reasoning_output_tokens": usage.reasoning_output_tokens,
     }
 
 
 def _summary(summary: TurnSummary) -> dict[str, Any]:
+    """Our own per-turn counters (an extra field of the turn's end event)."""
     return {
         "requests": summary.requests,
         "retries": summary.retries,

@@ -25,6 +25,7 @@ __all__ = [
     "FallBack",
     "Phase",
     "Raise",
+    "Reconnect",
     "RecoverAuth",
     "Retry",
     "Rule",
@@ -38,8 +39,10 @@ Transport = Literal["http", "websocket"]
 class Failure(enum.Enum):
     """What went wrong, as far as the policy cares."""
 
-    #: The server refused the WebSocket upgrade (426) or the handshake timed out.
+    #: The server refused the WebSocket upgrade (426).
     WEBSOCKET_REFUSED = "websocket_refused"
+    #: The WebSocket handshake timed out (a network that black-holes upgrades).
+    WEBSOCKET_TIMEOUT = "websocket_timeout"
     #: 401: the credentials were refused.
     UNAUTHORIZED = "unauthorized"
     #: Sending the same request again may succeed (5xx, network, a stream cut short, ...).
@@ -55,6 +58,9 @@ class Phase(enum.Enum):
     REQUEST = "request"
     #: The response (HTTP body or WebSocket messages) had started.
     STREAM = "stream"
+    #: The session's startup preconnect failed; the turn found that out when it took the slot.
+    #: That handshake was not the turn's, so it draws on none of the turn's budgets.
+    PRECONNECT = "preconnect"
 
 
 class Budget(enum.Enum):
@@ -69,6 +75,8 @@ class Action(enum.Enum):
     RETRY = "retry"
     FALL_BACK = "fall_back"
     RECOVER_AUTH = "recover_auth"
+    #: Open the turn's own connection at once: no delay, no budget, no notice to the user.
+    RECONNECT = "reconnect"
     RAISE = "raise"
 
 
@@ -82,21 +90,41 @@ class Rule:
 
 
 _REFUSED = Failure.WEBSOCKET_REFUSED
+_TIMEOUT = Failure.WEBSOCKET_TIMEOUT
 _UNAUTHORIZED = Failure.UNAUTHORIZED
 _RETRYABLE = Failure.RETRYABLE
 _FATAL = Failure.FATAL
 _REQUEST = Phase.REQUEST
 _STREAM = Phase.STREAM
+_PRECONNECT = Phase.PRECONNECT
 
 #: The whole policy: (failure, transport, phase) -> rule; every combination has a row.
 #: A refused upgrade is never retried on WebSockets (a network that black-holes them would cost
 #: a connect timeout per attempt). Over WebSockets every retryable failure draws on the stream
 #: budget, and once that is spent the session goes on over HTTP with fresh budgets.
+#: A failed startup preconnect is not the turn's attempt: the turn opens its own handshake (so a
+#: 426 or a 5xx there means two WebSocket attempts before HTTP sticks), except after a timeout,
+#: which would only cost a second full timeout.
 RULES: Final[dict[tuple[Failure, Transport, Phase], Rule]] = {
     (_REFUSED, "websocket", _REQUEST): Rule(Action.FALL_BACK),
     (_REFUSED, "websocket", _STREAM): Rule(Action.FALL_BACK),
+    (_REFUSED, "websocket", _PRECONNECT): Rule(Action.RECONNECT),
     (_REFUSED, "http", _REQUEST): Rule(Action.FALL_BACK),
     (_REFUSED, "http", _STREAM): Rule(Action.FALL_BACK),
+    (_TIMEOUT, "websocket", _REQUEST): Rule(Action.FALL_BACK),
+    (_TIMEOUT, "websocket", _STREAM): Rule(Action.FALL_BACK),
+    (_TIMEOUT, "websocket", _PRECONNECT): Rule(Action.FALL_BACK),
+    (_TIMEOUT, "http", _REQUEST): Rule(Action.FALL_BACK),
+    (_TIMEOUT, "http", _STREAM): Rule(Action.FALL_BACK),
+    (_UNAUTHORIZED, "websocket", _PRECONNECT): Rule(Action.RECONNECT),
+    (_RETRYABLE, "websocket", _PRECONNECT): Rule(Action.RECONNECT),
+    (_FATAL, "websocket", _PRECONNECT): Rule(Action.RECONNECT),
+    # A preconnect is a WebSocket handshake: an HTTP attempt never fails in this phase.
+    (_REFUSED, "http", _PRECONNECT): Rule(Action.RAISE),
+    (_TIMEOUT, "http", _PRECONNECT): Rule(Action.RAISE),
+    (_UNAUTHORIZED, "http", _PRECONNECT): Rule(Action.RAISE),
+    (_RETRYABLE, "http", _PRECONNECT): Rule(Action.RAISE),
+    (_FATAL, "http", _PRECONNECT): Rule(Action.RAISE),
     (_UNAUTHORIZED, "websocket", _REQUEST): Rule(Action.RECOVER_AUTH, Budget.AUTH),
     (_UNAUTHORIZED, "websocket", _STREAM): Rule(Action.RECOVER_AUTH, Budget.AUTH),
     (_UNAUTHORIZED, "http", _REQUEST): Rule(Action.RECOVER_AUTH, Budget.AUTH),
@@ -155,6 +183,11 @@ class FallBack:
 
 
 @dataclass(frozen=True, slots=True)
+class Reconnect:
+    """The failure was the startup preconnect's: open the turn's own connection now."""
+
+
+@dataclass(frozen=True, slots=True)
 class RecoverAuth:
     """Ask the credentials source for new credentials; retry once if it found some, else raise."""
 
@@ -164,7 +197,7 @@ class Raise:
     """Give up: the failure is the turn's error."""
 
 
-Decision = Retry | FallBack | RecoverAuth | Raise
+Decision = Retry | FallBack | Reconnect | RecoverAuth | Raise
 
 
 def classify(error: CodexError, *, transport: Transport, phase: Phase) -> Failure:
@@ -175,10 +208,10 @@ def classify(error: CodexError, *, transport: Transport, phase: Phase) -> Failur
     ``error.retryable``.
     """
     if isinstance(error, FallbackToHttpError):
-        return Failure.WEBSOCKET_REFUSED
+        return Failure.WEBSOCKET_TIMEOUT if error.timed_out else Failure.WEBSOCKET_REFUSED
     if isinstance(error, UnauthorizedError):
         return Failure.UNAUTHORIZED
-    if transport == "http" and phase is Phase.REQUEST:
+    if transport == "http" and phase is not Phase.STREAM:
         retryable = should_retry_request(error)
     else:
         retryable = error.retryable
@@ -231,6 +264,10 @@ class AttemptPolicy:
         ), used
 
 
-def _final(action: Action) -> FallBack | Raise:
+def _final(action: Action) -> FallBack | Reconnect | Raise:
     """The decision for an action that draws on no budget (checked by the table's tests)."""
-    return FallBack() if action is Action.FALL_BACK else Raise()
+    if action is Action.FALL_BACK:
+        return FallBack()
+    if action is Action.RECONNECT:
+        return Reconnect()
+    return Raise()

@@ -9,8 +9,8 @@ preconnect. Only this module's light imports are needed to start it (check with
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeAlias
 
 from codex_engine.client.credentials import credentials_for_provider
 from codex_engine.client.transport_choice import websockets_wanted
@@ -18,7 +18,20 @@ from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.protocol.headers import ClientIdentity, HeaderInputs, handshake_headers
 from codex_engine.transport.websocket import WebSocketConnection, connect_websocket
 
-__all__ = ["can_warm_early", "start_warm_handshake"]
+__all__ = ["TurnMetadata", "can_warm_early", "resolve_turn_metadata", "start_warm_handshake"]
+
+#: A handshake's ``x-codex-turn-metadata``: the value, or a coroutine function building it (the
+#: launcher's, which asks git and bounds that itself), awaited inside the handshake's task.
+TurnMetadata: TypeAlias = (
+    Mapping[str, Any] | Callable[[], Awaitable[Mapping[str, Any] | None]] | None
+)
+
+
+async def resolve_turn_metadata(metadata: TurnMetadata) -> Mapping[str, Any] | None:
+    """The metadata value itself, building it first when given a builder."""
+    if callable(metadata):
+        return await metadata()
+    return metadata
 
 
 def can_warm_early(
@@ -40,7 +53,8 @@ def start_warm_handshake(
     identity: ClientIdentity,
     beta_features: str | None,
     env: Mapping[str, str],
-    turn_metadata: Mapping[str, Any] | None = None,
+    turn_metadata: TurnMetadata = None,
+    timing_metrics: bool = False,
 ) -> asyncio.Task[WebSocketConnection]:
     """Begin the handshake in the background with the headers the client would send (the same
     ``protocol.headers.handshake_headers``, from the same inputs).
@@ -52,15 +66,17 @@ def start_warm_handshake(
 
     async def handshake() -> WebSocketConnection:
         creds = await credentials_for_provider(provider, env).credentials()
+        metadata = await resolve_turn_metadata(turn_metadata)
         headers = handshake_headers(
             HeaderInputs(
                 identity=identity,
                 thread_id=thread_id,
                 bearer=creds.bearer,
                 account_id=creds.account_id,
-                turn_metadata=turn_metadata,
+                turn_metadata=metadata,
                 beta_features=beta_features,
                 provider_headers=provider.headers(env),
+                timing_metrics=timing_metrics,
             )
         )
         # https endpoints need the CA store; imported here so plain-http runs never load it.

@@ -67,7 +67,9 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "responses_websockets_v2",
         Stage.UNDER_DEVELOPMENT,
         False,
-        "Use the v2 WebSocket protocol (incremental follow-ups on one connection).",
+        "Talk to the Responses API over a WebSocket with the v2 protocol (incremental "
+        "follow-ups on one connection); the only protocol this engine speaks, so the same as "
+        "`responses_websockets`.",
     ),
     FeatureSpec(
         "websocket_preconnect",
@@ -86,7 +88,8 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "runtime_metrics",
         Stage.UNDER_DEVELOPMENT,
         False,
-        "Collect per-turn timing metrics and ask the server for timing events.",
+        "Ask the server for its timing of each response (WebSocket) and record it in the "
+        "runtime summary and metrics.",
     ),
     FeatureSpec(
         "shell_tool",
@@ -94,17 +97,18 @@ FEATURES: tuple[FeatureSpec, ...] = (
         True,
         "Give the model the shell tool for running commands.",
     ),
+    # Kept only so configs that still set them get a warning instead of an unknown-key notice.
     FeatureSpec(
         "shell_snapshot",
-        Stage.EXPERIMENTAL,
+        Stage.REMOVED,
         False,
-        "Snapshot the login shell environment once and reuse it for every command.",
+        "Login-shell environment snapshots; not implemented by this engine.",
     ),
     FeatureSpec(
         "remote_models",
-        Stage.UNDER_DEVELOPMENT,
+        Stage.REMOVED,
         False,
-        "Refresh the model catalog from the server instead of using only the bundled one.",
+        "Server-side model catalog refresh; not implemented by this engine.",
     ),
     FeatureSpec(
         "web_search_request",
@@ -251,12 +255,18 @@ class Features:
                 enabled.discard(key)
         return Features(frozenset(enabled))
 
+    def websockets_enabled(self) -> bool:
+        """Whether a WebSocket feature asks for the WebSocket transport (v1 or v2 key: this
+        engine speaks v2 either way)."""
+        return self.enabled("responses_websockets") or self.enabled("responses_websockets_v2")
+
     def enabled_keys(self) -> list[str]:
         """Enabled keys in registry order."""
         return [s.key for s in FEATURES if s.key in self._enabled]
 
     def items(self) -> Iterator[tuple[str, Stage, bool]]:
-        """`(key, stage, effective value)` for every registry entry, for `features list`."""
+        """`(key, stage, effective value)` for every registry entry (``features list`` shows
+        all but the removed ones)."""
         for spec in FEATURES:
             yield spec.key, spec.stage, spec.key in self._enabled
 

@@ -151,6 +151,8 @@ class Config:
     openai_base_url: str | None = None
     otel: dict[str, Any] = field(default_factory=dict)
     tool_output_token_limit: int | None = None
+    #: Writable roots besides the workspace, set by the caller (``exec --add-dir``), not the file.
+    additional_writable_roots: tuple[Path, ...] = ()
     #: What the model's commands inherit from the environment (see `config/shell_environment`).
     shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
     #: `[mcp_servers.NAME]` entries, in file order (see `config/mcp_servers`).
@@ -193,6 +195,23 @@ def _touches(path: Sequence[str | int], overrides: Sequence[Override]) -> bool:
 # -- loading ----------------------------------------------------------------------------------
 
 
+def _profile_file(home: Path, name: str | None) -> Path | None:
+    """``$CODEX_HOME/NAME.config.toml`` when it exists (0.163's profile file)."""
+    if name is None or not name or "/" in name or name.startswith("."):
+        return None
+    path = home / f"{name}.config.toml"
+    return path if path.is_file() else None
+
+
+def _read_profile_file(path: Path) -> dict[str, Any]:
+    table = read_config_file(path)
+    try:
+        ConfigProfile.model_validate(table)
+    except ValidationError as exc:
+        raise validation_error(exc, source_for=lambda _loc: str(path)) from None
+    return table
+
+
 def load_config(
     *,
     codex_home: Path | None = None,
@@ -203,7 +222,8 @@ def load_config(
 ) -> Config:
     """Read config.toml under `codex_home`, select the profile, apply `-c` overrides, validate.
 
-    Precedence (lowest first): built-in defaults, top-level keys, `[profiles.<p>]`, overrides.
+    Precedence (lowest first): built-in defaults, top-level keys, the profile (`-p NAME`:
+    `$CODEX_HOME/NAME.config.toml` if it exists, else `[profiles.NAME]`), overrides.
     `profile` (the `--profile` flag) beats the file's `profile` key.
     """
     env = os.environ if env is None else env
@@ -233,7 +253,20 @@ def load_config(
     profile_name = profile if profile is not None else with_cli.get("profile")
     profiles: dict[str, Any] = with_cli.get("profiles") or {}
     profile_table: dict[str, Any] = {}
-    if profile_name is not None:
+    profile_source = f"[profiles.{profile_name}] in {file_source}"
+    profile_file = _profile_file(home, profile_name) if profile is not None else None
+    if profile_file is not None:
+        # As 0.163: `-p NAME` layers $CODEX_HOME/NAME.config.toml over config.toml, and refuses
+        # a legacy [profiles.NAME] table (or `profile = "NAME"`) for the same name beside it.
+        if profile_name in profiles or file_table.get("profile") == profile_name:
+            raise ConfigError(
+                f"--profile {profile_name} is defined twice: in {profile_file} and as "
+                f'[profiles.{profile_name}] (or `profile = "{profile_name}"`) in {file_source}; '
+                f"move those settings into {profile_file} and remove them from {file_source}"
+            )
+        profile_table = _read_profile_file(profile_file)
+        profile_source = str(profile_file)
+    elif profile_name is not None:
         if profile_name not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
             origin = (
@@ -241,7 +274,8 @@ def load_config(
             )
             raise ConfigError(
                 f"profile {profile_name!r} (from {origin}) is not defined in {file_source} "
-                f"(profiles: {known}); add a [profiles.{profile_name}] table or pick another name"
+                f"(profiles: {known}) and {home / f'{profile_name}.config.toml'} does not exist; "
+                "create that file or pick another name"
             )
         profile_table = dict(profiles[profile_name])
     top_level_cli = [o for o in overrides if o[0][0] not in ("profile", "profiles", "features")]
@@ -260,7 +294,7 @@ def load_config(
         if _touches([key], top_level_cli):
             return OVERRIDE_SOURCE
         if key in profile_table:
-            return f"[profiles.{profile_name}] in {file_source}"
+            return profile_source
         return source_for([key])
 
     # -- features
@@ -293,7 +327,7 @@ def load_config(
         if _touches([POLICY_TABLE, key], top_level_cli):
             return OVERRIDE_SOURCE
         if key in (profile_table.get(POLICY_TABLE) or {}):
-            return f"[profiles.{profile_name}] in {file_source}"
+            return profile_source
         return file_source
 
     shell_policy, shell_warnings = resolve_shell_environment_policy(

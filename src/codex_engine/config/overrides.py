@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from codex_engine.config.features import FEATURES
 from codex_engine.errors import ConfigError
 
 __all__ = [
@@ -120,6 +121,12 @@ def feature_toggle(key: str, enabled: bool) -> Override:
     if not name:
         flag = "--enable" if enabled else "--disable"
         raise ConfigError(f"{flag} needs a feature key; run `codex-engine features list`")
+    known = [spec.key for spec in FEATURES]
+    if name not in known:
+        flag = "--enable" if enabled else "--disable"
+        raise ConfigError(
+            f"{flag} {name}: unknown feature; known features: {', '.join(sorted(known))}"
+        )
     return ["features", name], enabled
 
 

@@ -1,11 +1,17 @@
-"""Events a running turn reports to its consumer (CLI, app-server, library user)."""
+"""Events a running turn reports to its consumer (CLI, app-server, library user).
+
+:data:`TurnEvent` is the whole vocabulary. :class:`Retrying` and :class:`WarningEvent` are
+defined by the client, which emits them, and re-exported here.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import ResponseItem
@@ -33,23 +39,42 @@ __all__ = [
     "TurnInterrupted",
     "TurnStarted",
     "TurnSummary",
-    "Warning",
+    "WarningEvent",
 ]
 
 
 @dataclass(frozen=True, slots=True)
 class TurnSummary:
-    """What one turn cost: requests, retries, tool calls, tokens and time."""
+    """What one turn cost: its time and tokens, and the turn's one counter (``runtime``) that
+    the request, retry, tool-call and event counts read from."""
 
-    requests: int = 0
-    retries: int = 0
-    tool_calls: int = 0
-    stream_events: int = 0
     duration_s: float = 0.0
-    time_to_first_token_s: float | None = None
     usage: TokenUsage = field(default_factory=TokenUsage)
-    #: Where the time went: API calls, stream and WebSocket events, handshake, compression.
+    #: Counts, and where the time went: API calls, stream and WebSocket events, handshake,
+    #: compression.
     runtime: RuntimeSummary = field(default_factory=RuntimeSummary)
+
+    @property
+    def requests(self) -> int:
+        return self.runtime.requests
+
+    @property
+    def retries(self) -> int:
+        return self.runtime.retries
+
+    @property
+    def tool_calls(self) -> int:
+        return self.runtime.tool_calls_made
+
+    @property
+    def stream_events(self) -> int:
+        return self.runtime.events_received
+
+    @property
+    def time_to_first_token_s(self) -> float | None:
+        """Time to the first event of the model's response (the name is historical)."""
+        first = self.runtime.time_to_first_event_ms
+        return None if first is None else first / 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,14 +174,6 @@ class McpToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
-class Retrying:
-    retry: int
-    max_retries: int
-    delay_s: float
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -173,11 +190,6 @@ class ContextCompacted:
 class TokenCount:
     last: TokenUsage
     total: TokenUsage
-
-
-@dataclass(frozen=True, slots=True)
-class Warning:
-    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +228,26 @@ TurnEvent = (
     | RateLimitsUpdated
     | TokenCount
     | ContextCompacted
-    | Warning
+    | WarningEvent
     | TurnCompleted
     | TurnFailed
     | TurnInterrupted
 )
+
+
+if TYPE_CHECKING:
+    #: Deprecated: the old name of :class:`WarningEvent` (it shadowed the builtin ``Warning``).
+    Warning = WarningEvent
+
+
+def __getattr__(name: str) -> object:
+    # ``Warning`` stays importable for code written against earlier versions; it is not in
+    # ``__all__``, so ``import *`` does not shadow the builtin with it.
+    if name == "Warning":
+        warnings.warn(
+            "codex_engine's `Warning` event is deprecated; use `WarningEvent`",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return WarningEvent
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,10 +28,17 @@ from codex_engine.core.rollout import (
     latest_rollout,
     load_rollout,
 )
-from codex_engine.core.session import Approver, Session, SessionSettings, new_thread_id
+from codex_engine.core.session import (
+    Approver,
+    Session,
+    SessionDeps,
+    SessionSettings,
+    new_thread_id,
+)
 from codex_engine.core.tools.env_policy import create_env
 from codex_engine.core.tools.mcp import McpToolset
-from codex_engine.errors import CodexError
+from codex_engine.core.turn_metadata import build_turn_metadata
+from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.mcp.manager import McpManager
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
@@ -50,10 +57,6 @@ __all__ = [
 ]
 
 
-class ThreadNotFoundError(CodexError):
-    """No recorded session matches the id (or there is none to resume)."""
-
-
 def settings_from_config(
     config: Config, *, cwd: Path | None = None
 ) -> tuple[SessionSettings, str | None]:
@@ -70,12 +73,17 @@ def settings_from_config(
         reasoning_summary=config.model_reasoning_summary,
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
+        shell_tool=config.features.enabled("shell_tool"),
+        extra_writable_roots=config.additional_writable_roots,
     )
     return settings, warning
 
 
 def start_preconnect(
-    session: Session, *, warm_handshake: asyncio.Task[WebSocketConnection] | None = None
+    client: ModelClient,
+    settings: SessionSettings,
+    *,
+    warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
 ) -> bool:
     """Warm the WebSocket the session's first turn will use, so that turn does not pay for the
     handshake: adopt ``warm_handshake`` (exec's, started before the engine was imported), else
@@ -83,12 +91,15 @@ def start_preconnect(
 
     The launcher's job, not the session's: building a :class:`Session` starts no I/O.
     """
-    client = session.client
     if warm_handshake is not None:
         client.adopt_preconnect(warm_handshake)
+
+    async def metadata() -> dict[str, object]:
+        # The same bounded builder a turn uses, so the handshake carries the workspaces too.
+        return await build_turn_metadata(settings.cwd, sandbox=settings.sandbox_mode)
+
     return client.preconnect(
-        prefer_websockets=session.settings.model_info.prefer_websockets,
-        turn_metadata={"sandbox": session.settings.sandbox_mode},
+        prefer_websockets=settings.model_info.prefer_websockets, turn_metadata=metadata
     )
 
 
@@ -335,9 +346,10 @@ async def _session(
         thread_id=thread_id,
         identity=ident,
         beta_features=config.features.beta_header_value(),
-        enable_websockets=config.features.enabled("responses_websockets"),
+        enable_websockets=config.features.websockets_enabled(),
         enable_preconnect=config.features.enabled("websocket_preconnect"),
         enable_compression=config.features.enabled("enable_request_compression"),
+        include_timing_metrics=config.features.enabled("runtime_metrics"),
         metrics=metrics,
         env=environ,
     )
@@ -346,14 +358,10 @@ async def _session(
     mcp = McpManager(config.mcp_servers, environ=environ, cwd=settings.cwd)
     try:
         mcp.start()
-        session = Session(settings, client, approver=approver, history=history)
-        if mcp.configured:
-            session.mcp = McpToolset(mcp)
-        start_preconnect(session, warm_handshake=warm_handshake)
+        start_preconnect(client, settings, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
         git = await collect_git_info(settings.cwd)
-        session.git_info = git
         # Before the rollout exists: a required server that cannot start leaves nothing behind.
         await mcp.check_required()
         if rollout == "new":
@@ -370,9 +378,15 @@ async def _session(
                     git=git.to_session_meta() if git is not None else None,
                 ),
             )
-        session.recorder = recorder
-        session.load_warnings = list(warnings)
-        yield session
+        deps = SessionDeps(
+            client,
+            recorder=recorder,
+            git_info=git,
+            approver=approver,
+            load_warnings=tuple(warnings),
+            toolsets=(McpToolset(mcp),) if mcp.configured else (),
+        )
+        yield Session(settings, deps, history=history)
     finally:
         # Servers first: nothing the session started outlives it, whatever fails below.
         await mcp.close()

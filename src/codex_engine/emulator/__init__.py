@@ -4,13 +4,14 @@ It refuses what the real API refuses (`validation`), so a history bug fails a te
 """
 
 from codex_engine.emulator.recording import RecordedRequest
-from codex_engine.emulator.script import HandshakeReply, Reply, StreamOptions
+from codex_engine.emulator.script import HandshakeReply, RawEvent, Reply, StreamOptions
 from codex_engine.emulator.server import ResponsesEmulator, TurnStateSource, serve
 from codex_engine.emulator.validation import Problem, validate_request
 
 __all__ = [
     "HandshakeReply",
     "Problem",
+    "RawEvent",
     "RecordedRequest",
     "Reply",
     "ResponsesEmulator",

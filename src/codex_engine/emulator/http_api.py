@@ -14,7 +14,7 @@ from aiohttp import web
 from codex_engine.emulator.faults import events_before_drop, status_headers
 from codex_engine.emulator.recording import RecordedRequest
 from codex_engine.emulator.render import output_items, render_events
-from codex_engine.emulator.script import Reply, default_error_body
+from codex_engine.emulator.script import RawEvent, Reply, default_error_body
 from codex_engine.emulator.validation import Problem, continue_conversation
 from codex_engine.protocol.headers import TURN_STATE
 from codex_engine.protocol.sse import encode_event
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 __all__ = ["encode_sse", "error_json", "handle_models", "handle_responses", "handle_unrouted"]
 
 
-def encode_sse(event: Mapping[str, Any]) -> bytes:
+def encode_sse(event: Mapping[str, Any] | RawEvent) -> bytes:
     """One SSE frame named after the event's `type`, as the real server frames them."""
+    if isinstance(event, RawEvent):
+        return encode_event(event.data, event.event)
     data = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
     return encode_event(data, str(event.get("type", "message")))
 
@@ -147,6 +149,7 @@ async def _stream_sse(
             stopped = True
             break
         await response.write(encode_sse(event))
+        record.events_sent += 1
     if drop_at is None and not stopped:
         await response.write_eof()
         _remember(emu, body, events)
@@ -166,7 +169,9 @@ def _remember(emu: ResponsesEmulator, body: Mapping[str, Any], events: list[Any]
     if body.get("store") is not True:
         return
     for event in events:
-        response = event.get("response") if event.get("type") == "response.completed" else None
+        if not isinstance(event, dict) or event.get("type") != "response.completed":
+            continue
+        response = event.get("response")
         if isinstance(response, dict) and isinstance(response.get("id"), str):
             previous = body.get("previous_response_id")
             prior = emu._stored.get(previous) if isinstance(previous, str) else None

@@ -27,6 +27,7 @@ class RecordedRequest:
     `body` is the parsed JSON, or None when there was none or it did not parse. It is typed
     `Any` rather than `Any | None` so tests can index it without narrowing first. `error` is the
     `error` object of the 400 the emulator answered with when it refused the request.
+    `events_sent` counts the SSE events or WebSocket messages streamed in answer.
     """
 
     kind: RequestKind
@@ -41,6 +42,7 @@ class RecordedRequest:
     raw_size: int | None = None
     decoded_size: int | None = None
     error: dict[str, Any] | None = None
+    events_sent: int = 0
 
 
 def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:

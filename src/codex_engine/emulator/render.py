@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from codex_engine.emulator.model import scripted_reply
-from codex_engine.emulator.script import Reply, ReplyContext
+from codex_engine.emulator.script import Event, RawEvent, Reply, ReplyContext
 
 __all__ = ["output_items", "oversized_payload", "render_events"]
 
@@ -133,7 +133,7 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\s*\S+\s*", text) or [text]
 
 
-def render_events(reply: Reply, ctx: ReplyContext) -> list[JsonDict]:
+def render_events(reply: Reply, ctx: ReplyContext) -> list[Event]:
     """The events a streaming reply sends, in order. `status` replies have none."""
     if reply.kind == "status":
         return []
@@ -142,7 +142,9 @@ def render_events(reply: Reply, ctx: ReplyContext) -> list[JsonDict]:
         return render_events(replace(inner, oversized_event_bytes=reply.oversized_event_bytes), ctx)
     oversized = reply.oversized_event_bytes
     if reply.kind == "events":
-        events = [dict(event) for event in reply.event_list]
+        events: list[Event] = [
+            event if isinstance(event, RawEvent) else dict(event) for event in reply.event_list
+        ]
         if oversized:
             events.insert(1 if events else 0, _standalone_delta(ctx, oversized))
         return events
@@ -162,12 +164,12 @@ def render_events(reply: Reply, ctx: ReplyContext) -> list[JsonDict]:
     elif reply.kind == "function_call":
         b.function_call(reply.call_name, reply.call_arguments, reply.call_id)
         b.complete(reply.usage, max(1, len(reply.call_arguments) // 4))
-    events = b.events
+    built = b.events
     if oversized and reply.kind != "text":
-        events.insert(1, _standalone_delta(ctx, oversized))
-    for number, event in enumerate(events):
+        built.insert(1, _standalone_delta(ctx, oversized))
+    for number, event in enumerate(built):
         event["sequence_number"] = number
-    return events
+    return list(built)
 
 
 def _standalone_delta(ctx: ReplyContext, size: int) -> JsonDict:
@@ -180,15 +182,16 @@ def _standalone_delta(ctx: ReplyContext, size: int) -> JsonDict:
     }
 
 
-def output_items(events: Sequence[Mapping[str, Any]]) -> list[JsonDict]:
+def output_items(events: Sequence[Event]) -> list[JsonDict]:
     """The items a streamed response produced: `response.completed`'s output, or else the items
     of its `response.output_item.done` events (hand-written event lists often omit the former)."""
+    objects = [event for event in events if isinstance(event, dict)]
     done = [
         dict(event["item"])
-        for event in events
+        for event in objects
         if event.get("type") == "response.output_item.done" and isinstance(event.get("item"), dict)
     ]
-    for event in events:
+    for event in objects:
         response = event.get("response")
         if event.get("type") == "response.completed" and isinstance(response, dict):
             output = response.get("output")

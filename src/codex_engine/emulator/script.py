@@ -11,8 +11,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypedDict, Unpack
 
 __all__ = [
+    "DEFAULT_TIMING_METRICS",
     "HandshakeReply",
     "IdAllocator",
+    "RawEvent",
     "Reply",
     "ReplyContext",
     "StreamOptions",
@@ -21,6 +23,30 @@ __all__ = [
 
 JsonDict = dict[str, Any]
 DropMode = Literal["close", "abort"]
+
+#: The `timing_metrics` of the `responsesapi.websocket_timing` event the emulator sends before
+#: each `response.completed` on a WebSocket whose handshake asked for it.
+DEFAULT_TIMING_METRICS: Mapping[str, float] = {
+    "responses_duration_excl_engine_and_client_tool_time_ms": 12,
+    "engine_service_total_ms": 240,
+    "engine_iapi_ttft_total_ms": 95,
+    "engine_service_ttft_total_ms": 80,
+    "engine_iapi_tbt_across_engine_calls_ms": 14,
+    "engine_service_tbt_across_engine_calls_ms": 11,
+}
+
+
+@dataclass(frozen=True)
+class RawEvent:
+    """An event sent exactly as written, for tests of broken ones: over SSE its `data` verbatim
+    after `event: <event>`, over WebSocket `data` as one text frame (`event` unused)."""
+
+    data: str
+    event: str | None = None
+
+
+#: One streamed event: a JSON object, or raw text.
+Event = JsonDict | RawEvent
 
 
 class StreamOptions(TypedDict, total=False):
@@ -34,6 +60,7 @@ class StreamOptions(TypedDict, total=False):
     oversized_event_bytes: int | None
     headers: Mapping[str, str] | None
     turn_state: str | None
+    timing_metrics: Mapping[str, Any] | None
 
 
 class IdAllocator:
@@ -88,7 +115,7 @@ class Reply:
     call_name: str = ""
     call_arguments: str = ""
     call_id: str | None = None
-    event_list: tuple[Mapping[str, Any], ...] = ()
+    event_list: tuple[Mapping[str, Any] | RawEvent, ...] = ()
     error: Mapping[str, Any] | None = None
     drop_after: int | None = None
     drop_mode: DropMode = "close"
@@ -98,6 +125,8 @@ class Reply:
     oversized_event_bytes: int | None = None
     headers: Mapping[str, str] = field(default_factory=dict)
     turn_state: str | None = None
+    #: This reply's `timing_metrics` (WebSocket, when asked); None: the emulator's.
+    timing_metrics: Mapping[str, Any] | None = None
 
     @classmethod
     def status(
@@ -156,8 +185,11 @@ class Reply:
         return reply.with_options(**options)
 
     @classmethod
-    def events(cls, events: Sequence[Mapping[str, Any]], **options: Unpack[StreamOptions]) -> Reply:
-        """Exactly these events, untouched (no sequence numbers are added)."""
+    def events(
+        cls, events: Sequence[Mapping[str, Any] | RawEvent], **options: Unpack[StreamOptions]
+    ) -> Reply:
+        """Exactly these events, untouched (no sequence numbers are added); a
+        :class:`RawEvent` goes out as written."""
         return cls(kind="events", event_list=tuple(events)).with_options(**options)
 
     @classmethod

@@ -32,6 +32,7 @@ from codex_engine.emulator.recording import (
     RequestKind,
 )
 from codex_engine.emulator.script import (
+    DEFAULT_TIMING_METRICS,
     HandshakeReply,
     IdAllocator,
     Reply,
@@ -55,7 +56,10 @@ class ResponsesEmulator:
     `handshake_delay`, `first_event_delay`, `event_delay` (seconds), `turn_state` (a value or a
     callable given the request, sent as `x-codex-turn-state` on SSE responses and on the
     WebSocket 101), `required_bearer` (other `Authorization` values get 401),
-    `rate_limit_headers` (sent on SSE responses) and `models` (served by `GET /v1/models`).
+    `rate_limit_headers` (sent on SSE responses), `models` (served by `GET /v1/models`) and
+    `timing_metrics` (the `responsesapi.websocket_timing` values sent before each
+    `response.completed` on a WebSocket whose handshake asked with
+    `x-responsesapi-include-timing-metrics: true`; None sends none, a reply may override them).
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class ResponsesEmulator:
         self.first_event_delay = first_event_delay
         self.event_delay = event_delay
         self.models: list[dict[str, Any]] = default_models()
+        self.timing_metrics: Mapping[str, Any] | None = dict(DEFAULT_TIMING_METRICS)
         reset_at = str(int(time.time()) + 3600)
         self.rate_limit_headers: dict[str, str] = {
             "x-codex-primary-used-percent": "12.5",

@@ -16,9 +16,16 @@ from codex_engine.emulator.faults import events_before_drop, status_headers
 from codex_engine.emulator.http_api import error_json
 from codex_engine.emulator.recording import RecordedRequest, lower_headers
 from codex_engine.emulator.render import output_items, render_events
-from codex_engine.emulator.script import HandshakeReply, default_error_body
+from codex_engine.emulator.script import (
+    Event,
+    HandshakeReply,
+    RawEvent,
+    Reply,
+    default_error_body,
+)
 from codex_engine.emulator.validation import Conversation, Problem, continue_conversation
-from codex_engine.protocol.headers import TURN_STATE
+from codex_engine.protocol.headers import INCLUDE_TIMING_METRICS, TURN_STATE
+from codex_engine.protocol.server_timing import TIMING_EVENT
 
 if TYPE_CHECKING:
     from codex_engine.emulator.server import ResponsesEmulator
@@ -128,14 +135,20 @@ class _Connection:
             return True
         events = render_events(reply, emu._context(body))
         drop_at = events_before_drop(reply, len(events))
+        timing = self._timing_event(reply)
         for index, event in enumerate(events[:drop_at]):
             await emu._pacer.before_event(
                 reply, index, first_default=emu.first_event_delay, between_default=emu.event_delay
             )
             if emu._pacer.closing.is_set() or self.ws.closed:
                 return False
+            completed = isinstance(event, dict) and event.get("type") == "response.completed"
+            if completed and timing is not None:
+                await _send_frame(self.ws, timing)
+                record.events_sent += 1
             await _send_frame(self.ws, event)
-            if event.get("type") == "response.completed":
+            record.events_sent += 1
+            if completed and isinstance(event, dict):
                 self._remember(body, event, events)
         if drop_at is None:
             return True
@@ -154,8 +167,20 @@ class _Connection:
         body = {key: value for key, value in data.items() if key != "type"}
         return self.emu._problem(body, self.completed.get)
 
+    def _timing_event(self, reply: Reply) -> dict[str, Any] | None:
+        """The server's timing of a response, when the handshake asked for it (as the real
+        server does for `x-responsesapi-include-timing-metrics: true`)."""
+        if self.handshake.headers.get(INCLUDE_TIMING_METRICS.lower()) != "true":
+            return None
+        values = reply.timing_metrics
+        if values is None:
+            values = self.emu.timing_metrics
+        if values is None:
+            return None
+        return {"type": TIMING_EVENT, "timing_metrics": dict(values)}
+
     def _remember(
-        self, body: Mapping[str, Any], completed: Mapping[str, Any], events: list[Any]
+        self, body: Mapping[str, Any], completed: Mapping[str, Any], events: list[Event]
     ) -> None:
         response = completed.get("response")
         if not isinstance(response, dict) or not isinstance(response.get("id"), str):
@@ -165,7 +190,10 @@ class _Connection:
         self.completed[response["id"]] = continue_conversation(body, output_items(events), prior)
 
 
-async def _send_frame(ws: web.WebSocketResponse, payload: Mapping[str, Any]) -> None:
+async def _send_frame(ws: web.WebSocketResponse, payload: Mapping[str, Any] | RawEvent) -> None:
+    if isinstance(payload, RawEvent):
+        await ws.send_str(payload.data)
+        return
     await ws.send_str(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
 
 

@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 from codex_engine.config.mcp_servers import McpServerConfig
-from codex_engine.errors import CodexError
+
+# Defined in the one tree, importable here.
+from codex_engine.errors import McpCallError, McpStartupError
 
 __all__ = ["McpCallError", "McpStartupError", "flatten", "startup_failure"]
-
-
-class McpCallError(CodexError):
-    """A request to a server failed; the message is the reason (it goes to the model)."""
-
-
-class McpStartupError(CodexError):
-    """A server marked `required = true` did not start, so the session does not either."""
 
 
 def flatten(exc: BaseException) -> BaseException:

@@ -1,20 +1,16 @@
 """Map server error answers (HTTP statuses, failed/incomplete responses, WebSocket error frames)
-to :mod:`codex_engine.errors` classes, plus ``Retry-After`` parsing. Pure functions, no I/O.
+to :mod:`codex_engine.errors` classes. Pure functions, no I/O; the excerpt helpers are in
+``error_text``, waits in ``retry_after``, usage-limit texts in ``usage_limits``.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
-import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from codex_engine.errors import (
     CodexError,
@@ -30,8 +26,30 @@ from codex_engine.errors import (
     UsageLimitReachedError,
     UsageNotIncludedError,
 )
+from codex_engine.protocol.error_text import (
+    EXCERPT_CHARS,
+    decode_body,
+    error_object,
+    id_suffix,
+    json_text,
+    one_line,
+    redact_secrets,
+    request_id_from,
+    safe_url,
+    server_said,
+    str_field,
+)
 from codex_engine.protocol.headers import lower_headers
+from codex_engine.protocol.retry_after import retry_after_seconds, retry_delay_in_message
+from codex_engine.protocol.usage_limits import (
+    format_reset_time,
+    resets_at_of,
+    usage_limit_message,
+    usage_not_included_message,
+)
 
+# retry_after_seconds, usage_limit_message and format_reset_time live in their own modules and
+# stay importable from here.
 __all__ = [
     "FAILED_WITHOUT_DETAILS_MESSAGE",
     "INVALID_IMAGE_CODE",
@@ -58,26 +76,10 @@ WEBSOCKET_CONNECTION_LIMIT_MESSAGE = (
     "a new connection will be opened to continue."
 )
 
-_EXCERPT_CHARS = 200
 _OVERLOADED_CODES = frozenset({"server_is_overloaded", "slow_down"})
-_BUSINESS_PLANS = frozenset(
-    {"team", "business", "enterprise", "edu", "education", "self_serve_business_usage_based"}
-)
-_USAGE_URL = "https://chatgpt.com/settings/usage"
-
-_RETRY_DELAY_RE = re.compile(r"try again in\s*(\d+(?:\.\d+)?)\s*(ms|seconds?|s)\b", re.IGNORECASE)
-_NUMBER_RE = re.compile(r"\d+(?:\.\d*)?|\.\d+")
-# Bodies sometimes echo what was sent (a proxy's debug page, a misconfigured gateway); tokens must
-# never reach a terminal or a log through an error message.
-_SECRET_PATTERNS = (
-    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{8,}"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
-)
-_SECRET_QUERY_KEY_RE = re.compile(r"(?i)key|token|secret|sig|password|auth")
 
 
-# --- public API ------------------------------------------------------------------------------
+# --- public API -----------------------------------------------------------------------------
 
 
 def classify_http_error(
@@ -93,18 +95,18 @@ def classify_http_error(
     401 maps to :class:`UnauthorizedError`; the auth layer decides whether to recover first.
     """
     lowered = lower_headers(headers)
-    text = _decode_body(body)
-    error = _error_object(text)
-    code = _str_field(error, "code")
-    kind = _str_field(error, "type")
-    server_message = _str_field(error, "message")
-    request_id = _request_id(lowered)
-    where = _context(request_id=request_id)
+    text = decode_body(body)
+    error = error_object(text)
+    code = str_field(error, "code")
+    kind = str_field(error, "type")
+    server_message = str_field(error, "message")
+    request_id = request_id_from(lowered)
+    where = id_suffix(request_id=request_id)
 
     if status == 400:
         return _bad_request(error, code, server_message, text, request_id)
     if status == 401:
-        detail = _one_line(lowered.get("x-openai-authorization-error", ""), _EXCERPT_CHARS)
+        detail = one_line(lowered.get("x-openai-authorization-error", ""), EXCERPT_CHARS)
         detail_part = f": {detail}" if detail else ""
         return UnauthorizedError(
             f"The server refused the credentials (HTTP 401{where}){detail_part}; sign in again, "
@@ -116,8 +118,8 @@ def classify_http_error(
         )
     if status == 429:
         if "usage_limit_reached" in (kind, code):
-            plan_type = _str_field(error, "plan_type")
-            resets_at = _resets_at(error)
+            plan_type = str_field(error, "plan_type")
+            resets_at = resets_at_of(error)
             promo = lowered.get("x-codex-promo-message")
             return UsageLimitReachedError(
                 usage_limit_message(plan_type, resets_at, promo_message=promo),
@@ -128,7 +130,7 @@ def classify_http_error(
             )
         if "usage_not_included" in (kind, code):
             return UsageNotIncludedError(
-                _usage_not_included_message(f" (HTTP 429{where})"),
+                usage_not_included_message(f" (HTTP 429{where})"),
                 status=status,
                 code="usage_not_included",
                 request_id=request_id,
@@ -136,7 +138,7 @@ def classify_http_error(
             )
         wait = retry_after_seconds(lowered, cap=3600.0)
         advice = f"wait about {math.ceil(wait)} s" if wait else "wait a minute"
-        said = _server_said(server_message)
+        said = server_said(server_message)
         return RetryLimitError(
             f"The server is rate limiting requests (HTTP 429{where}){said}; "
             f"{advice} and try again.",
@@ -147,7 +149,7 @@ def classify_http_error(
         )
     if status == 500:
         return InternalServerError(
-            f"The server hit an internal error (HTTP 500{where}){_server_said(server_message)}; "
+            f"The server hit an internal error (HTTP 500{where}){server_said(server_message)}; "
             "this is usually temporary, so try again shortly.",
             status=status,
             code=code,
@@ -166,38 +168,6 @@ def classify_http_error(
     return _unexpected_status(status, lowered, text, code, request_id, url)
 
 
-def retry_after_seconds(
-    headers: Mapping[str, str], *, cap: float = 60.0, now: datetime | None = None
-) -> float | None:
-    """Server-requested wait in seconds, at most ``cap``; None when absent or unparsable.
-
-    ``retry-after-ms`` wins over ``Retry-After``; the latter may be seconds or an HTTP date
-    (a date in the past means "now", 0.0). ``now`` exists for tests.
-    """
-    lowered = lower_headers(headers)
-    millis = _parse_non_negative(lowered.get("retry-after-ms"))
-    if millis is not None:
-        return min(millis / 1000.0, cap)
-    raw = lowered.get("retry-after")
-    if raw is None:
-        return None
-    seconds = _parse_non_negative(raw)
-    if seconds is not None:
-        return min(seconds, cap)
-    try:
-        when = parsedate_to_datetime(raw.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)  # RFC 9110 dates are GMT; a naive parse means "-0000".
-    reference = now if now is not None else datetime.now(UTC)
-    try:
-        delta = (when - reference).total_seconds()
-    except OverflowError:
-        return None
-    return min(max(delta, 0.0), cap)
-
-
 def classify_failed_response(response: Mapping[str, Any] | None) -> CodexError:
     """Map the ``response`` object of a ``response.failed`` event to an error.
 
@@ -207,10 +177,10 @@ def classify_failed_response(response: Mapping[str, Any] | None) -> CodexError:
     error = response.get("error") if isinstance(response, Mapping) else None
     if not isinstance(error, Mapping):
         return StreamError(FAILED_WITHOUT_DETAILS_MESSAGE)
-    code = _str_field(error, "code")
-    kind = _str_field(error, "type")
-    message = _str_field(error, "message")
-    said = _server_said(message)
+    code = str_field(error, "code")
+    kind = str_field(error, "type")
+    message = str_field(error, "message")
+    said = server_said(message)
 
     if code == "context_length_exceeded":
         return ContextWindowExceededError(
@@ -225,10 +195,10 @@ def classify_failed_response(response: Mapping[str, Any] | None) -> CodexError:
             code=code,
         )
     if code == "usage_not_included":
-        return UsageNotIncludedError(_usage_not_included_message(""), code=code)
+        return UsageNotIncludedError(usage_not_included_message(""), code=code)
     if "usage_limit_reached" in (code, kind):
-        plan_type = _str_field(error, "plan_type")
-        resets_at = _resets_at(error)
+        plan_type = str_field(error, "plan_type")
+        resets_at = resets_at_of(error)
         return UsageLimitReachedError(
             usage_limit_message(plan_type, resets_at),
             plan_type=plan_type,
@@ -250,8 +220,8 @@ def classify_failed_response(response: Mapping[str, Any] | None) -> CodexError:
         )
     if code is None and not message:
         return StreamError(FAILED_WITHOUT_DETAILS_MESSAGE)
-    delay = _retry_delay(message) if code == "rate_limit_exceeded" and message else None
-    safe_code = _one_line(code or "", 80)
+    delay = retry_delay_in_message(message) if code == "rate_limit_exceeded" and message else None
+    safe_code = one_line(code or "", 80)
     label = f" ({safe_code})" if safe_code else ""
     return StreamError(
         f"The server failed the response{label}{said}; retrying may help.", delay=delay
@@ -264,8 +234,8 @@ def classify_incomplete_response(response: Mapping[str, Any] | None) -> CodexErr
     if isinstance(response, Mapping):
         details = response.get("incomplete_details")
         if isinstance(details, Mapping):
-            reason = _str_field(details, "reason")
-    reason = _one_line(reason or "", 80) or "unknown"
+            reason = str_field(details, "reason")
+    reason = one_line(reason or "", 80) or "unknown"
     return StreamError(
         f"The server ended the response before it was complete (reason: {reason}); "
         "retrying may help."
@@ -285,7 +255,7 @@ def classify_websocket_error_frame(
     if not isinstance(frame, Mapping) or frame.get("type") != "error":
         return None
     error = frame.get("error")
-    if _str_field(error, "code") == "websocket_connection_limit_reached":
+    if str_field(error, "code") == "websocket_connection_limit_reached":
         return StreamError(WEBSOCKET_CONNECTION_LIMIT_MESSAGE)
     status = _status_of(frame)
     if status is None or 200 <= status < 300:
@@ -296,49 +266,14 @@ def classify_websocket_error_frame(
         for name, value in headers.items():
             if value is None:
                 continue
-            frame_headers[str(name)] = value if isinstance(value, str) else _json_text(value)
-    body = raw if raw is not None else _json_text(frame)
+            frame_headers[str(name)] = value if isinstance(value, str) else json_text(value)
+    body = raw if raw is not None else json_text(frame)
     return classify_http_error(status, frame_headers, body, url=url)
 
 
 def is_retryable(exc: BaseException) -> bool:
     """True when repeating the request may succeed: a :class:`CodexError` that says so."""
     return isinstance(exc, CodexError) and exc.retryable
-
-
-def usage_limit_message(
-    plan_type: str | None,
-    resets_at: datetime | None,
-    *,
-    promo_message: str | None = None,
-    now: datetime | None = None,
-) -> str:
-    """One-line text for a reached usage limit: when it resets and what the plan allows next.
-
-    A server promo message (``x-codex-promo-message``) replaces the plan hint when present.
-    """
-    if resets_at is not None:
-        when = format_reset_time(resets_at, now=now)
-        head = f"You've reached your usage limit; it resets at {when}."
-    else:
-        head = "You've reached your usage limit; try again once it resets."
-    hint = _one_line(_redact(promo_message or ""), _EXCERPT_CHARS) or _plan_hint(plan_type)
-    return f"{head} {hint}"
-
-
-def format_reset_time(resets_at: datetime, *, now: datetime | None = None) -> str:
-    """Render ``resets_at`` in the local time zone: ``14:05 CEST`` today, else with the date."""
-    try:
-        local = resets_at.astimezone()
-        local_now = (now if now is not None else datetime.now(UTC)).astimezone()
-        zone = local.tzname() or local.strftime("%z")
-        clock = f"{local:%H:%M} {zone}".strip()
-        if local.date() == local_now.date():
-            return clock
-        return f"{clock} on {local:%b} {local.day}, {local.year}"
-    except (OverflowError, ValueError, OSError):
-        # Extreme dates cannot be moved to local time; the UTC form is still exact.
-        return resets_at.isoformat()
 
 
 # --- 4xx/5xx details -------------------------------------------------------------------------
@@ -351,7 +286,7 @@ def _bad_request(
     text: str,
     request_id: str | None,
 ) -> InvalidRequestError:
-    where = _context(request_id=request_id)
+    where = id_suffix(request_id=request_id)
     if code == "cyber_policy":
         return InvalidRequestError(
             _cyber_policy_message(server_message),
@@ -369,7 +304,7 @@ def _bad_request(
             request_id=request_id,
             body=text,
         )
-    detail = _server_said(server_message) or _server_said(text)
+    detail = server_said(server_message) or server_said(text)
     return InvalidRequestError(
         f"The server rejected the request as invalid (HTTP 400{where}){detail}; check the model "
         "name and settings, and report a codex-engine bug if they look right.",
@@ -385,7 +320,7 @@ def _is_invalid_image(
 ) -> bool:
     if "does not represent a valid image" in text:
         return True
-    param = _str_field(error, "param") or ""
+    param = str_field(error, "param") or ""
     if code == "invalid_value" and param.endswith("image_url"):
         return True
     lowered = (server_message or "").lower()
@@ -404,12 +339,12 @@ def _unexpected_status(
         label = f"HTTP {status} {HTTPStatus(status).phrase}"
     except ValueError:
         label = f"HTTP {status}"
-    target = f" for {_safe_url(url)}" if url else ""
-    where = _context(request_id=request_id, cf_ray=lowered.get("cf-ray"))
+    target = f" for {safe_url(url)}" if url else ""
+    where = id_suffix(request_id=request_id, cf_ray=lowered.get("cf-ray"))
     ids = f" ({where.removeprefix(', ')})" if where else ""
-    auth_detail = _one_line(lowered.get("x-openai-authorization-error", ""), _EXCERPT_CHARS)
+    auth_detail = one_line(lowered.get("x-openai-authorization-error", ""), EXCERPT_CHARS)
     auth_part = f", authorization error: {auth_detail}" if auth_detail else ""
-    excerpt = _one_line(_redact(text), _EXCERPT_CHARS) or "(empty body)"
+    excerpt = one_line(redact_secrets(text), EXCERPT_CHARS) or "(empty body)"
     return UnexpectedStatusError(
         f"The server answered {label}{target}{ids}{auth_part}: {excerpt}. This is often "
         "temporary: try again, and quote the request id if you report it.",
@@ -420,15 +355,8 @@ def _unexpected_status(
     )
 
 
-def _usage_not_included_message(where: str) -> str:
-    return (
-        f"Your ChatGPT plan does not include Codex{where}; upgrade the plan, "
-        "or sign in with an OpenAI API key instead."
-    )
-
-
 def _cyber_policy_message(server_message: str | None) -> str:
-    said = _server_said(server_message)
+    said = server_said(server_message)
     if said:
         return (
             f"The server declined the request under its cybersecurity policy{said}; "
@@ -438,54 +366,6 @@ def _cyber_policy_message(server_message: str | None) -> str:
         "The server declined the request because it was flagged as a possible cybersecurity "
         "risk; rephrase the request or remove the flagged content."
     )
-
-
-def _plan_hint(plan_type: str | None) -> str:
-    plan = (plan_type or "").strip().lower()
-    if plan in ("free", "go"):
-        return (
-            "To keep working sooner, move to a paid ChatGPT plan with higher limits "
-            "(https://chatgpt.com/explore/plus)."
-        )
-    if plan == "plus":
-        return (
-            "To keep working sooner, upgrade to Pro (https://chatgpt.com/explore/pro) "
-            f"or buy credits at {_USAGE_URL}."
-        )
-    if plan == "pro":
-        return f"To keep working sooner, buy credits at {_USAGE_URL}."
-    if plan in _BUSINESS_PLANS:
-        return (
-            "To keep working sooner, ask your workspace admin for more credits or a higher limit."
-        )
-    return f"See your usage and options at {_USAGE_URL}."
-
-
-def _resets_at(error: Mapping[str, Any] | None) -> datetime | None:
-    if error is None:
-        return None
-    seconds = _finite_number(error.get("resets_at"))
-    if seconds is not None:
-        try:
-            return datetime.fromtimestamp(seconds, tz=UTC)
-        except (OverflowError, OSError, ValueError):
-            return None
-    # Some backends send a relative value instead; it is anchored to the time we parse it.
-    relative = _finite_number(error.get("resets_in_seconds"))
-    if relative is not None and relative >= 0:
-        try:
-            return datetime.now(UTC) + timedelta(seconds=relative)
-        except OverflowError:
-            return None
-    return None
-
-
-def _retry_delay(message: str) -> float | None:
-    match = _RETRY_DELAY_RE.search(message)
-    if match is None:
-        return None
-    value = float(match.group(1))
-    return value / 1000.0 if match.group(2).lower() == "ms" else value
 
 
 def _header_error_code(lowered: Mapping[str, str]) -> str | None:
@@ -500,7 +380,7 @@ def _header_error_code(lowered: Mapping[str, str]) -> str | None:
             decoded = decode(padded.encode("ascii")).decode("utf-8")
         except (binascii.Error, ValueError, UnicodeError):
             continue
-        code = _str_field(_error_object(decoded), "code")
+        code = str_field(error_object(decoded), "code")
         if code:
             return code
     return None
@@ -516,123 +396,3 @@ def _status_of(frame: Mapping[str, Any]) -> int | None:
         if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
             return int(value.strip())
     return None
-
-
-# --- small helpers ---------------------------------------------------------------------------
-
-
-def _decode_body(body: bytes | str) -> str:
-    if isinstance(body, str):
-        return body
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body).decode("utf-8", errors="replace")
-    return str(body)
-
-
-def _error_object(text: str) -> Mapping[str, Any] | None:
-    try:
-        # strict=False: some servers put raw newlines inside JSON strings.
-        parsed = json.loads(text, strict=False)
-    except (ValueError, RecursionError):
-        return None
-    if isinstance(parsed, Mapping):
-        error = parsed.get("error")
-        if isinstance(error, Mapping):
-            return error
-    return None
-
-
-def _str_field(obj: object, key: str) -> str | None:
-    if not isinstance(obj, Mapping):
-        return None
-    value = obj.get(key)
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _finite_number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        try:
-            number = float(value)
-        except OverflowError:
-            return None
-        return number if math.isfinite(number) else None
-    if isinstance(value, str) and _NUMBER_RE.fullmatch(value.strip()):
-        return float(value.strip())
-    return None
-
-
-def _parse_non_negative(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    text = raw.strip()
-    if not _NUMBER_RE.fullmatch(text):
-        return None
-    value = float(text)
-    return value if math.isfinite(value) else None
-
-
-def _request_id(lowered: Mapping[str, str]) -> str | None:
-    for name in ("x-request-id", "x-oai-request-id"):
-        value = _one_line(lowered.get(name, ""), 100)
-        if value:
-            return value
-    return None
-
-
-def _context(*, request_id: str | None = None, cf_ray: str | None = None) -> str:
-    parts: list[str] = []
-    if request_id:
-        parts.append(f"request id {request_id}")
-    ray = _one_line(cf_ray or "", 100)
-    if ray:
-        parts.append(f"cf-ray {ray}")
-    return "".join(f", {part}" for part in parts)
-
-
-def _server_said(message: str | None) -> str:
-    # Trailing punctuation is dropped because our own clause follows the excerpt.
-    excerpt = _one_line(_redact(message or ""), _EXCERPT_CHARS).rstrip(" .;:,")
-    return f": {excerpt}" if excerpt else ""
-
-
-def _one_line(text: str, limit: int) -> str:
-    # str.split() without arguments also splits on \r, \x1c-\x1f, \u2028 and other separators
-    # that would break the one-line promise; other control characters are blanked first.
-    printable = "".join(ch if ch.isprintable() else " " for ch in text)
-    collapsed = " ".join(printable.split())
-    if len(collapsed) > limit:
-        return collapsed[: limit - 1].rstrip() + "…"
-    return collapsed
-
-
-def _redact(text: str) -> str:
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub("[redacted]", text)
-    return text
-
-
-def _safe_url(url: str) -> str:
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname or ""
-        if parts.port is not None:
-            host = f"{host}:{parts.port}"
-        query = "&".join(_redact_query_pair(pair) for pair in parts.query.split("&") if pair)
-        cleaned = urlunsplit((parts.scheme, host if parts.netloc else "", parts.path, query, ""))
-    except ValueError:
-        cleaned = url.split("?", 1)[0]
-    return _one_line(_redact(cleaned), 300)
-
-
-def _redact_query_pair(pair: str) -> str:
-    key, sep, _value = pair.partition("=")
-    return f"{key}=[redacted]" if sep and _SECRET_QUERY_KEY_RE.search(key) else pair
-
-
-def _json_text(value: object) -> str:
-    try:
-        return json.dumps(value, separators=(",", ":"), default=str)
-    except (TypeError, ValueError, RecursionError):
-        return str(value)

@@ -24,6 +24,7 @@ __all__ = [
     "CONTENT_ENCODING",
     "CONTENT_TYPE",
     "DEFAULT_ORIGINATOR",
+    "INCLUDE_TIMING_METRICS",
     "JSON",
     "OPENAI_BETA",
     "OPENAI_BETA_WEBSOCKETS",
@@ -61,6 +62,9 @@ TURN_STATE = "x-codex-turn-state"
 #: Workspace and turn details as compact JSON (also a ``client_metadata`` key of the body).
 TURN_METADATA = "x-codex-turn-metadata"
 OPENAI_BETA = "OpenAI-Beta"
+#: Asks the server for ``responsesapi.websocket_timing`` events (feature ``runtime_metrics``);
+#: sent on WebSocket handshakes only, as the reference does.
+INCLUDE_TIMING_METRICS = "x-responsesapi-include-timing-metrics"
 ACCEPT = "Accept"
 CONTENT_TYPE = "Content-Type"
 CONTENT_ENCODING = "Content-Encoding"
@@ -135,6 +139,8 @@ class HeaderInputs:
     beta_features: str | None = None
     #: The provider's resolved headers (:func:`provider_headers`); ours win on a clash.
     provider_headers: Mapping[str, str] | None = None
+    #: Ask for the server's timing events on a WebSocket (feature ``runtime_metrics``).
+    timing_metrics: bool = False
 
 
 def _common(inputs: HeaderInputs) -> dict[str, str]:
@@ -178,6 +184,8 @@ def handshake_headers(inputs: HeaderInputs) -> dict[str, str]:
     """
     headers = _common(inputs)
     headers[OPENAI_BETA] = OPENAI_BETA_WEBSOCKETS
+    if inputs.timing_metrics:
+        headers[INCLUDE_TIMING_METRICS] = "true"
     return headers
 
 

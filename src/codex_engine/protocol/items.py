@@ -6,6 +6,7 @@ breaks a session and the item round-trips unchanged into the next request.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
@@ -119,8 +120,19 @@ def item_to_json(item: ResponseItem) -> dict[str, Any]:
     return item.model_dump(mode="json", exclude_none=True)
 
 
-def user_message(text: str) -> Message:
-    return Message(role="user", content=[ContentPart(type="input_text", text=text)])
+def user_message(text: str, *, attachments: Sequence[ContentPart] = ()) -> Message:
+    """A user message: the attachments (images and their labels) first, then the text."""
+    return Message(role="user", content=[*attachments, ContentPart(type="input_text", text=text)])
+
+
+def local_image_parts(number: int, label_path: str, image_url: str) -> list[ContentPart]:
+    """A local image as the reference sends one: an opening label naming it, the
+    ``input_image``, and a closing label."""
+    return [
+        ContentPart(type="input_text", text=f'<image name=[Image #{number}] path="{label_path}">'),
+        ContentPart.model_validate({"type": "input_image", "image_url": image_url}),
+        ContentPart(type="input_text", text="</image>"),
+    ]
 
 
 def assistant_text(item: ResponseItem) -> str | None:

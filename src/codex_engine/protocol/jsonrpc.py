@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from codex_engine.errors import CodexError
+from codex_engine.errors import JsonRpcError  # defined in the one tree, importable from here
 
 __all__ = [
     "INTERNAL_ERROR",
@@ -47,15 +47,6 @@ RequestId = str | int
 #: The deepest nesting of arrays and objects a message may have. serde_json, the reference's
 #: parser, stops at 128 too; Python's own parser would hit its recursion limit near 1,000.
 MAX_DEPTH = 128
-
-
-class JsonRpcError(CodexError):
-    """A request failed; the server answers it with this code, message and optional data."""
-
-    def __init__(self, code: int, message: str, data: Any = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.data = data
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ PLAIN_REQUEST_HEADERS = frozenset(
         "x-codex-beta-features",
         "x-codex-turn-metadata",
         "x-codex-turn-state",
+        "x-responsesapi-include-timing-metrics",
     }
 )
 

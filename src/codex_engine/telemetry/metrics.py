@@ -1,35 +1,56 @@
-"""The runtime's metrics: instruments named as the reference names them (SPEC §8), aggregated in
-process and exported over OTLP; :meth:`Metrics.disabled` is the no-op used when nothing exports.
+"""Recording the runtime's metrics: :class:`Metrics` aggregates in process and exports on a
+background thread. The instruments are in ``telemetry/instruments.py``, OTLP data and exporters
+in ``telemetry/export.py``, the per-turn recorder in ``telemetry/turn_metrics.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import math
 import threading
 import time
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING
 
 from codex_engine._version import __version__
-from codex_engine.errors import ConfigError
-from codex_engine.telemetry.settings import (
-    OtelSettings,
-    OtlpGrpcExporter,
-    OtlpHttpExporter,
+from codex_engine.telemetry.export import build_exporter, metrics_data
+from codex_engine.telemetry.instruments import (
+    API_REQUEST,
+    API_REQUEST_MS,
+    FALLBACK,
+    INSTRUMENTS,
+    PREWARM_AGE_MS,
+    PREWARM_MS,
+    SERVER_TIMING,
+    SERVICE_NAME,
+    SSE_EVENT,
+    SSE_EVENT_MS,
+    TOOL_CALL,
+    TOOL_CALL_MS,
+    TURN_E2E_MS,
+    TURN_TOKENS,
+    TURN_TTFT_MS,
+    WS_EVENT,
+    WS_EVENT_MS,
+    WS_REQUEST,
+    WS_REQUEST_MS,
+    HistogramSeries,
+    InstrumentSpec,
 )
-from codex_engine.telemetry.summary import RuntimeSummary
+from codex_engine.telemetry.settings import OtelSettings
+from codex_engine.telemetry.turn_metrics import TurnMetrics
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.metrics.export import MetricExporter, MetricsData
     from opentelemetry.sdk.resources import Resource
 
     from codex_engine.protocol.events import TokenUsage
+    from codex_engine.protocol.server_timing import ServerTiming
 
+# INSTRUMENTS, SERVICE_NAME, InstrumentSpec, build_exporter and TurnMetrics stay importable
+# from here.
 __all__ = [
     "INSTRUMENTS",
     "SERVICE_NAME",
@@ -41,133 +62,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAME = "codex-engine"
-
-# Buckets of the OTel SDK's default histogram, which suit millisecond timings.
-_MS_BOUNDS = (0.0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000)
-_TOKEN_BOUNDS = (0.0, 100, 500, 1000, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000)
-
-
-@dataclass(frozen=True, slots=True)
-class InstrumentSpec:
-    """One metric: its wire name, kind, unit and the attribute keys of its series."""
-
-    name: str
-    kind: Literal["counter", "histogram"]
-    unit: str
-    description: str
-    tags: tuple[str, ...] = ()
-    bounds: tuple[float, ...] = _MS_BOUNDS
-
-
-def _counter(name: str, unit: str, description: str, *tags: str) -> InstrumentSpec:
-    return InstrumentSpec(name, "counter", unit, description, tags)
-
-
-def _hist(
-    name: str, description: str, *tags: str, unit: str = "ms", bounds: tuple[float, ...] = ()
-) -> InstrumentSpec:
-    return InstrumentSpec(name, "histogram", unit, description, tags, bounds or _MS_BOUNDS)
-
-
-API_REQUEST = _counter(
-    "codex.api_request",
-    "{request}",
-    "HTTP requests to the model API",
-    "status",
-    "transport",
-    "success",
-)
-API_REQUEST_MS = _hist(
-    "codex.api_request.duration_ms",
-    "Time until the API answered with headers",
-    "status",
-    "transport",
-    "success",
-)
-SSE_EVENT = _counter("codex.sse_event", "{event}", "SSE events received", "kind", "success")
-SSE_EVENT_MS = _hist("codex.sse_event.duration_ms", "Wait for each SSE event", "kind", "success")
-WS_REQUEST = _counter(
-    "codex.websocket.request",
-    "{request}",
-    "response.create messages sent",
-    "success",
-    "connection_reused",
-)
-WS_REQUEST_MS = _hist(
-    "codex.websocket.request.duration_ms",
-    "Time to send a response.create",
-    "success",
-    "connection_reused",
-)
-WS_EVENT = _counter(
-    "codex.websocket.event", "{event}", "WebSocket messages received", "kind", "success"
-)
-WS_EVENT_MS = _hist(
-    "codex.websocket.event.duration_ms", "Wait for each WebSocket message", "kind", "success"
-)
-FALLBACK = _counter(
-    "codex.transport.fallback_to_http",
-    "{fallback}",
-    "Sessions that fell back to HTTP",
-    "from_wire_api",
-)
-TURN_E2E_MS = _hist("codex.turn.e2e_duration_ms", "Turn duration, submission to completion")
-TURN_TTFT_MS = _hist("codex.turn.ttft.duration_ms", "Turn start to the first model output")
-TURN_TOKENS = _hist(
-    "codex.turn.token_usage",
-    "Tokens used by one turn",
-    "token_type",
-    unit="{token}",
-    bounds=_TOKEN_BOUNDS,
-)
-TOOL_CALL = _counter("codex.tool.call", "{call}", "Tool calls run", "tool", "success")
-TOOL_CALL_MS = _hist("codex.tool.call.duration_ms", "Tool call duration", "tool", "success")
-PREWARM_MS = _hist(
-    "codex.startup_prewarm.duration_ms", "Startup WebSocket preconnect duration", "success"
-)
-PREWARM_AGE_MS = _hist(
-    "codex.startup_prewarm.age_at_first_turn_ms",
-    "Age of the startup preconnect when the first turn used it",
-)
-
-#: Every instrument, by name.
-INSTRUMENTS: dict[str, InstrumentSpec] = {
-    spec.name: spec
-    for spec in (
-        API_REQUEST,
-        API_REQUEST_MS,
-        SSE_EVENT,
-        SSE_EVENT_MS,
-        WS_REQUEST,
-        WS_REQUEST_MS,
-        WS_EVENT,
-        WS_EVENT_MS,
-        FALLBACK,
-        TURN_E2E_MS,
-        TURN_TTFT_MS,
-        TURN_TOKENS,
-        TOOL_CALL,
-        TOOL_CALL_MS,
-        PREWARM_MS,
-        PREWARM_AGE_MS,
-    )
-}
-
 _TRUE, _FALSE = "true", "false"
-
-
-class _Hist:
-    """One histogram series: count, sum, min, max and explicit-bucket counts."""
-
-    __slots__ = ("buckets", "count", "max", "min", "sum")
-
-    def __init__(self, n_buckets: int) -> None:
-        self.count = 0
-        self.sum = 0.0
-        self.min = math.inf
-        self.max = -math.inf
-        self.buckets = [0] * n_buckets
 
 
 class Metrics:
@@ -211,7 +106,7 @@ class Metrics:
             common["model"] = model
         self.common_attributes: Mapping[str, str] = common
         self._counters: dict[str, dict[tuple[str, ...], float]] = {}
-        self._hists: dict[str, dict[tuple[str, ...], _Hist]] = {}
+        self._hists: dict[str, dict[tuple[str, ...], HistogramSeries]] = {}
         for spec in INSTRUMENTS.values():
             if spec.kind == "counter":
                 self._counters[spec.name] = {}
@@ -283,7 +178,7 @@ class Metrics:
         return self._on
 
     def for_turn(self) -> TurnMetrics:
-        """A recorder for one turn that also fills that turn's :class:`RuntimeSummary`."""
+        """A recorder for one turn that also fills that turn's runtime summary."""
         return TurnMetrics(self)
 
     # -- recording --------------------------------------------------------------------------
@@ -298,8 +193,8 @@ class Metrics:
         with self._lock:
             hist = series.get(key)
             if hist is None:
-                hist = series[key] = _Hist(len(spec.bounds) + 1)
-            _observe(hist, spec.bounds, value)
+                hist = series[key] = HistogramSeries(len(spec.bounds) + 1)
+            hist.observe(spec.bounds, value)
 
     def api_request(
         self, status: int | None, transport: str, duration_ms: float, *, error: bool = False
@@ -327,7 +222,7 @@ class Metrics:
             counters[key] = counters.get(key, 0) + 1
             hist = hists.get(key)
             if hist is None:
-                hist = hists[key] = _Hist(len(bounds) + 1)
+                hist = hists[key] = HistogramSeries(len(bounds) + 1)
             hist.count += 1
             hist.sum += duration_ms
             if duration_ms < hist.min:
@@ -386,73 +281,29 @@ class Metrics:
         if self._on:
             self._observe(PREWARM_AGE_MS, (), age_ms)
 
+    def server_timing(self, timing: ServerTiming) -> None:
+        """The server's timing of one response: each value it sent to its histogram."""
+        if self._on:
+            for name, value in timing.values().items():
+                self._observe(SERVER_TIMING[name], (), value)
+
     # -- export -------------------------------------------------------------------------------
 
     def collect(self) -> MetricsData:
         """Everything recorded so far as cumulative OTel data (what an export sends)."""
-        from opentelemetry.sdk.metrics.export import (
-            AggregationTemporality,
-            Histogram,
-            HistogramDataPoint,
-            Metric,
-            MetricsData,
-            NumberDataPoint,
-            ResourceMetrics,
-            ScopeMetrics,
-            Sum,
-        )
-        from opentelemetry.sdk.resources import Resource
-        from opentelemetry.sdk.util.instrumentation import InstrumentationScope
-
         if self._resource is None:
+            from opentelemetry.sdk.resources import Resource
+
             self._resource = Resource.create(self._resource_attributes)
-        now = time.time_ns()
-        common = dict(self.common_attributes)
-        metrics: list[Metric] = []
         with self._lock:
-            for spec in INSTRUMENTS.values():
-                if spec.kind == "counter":
-                    counters = self._counters[spec.name]
-                    if not counters:
-                        continue
-                    numbers = [
-                        NumberDataPoint(
-                            attributes={**common, **dict(zip(spec.tags, key, strict=True))},
-                            start_time_unix_nano=self._start_ns,
-                            time_unix_nano=now,
-                            value=value,
-                        )
-                        for key, value in counters.items()
-                    ]
-                    data: Sum | Histogram = Sum(
-                        numbers, AggregationTemporality.CUMULATIVE, is_monotonic=True
-                    )
-                else:
-                    hists = self._hists[spec.name]
-                    if not hists:
-                        continue
-                    points = [
-                        HistogramDataPoint(
-                            attributes={**common, **dict(zip(spec.tags, key, strict=True))},
-                            start_time_unix_nano=self._start_ns,
-                            time_unix_nano=now,
-                            count=hist.count,
-                            sum=hist.sum,
-                            bucket_counts=list(hist.buckets),
-                            explicit_bounds=list(spec.bounds),
-                            min=hist.min,
-                            max=hist.max,
-                        )
-                        for key, hist in hists.items()
-                    ]
-                    data = Histogram(points, AggregationTemporality.CUMULATIVE)
-                metrics.append(Metric(spec.name, spec.description, spec.unit, data))
-        scope = ScopeMetrics(
-            scope=InstrumentationScope("codex_engine", __version__), metrics=metrics, schema_url=""
-        )
-        return MetricsData(
-            [ResourceMetrics(resource=self._resource, scope_metrics=[scope], schema_url="")]
-        )
+            return metrics_data(
+                self._resource,
+                self.common_attributes,
+                self._counters,
+                self._hists,
+                start_ns=self._start_ns,
+                now_ns=time.time_ns(),
+            )
 
     def _export(self) -> bool:
         if not self._exporters:
@@ -514,174 +365,3 @@ class Metrics:
             self._closed = True
             return True
         return await asyncio.to_thread(self.shutdown)
-
-
-def _observe(hist: _Hist, bounds: tuple[float, ...], value: float) -> None:
-    hist.count += 1
-    hist.sum += value
-    if value < hist.min:
-        hist.min = value
-    if value > hist.max:
-        hist.max = value
-    hist.buckets[bisect_left(bounds, value)] += 1
-
-
-class TurnMetrics:
-    """One turn's recorder: forwards to :class:`Metrics` and adds to :attr:`summary`.
-
-    Made by :meth:`Metrics.for_turn` (also on a disabled ``Metrics``: the summary still fills
-    in, it is what the CLI prints after a turn).
-    """
-
-    __slots__ = ("metrics", "summary")
-
-    def __init__(self, metrics: Metrics) -> None:
-        self.metrics = metrics
-        self.summary = RuntimeSummary()
-
-    def api_request(
-        self, status: int | None, transport: str, duration_ms: float, *, error: bool = False
-    ) -> None:
-        self.summary.api_calls.add(duration_ms)
-        self.metrics.api_request(status, transport, duration_ms, error=error)
-
-    def stream_event(
-        self, kind: str, transport: str, duration_ms: float, *, success: bool = True
-    ) -> None:
-        summary = self.summary
-        (summary.websocket_events if transport == "websocket" else summary.stream_events).add(
-            duration_ms
-        )
-        self.metrics.stream_event(kind, transport, duration_ms, success=success)
-
-    def websocket_request(
-        self, duration_ms: float, *, success: bool = True, connection_reused: bool = False
-    ) -> None:
-        self.summary.websocket_calls.add(duration_ms)
-        self.metrics.websocket_request(
-            duration_ms, success=success, connection_reused=connection_reused
-        )
-
-    def websocket_handshake(self, duration_ms: float, *, adopted_preconnect: bool) -> None:
-        """A handshake this turn waited for; ``adopted_preconnect`` when it was the warmed one."""
-        self.summary.handshakes.add(duration_ms)
-        if adopted_preconnect:
-            self.summary.preconnect_adopted = True
-
-    def request_body(
-        self, original_bytes: int, sent_bytes: int, *, compression_s: float | None = None
-    ) -> None:
-        """A request body as built and as sent; ``compression_s`` set when it was compressed."""
-        summary = self.summary
-        summary.body_bytes += original_bytes
-        summary.sent_bytes += sent_bytes
-        if compression_s is not None:
-            summary.compressed_requests += 1
-            summary.compression_ms += compression_s * 1000
-
-    def first_token(self, ms_since_turn_start: float) -> None:
-        """The first model output of the turn arrived; later calls are ignored."""
-        if self.summary.time_to_first_token_ms is None:
-            self.summary.time_to_first_token_ms = ms_since_turn_start
-
-    def tool_call(self, tool: str, success: bool, duration_ms: float) -> None:
-        self.summary.tool_calls.add(duration_ms)
-        self.metrics.tool_call(tool, success, duration_ms)
-
-    def fallback_to_http(self) -> None:
-        self.metrics.fallback_to_http()
-
-    def completed(self, e2e_ms: float, usage: TokenUsage | None) -> None:
-        """The turn ended; time to first token comes from :meth:`first_token`."""
-        self.metrics.turn_completed(e2e_ms, self.summary.time_to_first_token_ms, usage)
-
-
-# -- exporters ----------------------------------------------------------------------------
-
-
-def build_exporter(
-    setting: OtlpHttpExporter | OtlpGrpcExporter, *, timeout_s: float = 5.0
-) -> MetricExporter:
-    """The OTLP exporter for a configured ``metrics_exporter``.
-
-    OTLP/gRPC needs the optional ``opentelemetry-exporter-otlp-proto-grpc`` package; without it
-    this raises a ConfigError saying what to install.
-    """
-    _require_otel_extra()
-    if isinstance(setting, OtlpHttpExporter):
-        tls = setting.tls
-        ca = str(tls.ca_certificate) if tls and tls.ca_certificate else None
-        cert = str(tls.client_certificate) if tls and tls.client_certificate else None
-        key = str(tls.client_private_key) if tls and tls.client_private_key else None
-        if setting.protocol == "json":
-            from codex_engine.telemetry.otlp_json import OtlpJsonMetricExporter
-
-            return OtlpJsonMetricExporter(
-                setting.endpoint,
-                headers=setting.headers,
-                timeout_s=timeout_s,
-                ca_certificate=ca,
-                client_certificate=cert,
-                client_private_key=key,
-            )
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
-
-        return OTLPMetricExporter(
-            endpoint=setting.endpoint,
-            headers=dict(setting.headers),
-            timeout=timeout_s,
-            certificate_file=ca,
-            client_certificate_file=cert,
-            client_key_file=key,
-        )
-    try:
-        module = importlib.import_module("opentelemetry.exporter.otlp.proto.grpc.metric_exporter")
-        grpc = importlib.import_module("grpc")
-    except ImportError:
-        raise ConfigError(
-            "`otel.metrics_exporter` is otlp-grpc but the gRPC exporter is not installed; "
-            "pip install opentelemetry-exporter-otlp-proto-grpc, or use otlp-http"
-        ) from None
-    credentials: Any = None
-    tls = setting.tls
-    if tls is not None:
-        credentials = grpc.ssl_channel_credentials(
-            root_certificates=_read(tls.ca_certificate),
-            private_key=_read(tls.client_private_key),
-            certificate_chain=_read(tls.client_certificate),
-        )
-    exporter: MetricExporter = module.OTLPMetricExporter(
-        endpoint=setting.endpoint,
-        insecure=setting.endpoint.startswith("http://") and credentials is None,
-        credentials=credentials,
-        headers=dict(setting.headers),
-        timeout=timeout_s,
-    )
-    return exporter
-
-
-def _require_otel_extra() -> None:
-    """The OpenTelemetry SDK is an extra (it brings protobuf and another HTTP stack), needed
-    only when ``[otel]`` names an exporter; without it, one line saying what to install."""
-    try:
-        importlib.import_module("opentelemetry.sdk.metrics.export")
-        importlib.import_module("opentelemetry.exporter.otlp.proto.common.metrics_encoder")
-    except ImportError:
-        raise ConfigError(
-            "`[otel]` configures a metrics exporter but the OpenTelemetry extra is not "
-            "installed; pip install 'codex-engine[otel]', or remove "
-            "`otel.metrics_exporter` from config.toml"
-        ) from None
-
-
-def _read(path: Any) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {path} named in `otel.metrics_exporter.otlp-grpc.tls`: "
-            f"{exc.strerror or exc}; check the path"
-        ) from None

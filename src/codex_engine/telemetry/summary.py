@@ -1,4 +1,5 @@
-"""Per-turn runtime summary: counts and time per kind of work, for the CLI summary line.
+"""Per-turn runtime summary: the one counter of a turn (requests, retries, events, tool calls,
+and the time per kind of work), for the turn's summary and the CLI summary line.
 
 Test helpers that read exported metrics back live in :mod:`codex_engine.telemetry.testing`.
 """
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from codex_engine.protocol.server_timing import ServerTiming
 
 __all__ = ["RuntimeSummary", "Tally"]
 
@@ -32,8 +35,19 @@ class Tally:
 
 @dataclass(slots=True)
 class RuntimeSummary:
-    """What one turn spent, filled in by :class:`~codex_engine.telemetry.metrics.TurnMetrics`."""
+    """What one turn spent: filled in by ``telemetry.turn_metrics.TurnMetrics`` (time per kind
+    of work) and by the turn session and the session (the plain counts)."""
 
+    #: Requests sent: HTTP POSTs and WebSocket ``response.create`` messages, retries included.
+    requests: int = 0
+    #: Requests sent again after a failed request or a broken stream.
+    retries: int = 0
+    #: WebSocket follow-ups that sent ``previous_response_id`` and only the new items.
+    incremental_requests: int = 0
+    #: Tool calls the model made, run or refused (``tool_calls`` tallies those that ran).
+    tool_calls_made: int = 0
+    #: From the start of the turn to the first event of the model's response.
+    time_to_first_event_ms: float | None = None
     tool_calls: Tally = field(default_factory=Tally)
     api_calls: Tally = field(default_factory=Tally)
     stream_events: Tally = field(default_factory=Tally)
@@ -47,6 +61,19 @@ class RuntimeSummary:
     compressed_requests: int = 0
     compression_ms: float = 0.0
     time_to_first_token_ms: float | None = None
+    #: The server's own timing (``responsesapi.websocket_timing``, feature ``runtime_metrics``),
+    #: summed over the turn's responses; named as the reference's runtime metrics summary.
+    responses_api_overhead_ms: float = 0.0
+    responses_api_inference_time_ms: float = 0.0
+    responses_api_engine_iapi_ttft_ms: float = 0.0
+    responses_api_engine_service_ttft_ms: float = 0.0
+    responses_api_engine_iapi_tbt_ms: float = 0.0
+    responses_api_engine_service_tbt_ms: float = 0.0
+
+    @property
+    def events_received(self) -> int:
+        """Events of the model's stream, over HTTP and WebSocket together."""
+        return self.stream_events.count + self.websocket_events.count
 
     def is_empty(self) -> bool:
         return self == RuntimeSummary()
@@ -55,6 +82,8 @@ class RuntimeSummary:
         """Add ``other`` into this one (e.g. a session total from its turns)."""
         for name in _TALLIES:
             getattr(self, name).merge(getattr(other, name))
+        for name in _COUNTS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
         self.preconnect_adopted = self.preconnect_adopted or other.preconnect_adopted
         self.body_bytes += other.body_bytes
         self.sent_bytes += other.sent_bytes
@@ -62,9 +91,20 @@ class RuntimeSummary:
         self.compression_ms += other.compression_ms
         if self.time_to_first_token_ms is None:
             self.time_to_first_token_ms = other.time_to_first_token_ms
+        if self.time_to_first_event_ms is None:
+            self.time_to_first_event_ms = other.time_to_first_event_ms
+        for name in _SERVER_TIMING.values():
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def add_server_timing(self, timing: ServerTiming) -> None:
+        """Add the values of one ``responsesapi.websocket_timing`` event."""
+        for name, value in timing.values().items():
+            summary_field = _SERVER_TIMING[name]
+            setattr(self, summary_field, getattr(self, summary_field) + value)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; durations in whole milliseconds."""
+        """A JSON-ready dict; durations in whole milliseconds. The plain counts are left out
+        (``exec --json`` shows them in ``turn.completed``'s summary)."""
         result: dict[str, Any] = {name: getattr(self, name).to_json() for name in _TALLIES}
         result["handshake_ms"] = round(self.handshakes.duration_ms)
         result["preconnect_adopted"] = self.preconnect_adopted
@@ -76,6 +116,8 @@ class RuntimeSummary:
         }
         ttft = self.time_to_first_token_ms
         result["time_to_first_token_ms"] = None if ttft is None else round(ttft)
+        for name in _SERVER_TIMING.values():
+            result[name] = round(getattr(self, name))
         return result
 
     def render(self) -> str:
@@ -99,6 +141,13 @@ class RuntimeSummary:
             parts.append(f"sent {_size(self.body_bytes)}{sent}")
         if self.time_to_first_token_ms is not None:
             parts.append(f"first token {self.time_to_first_token_ms:.0f} ms")
+        server = [
+            f"{label} {getattr(self, name):.0f} ms"
+            for label, name in _SERVER_LABELS
+            if getattr(self, name)
+        ]
+        if server:
+            parts.append("server " + ", ".join(server))
         return ", ".join(parts) if parts else "nothing recorded"
 
     def __str__(self) -> str:
@@ -106,6 +155,24 @@ class RuntimeSummary:
 
 
 _TALLIES = ("tool_calls", "api_calls", "stream_events", "websocket_calls", "websocket_events")
+_COUNTS = ("requests", "retries", "incremental_requests", "tool_calls_made")
+# ServerTiming field -> the summary's field.
+_SERVER_TIMING = {
+    "overhead_ms": "responses_api_overhead_ms",
+    "inference_ms": "responses_api_inference_time_ms",
+    "engine_iapi_ttft_ms": "responses_api_engine_iapi_ttft_ms",
+    "engine_service_ttft_ms": "responses_api_engine_service_ttft_ms",
+    "engine_iapi_tbt_ms": "responses_api_engine_iapi_tbt_ms",
+    "engine_service_tbt_ms": "responses_api_engine_service_tbt_ms",
+}
+_SERVER_LABELS = (
+    ("inference", "responses_api_inference_time_ms"),
+    ("overhead", "responses_api_overhead_ms"),
+    ("ttft", "responses_api_engine_service_ttft_ms"),
+    ("iapi ttft", "responses_api_engine_iapi_ttft_ms"),
+    ("tbt", "responses_api_engine_service_tbt_ms"),
+    ("iapi tbt", "responses_api_engine_iapi_tbt_ms"),
+)
 
 
 def _tally(noun: str, tally: Tally) -> str:

@@ -10,23 +10,32 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httpx
 
 from codex_engine.errors import (
+    CodexError,
     ConfigError,
     ConnectionFailedError,
     RequestTimeoutError,
     StreamError,
 )
 from codex_engine.protocol.error_mapping import classify_http_error, retry_after_seconds
+from codex_engine.protocol.event_tags import (
+    DEFAULT_SSE_KIND,
+    UNKNOWN_KIND,
+    event_succeeded,
+    payload_kind,
+)
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
 from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.sse import SSEDecoder
 from codex_engine.transport.log_redaction import install_library_log_filter
+from codex_engine.transport.observer import IGNORE, StreamObserver
 
 __all__ = ["HttpResponseStream", "HttpTransport"]
 
@@ -44,56 +53,77 @@ class HttpResponseStream:
         self.headers: Mapping[str, str] = response.headers
         self.status_code = response.status_code
 
-    async def events(self) -> AsyncIterator[ResponseEvent]:
-        """Yield events until ``response.completed``; raise a retryable error if cut short."""
+    async def events(self, observer: StreamObserver = IGNORE) -> AsyncIterator[ResponseEvent]:
+        """Yield events until ``response.completed``; raise a retryable error if cut short.
+
+        ``observer`` hears of every SSE event (tagged with its ``event:`` name), and of a broken
+        stream or an idle timeout as a failed ``unknown`` one.
+        """
         decoder = SSEDecoder()
         chunks = self._response.aiter_bytes()
         try:
             while True:
+                waited = time.monotonic()
                 try:
-                    async with asyncio.timeout(self._idle_timeout):
-                        chunk = await anext(chunks, None)
-                except TimeoutError:
-                    raise RequestTimeoutError(
-                        f"no data from the server for {self._idle_timeout:g}s (idle timeout "
-                        "waiting for SSE); raise stream_idle_timeout_ms if the model needs longer"
-                    ) from None
-                if chunk is None:
-                    break
-                for sse in decoder.feed(chunk):
-                    event = _decode(sse.data)
-                    if event is None:
-                        continue
+                    chunk = await self._next_chunk(chunks)
+                except CodexError:
+                    observer.event_received(UNKNOWN_KIND, _ms_since(waited), success=False)
+                    raise
+                # The wait is the first event's; the others of the chunk came with it.
+                wait_ms = _ms_since(waited)
+                for sse in decoder.feed(chunk) if chunk is not None else decoder.flush():
+                    event, ok = _decode(sse.data)
+                    observer.event_received(sse.event or DEFAULT_SSE_KIND, wait_ms, success=ok)
+                    wait_ms = 0.0
                     if isinstance(event, StreamFailure):
                         raise event.error
+                    if event is None:
+                        continue
                     yield event
                     if isinstance(event, Completed):
                         return
-            for sse in decoder.flush():
-                event = _decode(sse.data)
-                if isinstance(event, StreamFailure):
-                    raise event.error
-                if event is not None:
-                    yield event
-                    if isinstance(event, Completed):
-                        return
-        except httpx.TransportError as exc:
-            raise StreamError(f"stream disconnected before response.completed: {exc!r}") from None
+                if chunk is None:
+                    break
         finally:
             await self._response.aclose()
         raise StreamError("stream closed before response.completed")
+
+    async def _next_chunk(self, chunks: AsyncIterator[bytes]) -> bytes | None:
+        """The next piece of the body, ``None`` at its end; an idle timeout or a broken
+        connection raise."""
+        try:
+            async with asyncio.timeout(self._idle_timeout):
+                return await anext(chunks, None)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"no data from the server for {self._idle_timeout:g}s (idle timeout "
+                "waiting for SSE); raise stream_idle_timeout_ms if the model needs longer"
+            ) from None
+        except httpx.TransportError as exc:
+            raise StreamError(f"stream disconnected before response.completed: {exc!r}") from None
 
     async def aclose(self) -> None:
         await self._response.aclose()
 
 
-def _decode(data: str) -> ResponseEvent | None:
+def _decode(data: str) -> tuple[ResponseEvent | StreamFailure | None, bool]:
+    """The event an SSE ``data`` carries (``None``: skip it) and whether it counts as a success.
+
+    ``[DONE]`` is a success with no event; data that is not JSON is a failure.
+    """
+    if data.strip() == "[DONE]":
+        return None, True
     try:
         payload: Any = json.loads(data)
     except ValueError:
         log.debug("skipping SSE event whose data is not JSON (%d bytes)", len(data))
-        return None
-    return parse_payload(payload)
+        return None, False
+    event = parse_payload(payload)
+    return event, event_succeeded(payload_kind(payload), event)
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 class HttpTransport:

@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import ssl
+import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +21,24 @@ if TYPE_CHECKING:
 from codex_engine.errors import (
     CodexError,
     ConnectionFailedError,
+    FallbackToHttpError,  # defined in the one tree, importable from here
     RequestTimeoutError,
     StreamError,
 )
 from codex_engine.protocol.error_mapping import classify_http_error, classify_websocket_error_frame
+from codex_engine.protocol.event_tags import (
+    PARSE_ERROR_KIND,
+    UNKNOWN_KIND,
+    event_succeeded,
+    payload_kind,
+)
 from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
 from codex_engine.protocol.events import parse_stream_payload as parse_payload
 from codex_engine.protocol.headers import TURN_STATE, USER_AGENT
 from codex_engine.protocol.redaction import redact_text, request_secrets
+from codex_engine.protocol.server_timing import TIMING_EVENT, ServerTiming
 from codex_engine.transport.log_redaction import RedactingLogger, install_library_log_filter
+from codex_engine.transport.observer import IGNORE, StreamObserver
 
 __all__ = [
     "FallbackToHttpError",
@@ -48,14 +58,6 @@ install_library_log_filter()
 MAX_MESSAGE_BYTES = 256 * 1024 * 1024
 
 
-class FallbackToHttpError(CodexError):
-    """WebSockets cannot be used here; the session should switch to HTTP at once.
-
-    Raised for a 426 answer to the upgrade, and for a handshake that timed out: a network that
-    black-holes WebSockets would otherwise cost one full connect timeout per retry.
-    """
-
-
 class WebSocketConnection:
     """An open Responses WebSocket. Not safe for two responses at once (a lock enforces it)."""
 
@@ -63,6 +65,8 @@ class WebSocketConnection:
         self._ws = ws
         self._idle_timeout = idle_timeout
         self._lock = asyncio.Lock()
+        # How many requests this connection carried: a later one reuses it.
+        self._sent = 0
         response = ws.response
         self.handshake_headers: Mapping[str, str] = (
             {k.lower(): v for k, v in response.headers.raw_items()} if response is not None else {}
@@ -77,46 +81,43 @@ class WebSocketConnection:
     def is_closed(self) -> bool:
         return self._ws.close_code is not None or self._ws.state.name in {"CLOSING", "CLOSED"}
 
-    async def stream(self, message: Mapping[str, Any]) -> AsyncIterator[ResponseEvent | Metadata]:
-        """Send one ``response.create`` and yield its events until ``response.completed``."""
-        from websockets.exceptions import ConnectionClosed
+    async def stream(
+        self, message: Mapping[str, Any], observer: StreamObserver = IGNORE
+    ) -> AsyncIterator[ResponseEvent | Metadata]:
+        """Send one ``response.create`` and yield its events until ``response.completed``.
 
+        ``observer`` hears of the send, of every message received (also those skipped, and a
+        close or timeout as a failed ``unknown`` one) and of the server's timing events.
+        """
         async with self._lock:
+            reused = self._sent > 0
+            self._sent += 1
+            started = time.monotonic()
+            sent = False
             try:
-                await asyncio.wait_for(
-                    self._ws.send(json.dumps(message, separators=(",", ":"))),
-                    self._idle_timeout,
-                )
-            except TimeoutError:
-                raise RequestTimeoutError(
-                    "idle timeout sending the websocket request; check the network or raise "
-                    "stream_idle_timeout_ms"
-                ) from None
-            except ConnectionClosed as exc:
-                raise StreamError(f"websocket closed before the request was sent ({exc})") from None
+                await self._send(message)
+                sent = True
+            finally:
+                observer.request_sent(_ms_since(started), success=sent, connection_reused=reused)
             while True:
+                waited = time.monotonic()
                 try:
-                    frame = await asyncio.wait_for(self._ws.recv(), self._idle_timeout)
-                except TimeoutError:
-                    raise RequestTimeoutError(
-                        f"no data from the server for {self._idle_timeout:g}s (idle timeout "
-                        "waiting for websocket); raise stream_idle_timeout_ms if the model "
-                        "needs longer"
-                    ) from None
-                except ConnectionClosed as exc:
-                    raise StreamError(
-                        f"websocket closed by server before response.completed ({_close_text(exc)})"
-                    ) from None
-                if isinstance(frame, bytes):
-                    raise StreamError("unexpected binary websocket event")
+                    frame = await self._receive()
+                except CodexError:
+                    observer.event_received(UNKNOWN_KIND, _ms_since(waited), success=False)
+                    raise
+                elapsed = _ms_since(waited)
                 try:
                     payload: Any = json.loads(frame)
                 except ValueError:
+                    observer.event_received(PARSE_ERROR_KIND, elapsed, success=False)
                     log.debug("skipping websocket frame that is not JSON (%d chars)", len(frame))
                     continue
+                kind = payload_kind(payload)
+                event = parse_payload(payload)
+                observer.event_received(kind, elapsed, success=event_succeeded(kind, event))
                 if not isinstance(payload, dict):
                     continue
-                kind = payload.get("type")
                 if kind == "error":
                     error = classify_websocket_error_frame(payload, raw=frame)
                     if error is not None:
@@ -127,7 +128,9 @@ class WebSocketConnection:
                     if metadata is not None:
                         yield metadata
                     continue
-                event = parse_payload(payload)
+                if kind == TIMING_EVENT:
+                    observer.server_timing(ServerTiming.from_payload(payload))
+                    continue
                 if event is None:
                     continue
                 if isinstance(event, StreamFailure):
@@ -135,6 +138,41 @@ class WebSocketConnection:
                 yield event
                 if isinstance(event, Completed):
                     return
+
+    async def _send(self, message: Mapping[str, Any]) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            await asyncio.wait_for(
+                self._ws.send(json.dumps(message, separators=(",", ":"))), self._idle_timeout
+            )
+        except TimeoutError:
+            raise RequestTimeoutError(
+                "idle timeout sending the websocket request; check the network or raise "
+                "stream_idle_timeout_ms"
+            ) from None
+        except ConnectionClosed as exc:
+            raise StreamError(f"websocket closed before the request was sent ({exc})") from None
+
+    async def _receive(self) -> str:
+        """The next text message; an idle timeout, a close or a binary frame raise."""
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            frame = await asyncio.wait_for(self._ws.recv(), self._idle_timeout)
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"no data from the server for {self._idle_timeout:g}s (idle timeout "
+                "waiting for websocket); raise stream_idle_timeout_ms if the model "
+                "needs longer"
+            ) from None
+        except ConnectionClosed as exc:
+            raise StreamError(
+                f"websocket closed by server before response.completed ({_close_text(exc)})"
+            ) from None
+        if isinstance(frame, bytes):
+            raise StreamError("unexpected binary websocket event")
+        return frame
 
     async def aclose(self) -> None:
         await self._ws.close()
@@ -155,6 +193,10 @@ class Metadata:
             return None
         value = metadata.get(TURN_STATE) or metadata.get("turn_state")
         return cls(value) if isinstance(value, str) and value else None
+
+
+def _ms_since(started: float) -> float:
+    return (time.monotonic() - started) * 1000
 
 
 def _close_text(exc: ConnectionClosed) -> str:
@@ -212,7 +254,8 @@ async def connect_websocket(
     except TimeoutError:
         raise FallbackToHttpError(
             f"the websocket handshake with {url} timed out after {connect_timeout:g}s "
-            "(websocket_connect_timeout_ms)"
+            "(websocket_connect_timeout_ms)",
+            timed_out=True,
         ) from None
     except InvalidURI as exc:
         raise ConnectionFailedError(f"invalid websocket URL {url}: {exc}") from None

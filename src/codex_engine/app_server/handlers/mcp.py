@@ -23,6 +23,7 @@ from codex_engine.app_server.registry import (
 )
 from codex_engine.app_server.state import ThreadState
 from codex_engine.config.mcp_servers import HttpTransport, McpServerConfig
+from codex_engine.core.tools.mcp import McpToolset
 from codex_engine.mcp import McpCallError, McpManager
 from codex_engine.protocol.app_server_mcp import (
     ListMcpServerStatusParams,
@@ -49,7 +50,10 @@ _RUNTIME = {"starting": "starting", "ready": "connected", "failed": "failed"}
 
 def _manager(thread: ThreadState) -> McpManager | None:
     session = thread.session
-    return session.mcp.manager if session is not None and session.mcp is not None else None
+    if session is None:
+        return None
+    toolsets = session.deps.toolsets
+    return next((t.manager for t in toolsets if isinstance(t, McpToolset)), None)
 
 
 async def announce_startup(ctx: ServerContext, thread: ThreadState) -> None:

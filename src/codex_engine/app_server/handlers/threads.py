@@ -1,14 +1,14 @@
 """``thread/*`` methods: start, resume and fork sessions; list, read, archive and name threads.
 
-A loaded thread is a :class:`ThreadState` in ``ctx.threads``; a recorded one is a rollout file
-read through :mod:`~codex_engine.app_server.history`.
+A loaded thread is a :class:`ThreadState` in ``ctx.threads``; a recorded one is a rollout file,
+found and listed through this process's index of CODEX_HOME (:mod:`codex_engine.core.rollout`)
+and shown through :mod:`~codex_engine.app_server.history`.
 """
 
 from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.handlers.mcp import announce_startup
-from codex_engine.app_server.pagination import CursorError, keyset_page
+from codex_engine.app_server.pagination import CursorError
 from codex_engine.app_server.registry import (
     InvalidParamsError,
     InvalidRequestError,
@@ -34,6 +34,13 @@ from codex_engine.app_server.state import THREAD_SOURCE, ThreadState
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalsReviewer
 from codex_engine.core.launch import fork_session, open_session, resume_session
+from codex_engine.core.rollout import (
+    NAME_EVENT,
+    append_record,
+    archive_file,
+    index_for,
+    unarchive_file,
+)
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.errors import CodexError
 from codex_engine.protocol.app_server_types import (
@@ -58,16 +65,14 @@ from codex_engine.protocol.app_server_types import (
 
 __all__ = ["stored_wire"]
 
-#: ``thread/list`` without ``sourceKinds`` shows threads people started interactively.
-INTERACTIVE_SOURCES = frozenset({"cli", "vscode", "appServer"})
-DEFAULT_LIST_LIMIT = 25
-
-
 # -- shared ------------------------------------------------------------------------------------
 
 
 async def _find_stored(ctx: ServerContext, thread_id: str) -> tuple[Path, bool]:
-    found = await asyncio.to_thread(history.find_thread_file, ctx.codex_home, thread_id)
+    try:
+        found = await asyncio.to_thread(index_for(ctx.codex_home).find, thread_id)
+    except ValueError:
+        found = None  # not an id any file could carry
     if found is None:
         raise InvalidRequestError(
             f"no recorded thread {thread_id} under {ctx.codex_home}; check the id "
@@ -77,12 +82,10 @@ async def _find_stored(ctx: ServerContext, thread_id: str) -> tuple[Path, bool]:
 
 
 async def _read_stored(path: Path, archived: bool, *, with_turns: bool) -> history.StoredThread:
-    stored = await asyncio.to_thread(
+    # A file the rollout reader refuses raises RolloutError (a CodexError) naming file and line.
+    return await asyncio.to_thread(
         history.read_stored_thread, path, archived=archived, with_turns=with_turns
     )
-    if stored is None:
-        raise CodexError(f"{path} is not a readable rollout (no session_meta line)")
-    return stored
 
 
 def stored_wire(ctx: ServerContext, stored: history.StoredThread, *, include_turns: bool) -> Thread:
@@ -90,28 +93,7 @@ def stored_wire(ctx: ServerContext, stored: history.StoredThread, *, include_tur
     loaded = ctx.threads.get(stored.meta.id)
     if loaded is not None:
         return loaded.to_wire(include_turns=include_turns)
-    meta = stored.meta
-    return Thread(
-        id=meta.id,
-        session_id=meta.id,
-        preview=stored.preview,
-        ephemeral=False,
-        path=str(stored.path),
-        model_provider=meta.model_provider or "",
-        model=stored.model,
-        reasoning_effort=stored.reasoning_effort,
-        created_at=stored.created_at,
-        updated_at=stored.updated_at,
-        status={"type": "notLoaded"},
-        cwd=meta.cwd,
-        cli_version=meta.cli_version,
-        source=history.source_kind(meta.source),
-        originator=meta.originator or None,
-        forked_from_id=meta.forked_from_id,
-        git_info=history.git_info_wire(meta.git),
-        name=stored.name,
-        turns=stored.turns if include_turns else [],
-    )
+    return history.to_wire(stored, include_turns=include_turns)
 
 
 def _new_state(
@@ -302,72 +284,6 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
 # -- thread/list, thread/read ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _IndexEntry:
-    """A recorded thread's file, with what the sort keys need."""
-
-    path: Path
-    mtime_ns: int
-
-    def created_key(self) -> str:
-        # Rollout names start with the creation time: rollout-YYYY-MM-DDThh-mm-ss-<id>.jsonl.
-        return self.path.name
-
-    def updated_key(self) -> str:
-        return f"{self.mtime_ns:020d}|{self.path.name}"
-
-
-def _index(codex_home: Path, *, archived: bool) -> list[_IndexEntry]:
-    entries: list[_IndexEntry] = []
-    for path in history.list_thread_files(codex_home, archived=archived):
-        try:
-            mtime = path.stat().st_mtime_ns
-        except OSError:
-            mtime = 0
-        entries.append(_IndexEntry(path, mtime))
-    return entries
-
-
-def _list_page(
-    ctx: ServerContext, p: ThreadListParams, by_update: bool
-) -> tuple[list[history.StoredThread], str | None]:
-    """One page of recorded threads. Blocking (reads rollout files)."""
-    archived = bool(p.archived)
-    cwds = {p.cwd} if isinstance(p.cwd, str) else set(p.cwd or ())
-    providers = set(p.model_providers or ())
-    kinds = set(p.source_kinds or ()) or INTERACTIVE_SOURCES
-    excluded = set(p.excluded_thread_ids or ())
-    search = (p.search_term or "").lower()
-
-    def accept(entry: _IndexEntry) -> history.StoredThread | None:
-        if history.thread_id_of(entry.path) in excluded:
-            return None
-        stored = history.read_stored_thread(entry.path, archived=archived, with_turns=False)
-        if stored is None:
-            return None
-        meta = stored.meta
-        if cwds and meta.cwd not in cwds:
-            return None
-        if providers and (meta.model_provider or "") not in providers:
-            return None
-        if history.source_kind(meta.source) not in kinds:
-            return None
-        if search and search not in f"{stored.name or ''}\n{stored.preview}".lower():
-            return None
-        return stored
-
-    page = keyset_page(
-        _index(ctx.codex_home, archived=archived),
-        key=_IndexEntry.updated_key if by_update else _IndexEntry.created_key,
-        cursor=p.cursor,
-        cursor_prefix="u:" if by_update else "c:",
-        descending=p.sort_direction != "asc",
-        limit=p.limit or DEFAULT_LIST_LIMIT,
-        accept=accept,
-    )
-    return page.items, page.next_cursor
-
-
 @method("thread/list", ThreadListParams)
 async def thread_list(ctx: ServerContext, p: ThreadListParams, reply: Reply) -> Any:
     if p.sort_key == "section_position":
@@ -376,15 +292,16 @@ async def thread_list(ctx: ServerContext, p: ThreadListParams, reply: Reply) -> 
             "updated_at"
         )
     by_update = p.sort_key in ("updated_at", "recency_at")
+    index = index_for(ctx.codex_home)
     try:
-        page, next_cursor = await asyncio.to_thread(_list_page, ctx, p, by_update)
+        page = await asyncio.to_thread(history.list_page, index, p, by_update=by_update)
     except CursorError:
         raise InvalidParamsError(
             f"`cursor` {p.cursor!r} is not one this server gave for this sort order"
         ) from None
     return ThreadListResponse(
-        data=[stored_wire(ctx, s, include_turns=False) for s in page],
-        next_cursor=next_cursor,
+        data=[stored_wire(ctx, s, include_turns=False) for s in page.items],
+        next_cursor=page.next_cursor,
     ).to_wire()
 
 
@@ -426,7 +343,7 @@ async def thread_archive(ctx: ServerContext, p: ThreadIdParams, reply: Reply) ->
         if archived:
             raise InvalidRequestError(f"thread {p.thread_id} is already archived")
     try:
-        await asyncio.to_thread(history.archive_file, ctx.codex_home, path)
+        await asyncio.to_thread(archive_file, ctx.codex_home, path)
     except OSError as exc:
         raise CodexError(f"cannot move {path}: {exc.strerror}") from None
     await reply.result({})
@@ -440,7 +357,7 @@ async def thread_unarchive(ctx: ServerContext, p: ThreadIdParams, reply: Reply) 
     if not archived:
         raise InvalidRequestError(f"thread {p.thread_id} is not archived")
     try:
-        restored = await asyncio.to_thread(history.unarchive_file, ctx.codex_home, path)
+        restored = await asyncio.to_thread(unarchive_file, ctx.codex_home, path)
     except (OSError, ValueError) as exc:
         raise CodexError(f"cannot move {path}: {exc}") from None
     stored = await _read_stored(restored, False, with_turns=False)
@@ -458,12 +375,13 @@ async def thread_set_name(ctx: ServerContext, p: ThreadSetNameParams, reply: Rep
         loaded.name = name
         recorder = loaded.session.recorder if loaded.session is not None else None
         if recorder is not None:
-            recorder.record("event_msg", {"type": history.NAME_EVENT, "thread_name": name})
+            recorder.record("event_msg", {"type": NAME_EVENT, "thread_name": name})
             await recorder.flush()
     else:
         path, _archived = await _find_stored(ctx, p.thread_id)
         try:
-            await asyncio.to_thread(history.append_name, path, name)
+            payload = {"type": NAME_EVENT, "thread_name": name}
+            await asyncio.to_thread(append_record, path, "event_msg", payload)
         except OSError as exc:
             raise CodexError(f"cannot write {path}: {exc.strerror}") from None
     await reply.result({})

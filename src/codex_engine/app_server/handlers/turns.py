@@ -224,7 +224,7 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     assert session is not None
     changes, model_warning = turn_changes(p, thread.config, thread.settings)
     if changes:
-        session.update_settings(**changes)
+        session.update_settings(changes)
     if p.approvals_reviewer is not None:
         thread.approvals_reviewer = p.approvals_reviewer
     events = session.run_turn(text)

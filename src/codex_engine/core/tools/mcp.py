@@ -28,13 +28,14 @@ from codex_engine.core.approvals import (
 from codex_engine.core.events import McpToolCallFinished, McpToolCallStarted, TurnEvent
 from codex_engine.core.tools import mcp_resources
 from codex_engine.core.tools.mcp_output import error_output, result_output, wire_result
+from codex_engine.core.tools.toolset import ToolContext, call_name
 from codex_engine.mcp.errors import McpCallError
 from codex_engine.mcp.manager import McpManager, McpTool
 from codex_engine.mcp.schema import sanitize_input_schema
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
 
 if TYPE_CHECKING:
-    from codex_engine.core.session import SessionSettings
+    from codex_engine.core.settings import SessionSettings
 
 __all__ = ["McpCallPolicy", "McpToolset", "requires_approval"]
 
@@ -88,12 +89,8 @@ def requires_approval(annotations: Any) -> bool:
     return (destructive is None or destructive) or (open_world is None or open_world)
 
 
-def _qualified(call: FunctionCall) -> str:
-    """The tool name a call names; a namespaced call (`mcp__srv` + `tool`) is joined back."""
-    namespace = (call.model_extra or {}).get("namespace")
-    if isinstance(namespace, str) and namespace:
-        return f"{namespace.removesuffix('__')}__{call.name}"
-    return call.name
+# A namespaced call (`mcp__srv` + `tool`) names the same tool as the flat name.
+_qualified = call_name
 
 
 def _arguments(raw: str) -> dict[str, Any] | None:
@@ -117,7 +114,7 @@ class McpToolset:
         await self.manager.wait_started()
         return self.manager.take_warnings()
 
-    def specs(self) -> list[dict[str, object]]:
+    def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         """Function tools for the ready servers' tools, then the resource tools."""
         specs: list[dict[str, object]] = [
             {
@@ -133,14 +130,14 @@ class McpToolset:
             specs.extend(mcp_resources.SPECS)
         return specs
 
-    def handles(self, call: FunctionCall) -> bool:
-        if call.name in mcp_resources.NAMES and self.manager.connections:
+    def handles(self, name: str) -> bool:
+        if name in mcp_resources.NAMES and self.manager.connections:
             return True
-        return _qualified(call) in self.manager.tools()
+        return name in self.manager.tools()
 
-    async def run(
-        self, call: FunctionCall, policy: McpCallPolicy, emit: Emit
-    ) -> FunctionCallOutput:
+    async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
+        policy = McpCallPolicy.of(ctx.settings, ctx.approvals_reviewer, ctx.approver)
+        emit = ctx.emit
         if call.name in mcp_resources.NAMES:
             return await mcp_resources.run(self.manager, call, emit)
         entry = self.manager.tools()[_qualified(call)]

@@ -1,0 +1,54 @@
+"""The rollout store: sessions recorded as JSON lines under ``CODEX_HOME``, written while turns
+run and read back to resume, fork, read and list threads.
+
+- :mod:`.records`: one line (kinds, :class:`SessionMeta`, encode/decode);
+- :mod:`.paths`: where files live (``sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl``, the
+  archive), the walk over them and the lookup by id;
+- :mod:`.writer`: :class:`RolloutRecorder` (create, resume, fork; the one writer's lock);
+- :mod:`.reader`: the one rule for lines that are not records, and the history a resume uses;
+- :mod:`.index`: per-CODEX_HOME summaries for listing, kept until a file changes.
+"""
+
+from __future__ import annotations
+
+from codex_engine.core.rollout.index import (
+    IndexEntry,
+    RolloutIndex,
+    ThreadSummary,
+    find_rollout,
+    index_for,
+    latest_rollout,
+)
+from codex_engine.core.rollout.paths import archive_file, rollout_path, unarchive_file
+from codex_engine.core.rollout.reader import RolloutContents, load_rollout, read_rollout
+from codex_engine.core.rollout.records import (
+    NAME_EVENT,
+    RolloutError,
+    RolloutKind,
+    SessionMeta,
+    rfc3339_now,
+)
+from codex_engine.core.rollout.writer import RolloutRecorder, append_record, fork_rollout
+
+__all__ = [
+    "NAME_EVENT",
+    "IndexEntry",
+    "RolloutContents",
+    "RolloutError",
+    "RolloutIndex",
+    "RolloutKind",
+    "RolloutRecorder",
+    "SessionMeta",
+    "ThreadSummary",
+    "append_record",
+    "archive_file",
+    "find_rollout",
+    "fork_rollout",
+    "index_for",
+    "latest_rollout",
+    "load_rollout",
+    "read_rollout",
+    "rfc3339_now",
+    "rollout_path",
+    "unarchive_file",
+]
