@@ -236,6 +236,9 @@ IMPLEMENTED = {
     "fs/watch",
     "fs/unwatch",
     "fuzzyFileSearch",
+    "mcpServerStatus/list",
+    "mcpServer/tool/call",
+    "mcpServer/resource/read",
 }
 
 

@@ -70,6 +70,9 @@ OLD_HOMES = [
     ("codex_engine.app_server.registry", "InvalidParamsError"),
     ("codex_engine.app_server.registry", "NotSupportedError"),
     ("codex_engine.config.edit", "ConfigEditError"),
+    ("codex_engine.mcp.errors", "McpCallError"),
+    ("codex_engine.mcp.errors", "McpStartupError"),
+    ("codex_engine.mcp", "McpCallError"),
 ]
 
 

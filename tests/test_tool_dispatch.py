@@ -35,6 +35,9 @@ class Lookup:
     def __init__(self) -> None:
         self.calls: list[FunctionCall] = []
 
+    async def prepare(self) -> list[str]:
+        return []
+
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         return [_LOOKUP]
 

@@ -39,7 +39,9 @@ Exception
     ├── ConnectionClosedError           the app-server's client left before answering the server
     ├── InvalidParamsError              an app-server request's params are wrong (-32600)
     ├── InvalidRpcRequestError          an app-server request is not valid now (-32600)
-    └── NotSupportedError               an app-server method codex-engine does not serve (-32600)
+    ├── NotSupportedError               an app-server method codex-engine does not serve (-32600)
+    ├── McpStartupError                 a ``required = true`` MCP server did not start
+    └── McpCallError                    a request to an MCP server failed (told to the model)
 RuntimeError
 └── IllegalTransitionError              a state machine was asked for a move it forbids (a bug)
 
@@ -73,6 +75,8 @@ __all__ = [
     "InvalidRequestError",
     "InvalidRpcRequestError",
     "JsonRpcError",
+    "McpCallError",
+    "McpStartupError",
     "NotSupportedError",
     "PatchError",
     "ProtocolError",
@@ -364,6 +368,17 @@ class InvalidRpcRequestError(CodexError):
 
 class NotSupportedError(CodexError):
     """A method the reference has that codex-engine does not serve (yet)."""
+
+
+# --- MCP servers
+
+
+class McpStartupError(CodexError):
+    """A server marked `required = true` did not start, so the session does not either."""
+
+
+class McpCallError(CodexError):
+    """A request to a server failed; the message is the reason (it goes to the model)."""
 
 
 # --- bugs

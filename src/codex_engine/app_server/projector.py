@@ -23,6 +23,8 @@ from codex_engine.core.events import (
     FileChange,
     ItemCompleted,
     ItemStarted,
+    McpToolCallFinished,
+    McpToolCallStarted,
     PatchFinished,
     PatchStarted,
     RateLimitsUpdated,
@@ -73,6 +75,11 @@ from codex_engine.protocol.app_server import (
     TurnError,
     WarningNotification,
     WebSearchItem,
+)
+from codex_engine.protocol.app_server.mcp import (
+    McpToolCallError,
+    McpToolCallItem,
+    McpToolCallResult,
 )
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
@@ -272,6 +279,7 @@ class TurnProjector:
         self._commands: dict[str, CommandExecutionItem] = {}
         #: The turn's file changes so far, as git-style diffs (``turn/diff/updated``).
         self._diffs: list[str] = []
+        self._mcp_calls: dict[str, McpToolCallItem] = {}
         #: A stream of this turn broke off and was sent again (deltas may not be the text).
         self._retried = False
 
@@ -396,6 +404,8 @@ class TurnProjector:
                     self._diffs.extend(_git_diff(change) for change in event.changes)
                     diff = {"threadId": self.thread_id, "turnId": self.turn_id}
                     notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
+            case McpToolCallStarted() | McpToolCallFinished():
+                notes.extend(self._mcp_call(event))
             case Retrying():
                 self._retried = True
                 error = ErrorNotification(
@@ -480,6 +490,42 @@ class TurnProjector:
             notes.append(self.finished(search))
         return notes
 
+    def _mcp_call(self, event: McpToolCallStarted | McpToolCallFinished) -> list[Note]:
+        if isinstance(event, McpToolCallStarted):
+            item = McpToolCallItem(
+                id=event.call_id,
+                server=event.server,
+                tool=event.tool,
+                status="inProgress",
+                arguments=event.arguments,
+            )
+            self._mcp_calls[event.call_id] = item
+            return [self.started(item)]
+        notes: list[Note] = []
+        begun = self._mcp_calls.pop(event.call_id, None)
+        if begun is None:
+            begun = McpToolCallItem(
+                id=event.call_id, server=event.server, tool=event.tool, status="inProgress"
+            )
+            notes.append(self.started(begun))
+        result = event.result
+        done = begun.model_copy(
+            update={
+                "status": "failed" if event.failed else "completed",
+                "result": McpToolCallResult(
+                    content=list(result.get("content", [])),
+                    structured_content=result.get("structuredContent"),
+                    meta=result.get("_meta"),
+                )
+                if result is not None
+                else None,
+                "error": McpToolCallError(message=event.error) if event.error else None,
+                "duration_ms": int(event.duration_s * 1000),
+            }
+        )
+        notes.append(self.finished(done))
+        return notes
+
     def _diverged(self, item_id: str) -> Note:
         warning = WarningNotification(
             message=(
@@ -504,4 +550,7 @@ class TurnProjector:
         for item in self._commands.values():
             notes.append(self.finished(item.model_copy(update={"status": "failed"})))
         self._commands.clear()
+        for call in self._mcp_calls.values():
+            notes.append(self.finished(call.model_copy(update={"status": "failed"})))
+        self._mcp_calls.clear()
         return notes

@@ -16,6 +16,7 @@ from codex_engine._version import __version__
 from codex_engine.app_server import history
 from codex_engine.app_server.approvals import ClientApprovals
 from codex_engine.app_server.connection import Peer
+from codex_engine.app_server.mcp_approvals import McpApprovals
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
@@ -112,6 +113,7 @@ class ThreadState:
         self.turns: list[TurnRecord] = []
         self.active: TurnRecord | None = None
         self.approvals = ClientApprovals(peer, self.notify_status)
+        self.mcp_approvals = McpApprovals(peer)
         if stored is not None:
             self.created_at = stored.created_at
             self.updated_at = stored.updated_at
@@ -194,6 +196,9 @@ class ThreadState:
     async def approve(self, request: ApprovalRequest) -> bool:
         """The session's Approver (see :mod:`~codex_engine.app_server.approvals`)."""
         turn_id = self.active.id if self.active is not None else ""
+        if request.mcp_tool is not None:
+            action = await self.mcp_approvals.ask(request, thread_id=self.id, turn_id=turn_id)
+            return action == "accept"
         decision = await self.approvals.ask(request, thread_id=self.id, turn_id=turn_id)
         if decision == "cancel" and self.session is not None:
             # "cancel" declines and also ends the turn, as the schema describes.

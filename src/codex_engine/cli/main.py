@@ -23,6 +23,7 @@ _SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "logout": ("codex_engine.cli.login_cmd", "logout_command"),
     "app-server": ("codex_engine.cli.app_server_cmd", "app_server_command"),
     "emulator": ("codex_engine.cli.emulator_cmd", "emulator_command"),
+    "mcp": ("codex_engine.cli.mcp_cmd", "mcp_group"),
 }
 
 

@@ -21,6 +21,8 @@ from codex_engine.core.events import (
     FileChange,
     ItemCompleted,
     ItemStarted,
+    McpToolCallFinished,
+    McpToolCallStarted,
     PatchFinished,
     PatchStarted,
     RateLimitsUpdated,
@@ -38,7 +40,33 @@ from codex_engine.core.events import (
 from codex_engine.core.tools.shell import describe
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
 
-__all__ = ["HumanRenderer", "JsonRenderer", "Renderer"]
+__all__ = ["HumanRenderer", "JsonRenderer", "Renderer", "mcp_item"]
+
+
+def mcp_item(
+    item_id: str, event: McpToolCallStarted | McpToolCallFinished, status: str
+) -> dict[str, Any]:
+    """An MCP tool call as the reference's ``exec --json`` shows it (``mcp_tool_call``)."""
+    result: dict[str, Any] | None = None
+    error: dict[str, str] | None = None
+    if isinstance(event, McpToolCallFinished):
+        if event.result is not None:
+            result = {
+                "content": event.result.get("content", []),
+                "structured_content": event.result.get("structuredContent"),
+            }
+        if event.error is not None:
+            error = {"message": event.error}
+    return {
+        "id": item_id,
+        "type": "mcp_tool_call",
+        "server": event.server,
+        "tool": event.tool,
+        "arguments": event.arguments if event.arguments is not None else {},
+        "result": result,
+        "error": error,
+        "status": status,
+    }
 
 
 class Renderer(Protocol):
@@ -202,6 +230,20 @@ class HumanRenderer:
             case PatchFinished():
                 self._before_status()
                 self._err.print(f"[yellow]  patch {event.status}:[/yellow] {escape(event.output)}")
+            case McpToolCallStarted():
+                self._before_status()
+                args = json.dumps(event.arguments, ensure_ascii=False) if event.arguments else ""
+                self._err.print(
+                    f"[cyan]tool[/cyan] {escape(f'{event.server}.{event.tool}({args})')}"
+                )
+            case McpToolCallFinished():
+                if event.failed:
+                    why = (
+                        event.error.splitlines()[-1].strip() if event.error else "the tool says so"
+                    )
+                    self._err.print(f"[red]  failed:[/red] {escape(why)}")
+                else:
+                    self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
             case Retrying():
                 # stdout is left alone: a newline there would become part of the streamed answer
                 self._err.print(
@@ -256,6 +298,7 @@ class JsonRenderer:
         self._out = stdout or sys.stdout
         self._next_id = 0
         self._commands: dict[str, str] = {}
+        self._mcp_calls: dict[str, str] = {}
         self._compactions: list[dict[str, Any]] = []
         self._patches: dict[str, str] = {}
 
@@ -386,6 +429,15 @@ class JsonRenderer:
                 # The reference's file_change item ends only completed or failed.
                 status = "completed" if event.status == "completed" else "failed"
                 self._file_change("item.completed", patch_id, event.changes, status)
+            case McpToolCallStarted():
+                started = self._mcp_calls[event.call_id] = self._item_id()
+                self._emit(
+                    {"type": "item.started", "item": mcp_item(started, event, "in_progress")}
+                )
+            case McpToolCallFinished():
+                done = self._mcp_calls.pop(event.call_id, "") or self._item_id()
+                status = "failed" if event.failed else "completed"
+                self._emit({"type": "item.completed", "item": mcp_item(done, event, status)})
             case Retrying():
                 self._emit(
                     {
@@ -430,7 +482,7 @@ class JsonRenderer:
                 )
             case (
                 ItemStarted()
-                | ItemCompleted()  # a function call shows as the command_execution it becomes
+                | ItemCompleted()  # a function call: shown as the command or MCP call it becomes
                 | AgentMessageDelta()
                 | ReasoningDelta()
                 | CommandOutputDelta()

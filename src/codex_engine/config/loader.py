@@ -20,6 +20,7 @@ from codex_engine.config.config_file import (
     validation_error,
 )
 from codex_engine.config.features import Features
+from codex_engine.config.mcp_servers import McpServerConfig, parse_mcp_servers
 from codex_engine.config.overrides import Override, apply_overrides
 from codex_engine.config.providers import (
     OPENAI_PROVIDER_ID,
@@ -114,6 +115,8 @@ class ConfigToml(ConfigProfile):
     otel: dict[str, Any] | None = None
     project_doc_max_bytes: int | None = Field(default=None, ge=0)
     project_doc_fallback_filenames: list[str] | None = None
+    # Server tables are validated one by one by `config/mcp_servers.py`.
+    mcp_servers: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,8 @@ class Config:
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
     #: Names tried after ``AGENTS.override.md`` and ``AGENTS.md`` in each directory.
     project_doc_fallback_filenames: tuple[str, ...] = ()
+    #: `[mcp_servers.NAME]` entries, in file order (see `config/mcp_servers`).
+    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -336,7 +341,10 @@ def load_config(
     shell_policy, shell_warnings = resolve_shell_environment_policy(
         parsed.shell_environment_policy, source_for=policy_key_source
     )
-    feature_warnings = [*feature_warnings, *shell_warnings]
+    mcp_servers, mcp_warnings = parse_mcp_servers(
+        with_cli.get("mcp_servers"), source_for=source_for
+    )
+    feature_warnings = [*feature_warnings, *shell_warnings, *mcp_warnings]
 
     web_search = parsed.web_search
     if web_search is None:
@@ -384,6 +392,7 @@ def load_config(
             else parsed.project_doc_max_bytes
         ),
         project_doc_fallback_filenames=tuple(parsed.project_doc_fallback_filenames or ()),
+        mcp_servers=mcp_servers,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 from codex_engine.config.loader import SandboxMode
 
@@ -19,6 +19,7 @@ __all__ = [
     "ApprovalsReviewer",
     "Approver",
     "AutoReview",
+    "McpToolApproval",
     "automatic_decision",
     "is_automatic_reviewer",
 ]
@@ -27,6 +28,17 @@ __all__ = [
 #: ``auto_review``.
 ApprovalsReviewer = Literal["user", "auto_review", "guardian_subagent"]
 APPROVALS_REVIEWERS: tuple[ApprovalsReviewer, ...] = get_args(ApprovalsReviewer)
+
+
+@dataclass(frozen=True, slots=True)
+class McpToolApproval:
+    """The MCP tool call an :class:`ApprovalRequest` is about (instead of a command)."""
+
+    server: str
+    tool: str
+    arguments: Any = None
+    title: str | None = None
+    description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,8 @@ class ApprovalRequest:
     #: What is to be approved: a command, or the file writes of a patch (``command`` is then
     #: ``["apply_patch", PATH…]``).
     kind: Literal["command", "file_change"] = "command"
+    #: Set when the request is for an MCP tool call (``command`` then names the tool).
+    mcp_tool: McpToolApproval | None = None
 
 
 #: Asked before a command that policy does not allow on its own; returns whether to run it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.errors import CodexError
@@ -28,6 +28,8 @@ __all__ = [
     "FileChange",
     "ItemCompleted",
     "ItemStarted",
+    "McpToolCallFinished",
+    "McpToolCallStarted",
     "PatchFinished",
     "PatchStarted",
     "RateLimitsUpdated",
@@ -178,6 +180,34 @@ class PatchFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class McpToolCallStarted:
+    """The session is about to call a tool of an MCP server (approval may still be asked)."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+
+
+@dataclass(frozen=True, slots=True)
+class McpToolCallFinished:
+    """An MCP tool call ended: ``result`` is the server's answer (MCP wire form: ``content``,
+    ``structuredContent``, ``isError``), or ``error`` says why there is none."""
+
+    call_id: str
+    server: str
+    tool: str
+    arguments: Any
+    duration_s: float
+    result: dict[str, Any] | None = None
+    error: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None or bool(self.result and self.result.get("isError"))
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -228,6 +258,8 @@ TurnEvent = (
     | CommandRejected
     | PatchStarted
     | PatchFinished
+    | McpToolCallStarted
+    | McpToolCallFinished
     | Retrying
     | RateLimitsUpdated
     | TokenCount

@@ -37,8 +37,10 @@ from codex_engine.core.session import (
     new_thread_id,
 )
 from codex_engine.core.tools.env_policy import create_env
+from codex_engine.core.tools.mcp import McpToolset
 from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
+from codex_engine.mcp.manager import McpManager
 from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
@@ -360,11 +362,16 @@ async def _session(
         env=environ,
     )
     recorder = rollout if isinstance(rollout, RolloutRecorder) else None
+    # MCP servers start in the background now; the first request waits for them (bounded).
+    mcp = McpManager(config.mcp_servers, environ=environ, cwd=settings.cwd)
     try:
+        mcp.start()
         start_preconnect(client, settings, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
         git = await collect_git_info(settings.cwd)
+        # Before the rollout exists: a required server that cannot start leaves nothing behind.
+        await mcp.check_required()
         if rollout == "new":
             recorder = await RolloutRecorder.create(
                 config.codex_home,
@@ -385,9 +392,12 @@ async def _session(
             git_info=git,
             approver=approver,
             load_warnings=tuple(warnings),
+            toolsets=(McpToolset(mcp),) if mcp.configured else (),
         )
         yield Session(settings, deps, history=history)
     finally:
+        # Servers first: nothing the session started outlives it, whatever fails below.
+        await mcp.close()
         if recorder is not None:
             await recorder.close()
         await client.aclose()

@@ -15,7 +15,7 @@ from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.shell_call import ShellTool
-from codex_engine.core.tools.toolset import ToolContext, Toolset
+from codex_engine.core.tools.toolset import ToolContext, Toolset, call_name
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
 
@@ -24,6 +24,9 @@ __all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset"]
 
 class HostedWebSearch:
     """``web_search``, when the settings allow it: the API runs it, so no call comes here."""
+
+    async def prepare(self) -> list[str]:
+        return []
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         mode = resolve_web_search_mode(settings.web_search, sandbox_mode=settings.sandbox_mode)
@@ -54,13 +57,19 @@ class ToolDispatcher:
         builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
         self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), ApplyPatchTool(), *extra)
 
+    async def prepare(self) -> list[str]:
+        """Every toolset made ready for a turn's first request; their problems, in order."""
+        problems = await asyncio.gather(*(toolset.prepare() for toolset in self.toolsets))
+        return [problem for found in problems for problem in found]
+
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         return [spec for toolset in self.toolsets for spec in toolset.specs(settings)]
 
     async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
         """The output for one call; a name no toolset handles is told to the model as such."""
+        name = call_name(call)
         for toolset in self.toolsets:
-            if toolset.handles(call.name):
+            if toolset.handles(name):
                 return await toolset.call(call, ctx)
         hint = "; use `shell`" if self.shell else ""
         return FunctionCallOutput(

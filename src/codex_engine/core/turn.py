@@ -101,6 +101,10 @@ async def sample_until_done(
     """Sample until the model answers without calling a tool; events go to ``channel``."""
     emit = channel.put
     ctx = await session.request_context(state.turn_id, state.options)
+    # The first request waits for tools still getting ready (MCP servers starting, each
+    # within its own timeout); what went wrong is a warning, and the turn goes on without it.
+    for problem in await session.tool_dispatch.prepare():
+        emit(WarningEvent(problem))
     while True:
         settings = session.settings
         if compaction.should_auto_compact(session.context_tokens, settings.model_info):

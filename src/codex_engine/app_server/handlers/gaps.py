@@ -73,7 +73,6 @@ _GOALS = "thread goals come with the goal tool"
 _SECTIONS = "thread sections and attachments need the new rollout index"
 _HISTORY = "paged turns and items need the new rollout store"
 _SKILLS = "skills and hooks are not loaded yet"
-_MCP = "MCP servers are being added"
 _COMMANDS = "PTY-backed client commands are not built yet"
 _EXTERNAL = "importing other agents' configuration is not built yet"
 
@@ -110,15 +109,10 @@ PENDING: dict[str, str] = {
     **dict.fromkeys(
         ("skills/list", "skills/extraRoots/set", "skills/config/write", "hooks/list"), _SKILLS
     ),
-    **dict.fromkeys(
-        (
-            "mcpServer/oauth/login",
-            "config/mcpServer/reload",
-            "mcpServerStatus/list",
-            "mcpServer/resource/read",
-            "mcpServer/tool/call",
-        ),
-        _MCP,
+    # mcpServerStatus/list, mcpServer/tool/call and mcpServer/resource/read: handlers/mcp.py.
+    "mcpServer/oauth/login": "OAuth for MCP servers is not supported; use bearer_token_env_var",
+    "config/mcpServer/reload": (
+        "each thread starts its MCP servers from config.toml; start a new thread to pick up changes"
     ),
     **dict.fromkeys(
         (

@@ -15,6 +15,7 @@ from typing import Any
 from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
+from codex_engine.app_server.handlers.mcp import announce_startup
 from codex_engine.app_server.pagination import CursorError
 from codex_engine.app_server.registry import (
     InvalidParamsError,
@@ -181,6 +182,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
     await _launch(ctx, thread, opener)
     await reply.result(_session_response(thread, include_turns=False))
     await _announce(ctx, thread, config, model_warning)
+    await announce_startup(ctx, thread)
 
 
 @method("thread/resume", ThreadResumeParams)
@@ -213,6 +215,7 @@ async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply)
     await _launch(ctx, thread, opener)
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _warn(ctx, thread, model_warning)
+    await announce_startup(ctx, thread)
 
 
 async def _fork_source(ctx: ServerContext, p: ThreadForkParams) -> tuple[Path, bool]:
@@ -275,6 +278,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     thread.forked_from_id = stored.meta.id
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _announce(ctx, thread, config, model_warning)
+    await announce_startup(ctx, thread)
 
 
 # -- thread/list, thread/read ------------------------------------------------------------------

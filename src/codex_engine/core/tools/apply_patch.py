@@ -260,6 +260,9 @@ class ApplyPatchTool:
     edit through ``apply_patch`` commands in the shell tool until custom (freeform) tool calls
     are supported; calls to the function are carried out whichever model makes them."""
 
+    async def prepare(self) -> list[str]:
+        return []  # nothing to start
+
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         if settings.model_info.apply_patch_tool_type == "function":
             return [apply_patch_function_spec()]

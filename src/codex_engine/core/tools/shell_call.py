@@ -53,6 +53,9 @@ class ShellTool:
         self._sandbox = sandbox
         self._warned_no_sandbox = False
 
+    async def prepare(self) -> list[str]:
+        return []
+
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         return [shell_tool_spec()]
 

@@ -13,7 +13,7 @@ from codex_engine.core.settings import SessionSettings
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
 from codex_engine.telemetry.metrics import TurnMetrics
 
-__all__ = ["ToolContext", "Toolset"]
+__all__ = ["ToolContext", "Toolset", "call_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,11 @@ class Toolset(Protocol):
     A set may offer tools it never runs itself (the hosted ``web_search``, run by the API).
     """
 
+    async def prepare(self) -> list[str]:
+        """Get ready for a turn's first request (e.g. wait, bounded, for MCP servers still
+        starting); the problems found, each told to the user once as a warning."""
+        ...
+
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         """The tool specs for a request made under ``settings``."""
         ...
@@ -46,3 +51,12 @@ class Toolset(Protocol):
     async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
         """Carry out one call; failures are told to the model in the output, not raised."""
         ...
+
+
+def call_name(call: FunctionCall) -> str:
+    """The tool a call names: a call made inside a namespace (``namespace`` + ``name``, as
+    the reference sends MCP tools) names ``NAMESPACE__NAME``, the flat name offered."""
+    namespace = (call.model_extra or {}).get("namespace")
+    if isinstance(namespace, str) and namespace:
+        return f"{namespace.removesuffix('__')}__{call.name}"
+    return call.name

@@ -61,6 +61,14 @@ from codex_engine.protocol.app_server.fs import (
     FuzzyFileSearchResponse,
 )
 from codex_engine.protocol.app_server.initialize import InitializeParams, InitializeResponse
+from codex_engine.protocol.app_server.mcp import (
+    ListMcpServerStatusParams,
+    ListMcpServerStatusResponse,
+    McpResourceReadParams,
+    McpResourceReadResponse,
+    McpServerToolCallParams,
+    McpServerToolCallResponse,
+)
 from codex_engine.protocol.app_server.models import ModelListParams, ModelListResponse
 from codex_engine.protocol.app_server.notifications import (
     AgentMessageDeltaNotification,
@@ -141,6 +149,24 @@ def _shape(params: str | None, params_model: Any, result: str, result_model: Any
 
 #: The client requests codex-engine serves. Experimental-only fields are marked on the models.
 CLIENT_REQUESTS: dict[str, RequestShape] = {
+    "mcpServerStatus/list": _shape(
+        "ListMcpServerStatusParams",
+        ListMcpServerStatusParams,
+        "ListMcpServerStatusResponse",
+        ListMcpServerStatusResponse,
+    ),
+    "mcpServer/tool/call": _shape(
+        "McpServerToolCallParams",
+        McpServerToolCallParams,
+        "McpServerToolCallResponse",
+        McpServerToolCallResponse,
+    ),
+    "mcpServer/resource/read": _shape(
+        "McpResourceReadParams",
+        McpResourceReadParams,
+        "McpResourceReadResponse",
+        McpResourceReadResponse,
+    ),
     "initialize": _shape(
         "InitializeParams", InitializeParams, "InitializeResponse", InitializeResponse
     ),

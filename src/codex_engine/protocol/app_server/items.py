@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from codex_engine.protocol.app_server._base import _Out
+from codex_engine.protocol.app_server.mcp import McpToolCallItem
 
 __all__ = [
     "AgentMessageItem",
@@ -101,4 +102,5 @@ ThreadItem = (
     | FileChangeItem
     | WebSearchItem
     | ContextCompactionItem
+    | McpToolCallItem
 )

@@ -1,0 +1,157 @@
+"""The session's MCP servers: started together in the background, found by tool name, stopped.
+
+Every enabled server starts at once in a task of its own, so a slow one delays nobody but
+whoever waits for it, and never longer than its own startup timeout. Failures are kept as one
+line per server (reported once by whoever drains :meth:`McpManager.take_warnings`); a required
+server's failure is raised by :meth:`McpManager.check_required`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codex_engine.config.mcp_servers import McpServerConfig
+from codex_engine.mcp.errors import McpStartupError
+from codex_engine.mcp.names import qualify
+
+if TYPE_CHECKING:
+    import mcp_types
+
+    from codex_engine.mcp.connection import ServerConnection, Status
+
+__all__ = ["McpManager", "McpTool", "StatusListener", "sdk_available"]
+
+#: Told each time a server settles: (server, status, error).
+StatusListener = Callable[[str, "Status", "str | None"], Awaitable[None] | None]
+
+
+def sdk_available() -> bool:
+    """Whether the official `mcp` package (the `mcp` extra) is installed."""
+    return importlib.util.find_spec("mcp") is not None
+
+
+@dataclass(frozen=True)
+class McpTool:
+    """A tool the model may call: its model-visible name, its server and its definition."""
+
+    name: str
+    server: str
+    tool: mcp_types.Tool
+
+
+class McpManager:
+    """The enabled servers of one session."""
+
+    def __init__(
+        self, servers: Mapping[str, McpServerConfig], *, environ: Mapping[str, str], cwd: Path
+    ) -> None:
+        self.configs = {name: cfg for name, cfg in servers.items() if cfg.enabled}
+        self.connections: dict[str, ServerConnection] = {}
+        self._environ = dict(environ)
+        self._cwd = cwd
+        self._listeners: list[StatusListener] = []
+        self._watchers: list[asyncio.Task[None]] = []
+        self._warnings: list[str] = []
+        self._tools: dict[str, McpTool] | None = None
+        #: What listeners have been told so far, per server ("starting" until it settles).
+        self.reported: dict[str, Status] = {}
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.configs)
+
+    def start(self) -> None:
+        """Start every enabled server; returns at once."""
+        if not self.configs or self.connections:
+            return
+        if not sdk_available():
+            names = ", ".join(self.configs)
+            self._warnings.append(
+                f"MCP servers are configured ({names}) but not started: the `mcp` package is "
+                "not installed; install it with `pip install 'codex-engine[mcp]'`"
+            )
+            return
+        from codex_engine.mcp.connection import ServerConnection
+
+        for name, config in self.configs.items():
+            connection = ServerConnection(config, environ=self._environ, cwd=self._cwd)
+            self.connections[name] = connection
+            self.reported[name] = "starting"
+            connection.start()
+            self._watchers.append(asyncio.create_task(self._watch(connection)))
+
+    def add_listener(self, listener: StatusListener) -> None:
+        self._listeners.append(listener)
+
+    async def _watch(self, connection: ServerConnection) -> None:
+        await connection.wait_settled()
+        self._tools = None
+        if connection.status == "failed" and connection.error:
+            self._warnings.append(connection.error)
+        self.reported[connection.name] = connection.status
+        for listener in list(self._listeners):
+            outcome = listener(connection.name, connection.status, connection.error)
+            if outcome is not None:
+                await outcome
+
+    async def wait_started(self) -> None:
+        """Until every server is ready or failed (each bounded by its own startup timeout)."""
+        if self._watchers:
+            await asyncio.gather(*(asyncio.shield(w) for w in self._watchers))
+
+    async def check_required(self) -> None:
+        """Wait for the required servers; McpStartupError naming those that did not start."""
+        required = [name for name, cfg in self.configs.items() if cfg.required]
+        if not required:
+            return
+        failures: list[str] = []
+        for name in required:
+            connection = self.connections.get(name)
+            if connection is None:
+                failures.append(f"{name}: the `mcp` package is not installed")
+                continue
+            await connection.wait_settled()
+            if connection.status != "ready":
+                failures.append(f"{name}: {connection.error or connection.status}")
+        if failures:
+            raise McpStartupError(
+                "required MCP servers failed to initialize: " + "; ".join(failures)
+            )
+
+    def take_warnings(self) -> list[str]:
+        """Startup problems not reported yet (each is returned once)."""
+        warnings, self._warnings = self._warnings, []
+        return warnings
+
+    def tools(self) -> dict[str, McpTool]:
+        """The tools of the ready servers by model-visible name (recomputed as servers settle)."""
+        if self._tools is None:
+            listed: dict[tuple[str, str], Any] = {}
+            for connection in self.connections.values():
+                if connection.status == "ready":
+                    for tool in connection.tools:
+                        listed.setdefault((connection.name, tool.name), tool)
+            self._tools = {
+                q.name: McpTool(q.name, q.server, listed[(q.server, q.tool)])
+                for q in qualify(listed)
+            }
+        return self._tools
+
+    def ready(self, server: str) -> ServerConnection | None:
+        connection = self.connections.get(server)
+        return connection if connection is not None and connection.status == "ready" else None
+
+    async def close(self) -> None:
+        """Stop every server and wait until their processes are gone."""
+        for watcher in self._watchers:
+            watcher.cancel()
+        await asyncio.gather(*(c.close() for c in self.connections.values()))
+        for watcher in self._watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
