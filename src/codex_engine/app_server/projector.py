@@ -8,11 +8,23 @@ after the text already sent, so a retried answer that differs leaves them splice
 
 from __future__ import annotations
 
-import shlex
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, assert_never
 
+from codex_engine.app_server.wire import (
+    ANSWER_PHASES,
+    codex_error_info,
+    command_actions,
+    command_text,
+    file_change_item,
+    git_diff,
+    plan_type_wire,
+    rate_limits_wire,
+    turn_error,
+    usage_wire,
+    web_search_action,
+)
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
@@ -20,7 +32,6 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
-    FileChange,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
@@ -38,40 +49,18 @@ from codex_engine.core.events import (
     TurnStarted,
     WarningEvent,
 )
-from codex_engine.errors import (
-    ApiError,
-    AuthError,
-    CodexError,
-    ConnectionFailedError,
-    ContextWindowExceededError,
-    InternalServerError,
-    InvalidRequestError,
-    QuotaExceededError,
-    RetryLimitError,
-    ServerOverloadedError,
-    UnauthorizedError,
-    UnexpectedStatusError,
-    UsageLimitReachedError,
-    UsageNotIncludedError,
-)
 from codex_engine.protocol.app_server import (
     AccountRateLimitsUpdatedNotification,
     AgentMessageItem,
     CommandExecutionItem,
     ContextCompactionItem,
-    CreditsSnapshotWire,
     ErrorNotification,
-    FileChangeItem,
-    FileUpdateChange,
     ItemCompletedNotification,
     ItemStartedNotification,
-    RateLimitSnapshotWire,
-    RateLimitWindowWire,
     ReasoningItem,
     ThreadItem,
     ThreadTokenUsage,
     ThreadTokenUsageUpdatedNotification,
-    TokenUsageBreakdown,
     TurnError,
     WarningNotification,
     WebSearchItem,
@@ -81,10 +70,7 @@ from codex_engine.protocol.app_server.mcp import (
     McpToolCallItem,
     McpToolCallResult,
 )
-from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
-from codex_engine.protocol.patch import unified_diff
-from codex_engine.protocol.rate_limits import RateLimitSnapshot, RateLimitWindow
 
 __all__ = [
     "Note",
@@ -94,164 +80,11 @@ __all__ = [
     "command_text",
     "plan_type_wire",
     "rate_limits_wire",
+    "turn_error",
 ]
 
 #: One notification: method and params.
 Note = tuple[str, dict[str, Any]]
-
-_PHASES = {"commentary", "partial_answer", "final_answer"}
-_PLAN_TYPES = frozenset(
-    {
-        "free",
-        "go",
-        "plus",
-        "pro",
-        "prolite",
-        "promax",
-        "team",
-        "self_serve_business_prolite",
-        "self_serve_business_usage_based",
-        "business",
-        "ent26",
-        "enterprise_cbp_automation",
-        "enterprise_cbp_usage_based",
-        "enterprise",
-        "edu",
-        "edu_plus",
-        "edu_pro",
-    }
-)
-_PLAN_ALIASES = {"hc": "enterprise", "education": "edu"}
-
-
-def plan_type_wire(plan: str | None) -> str | None:
-    """A plan name as the schema's PlanType (``unknown`` for names it does not list)."""
-    if not plan:
-        return None
-    lowered = plan.strip().lower()
-    lowered = _PLAN_ALIASES.get(lowered, lowered)
-    return lowered if lowered in _PLAN_TYPES else "unknown"
-
-
-def _window(window: RateLimitWindow | None) -> RateLimitWindowWire | None:
-    if window is None:
-        return None
-    return RateLimitWindowWire(
-        used_percent=round(window.used_percent),
-        window_duration_mins=window.window_minutes,
-        resets_at=window.resets_at,
-    )
-
-
-def rate_limits_wire(snapshot: RateLimitSnapshot) -> RateLimitSnapshotWire:
-    credits = snapshot.credits
-    return RateLimitSnapshotWire(
-        limit_id=snapshot.limit_id,
-        limit_name=snapshot.limit_name,
-        primary=_window(snapshot.primary),
-        secondary=_window(snapshot.secondary),
-        credits=CreditsSnapshotWire(
-            has_credits=credits.has_credits, unlimited=credits.unlimited, balance=credits.balance
-        )
-        if credits is not None
-        else None,
-        plan_type=plan_type_wire(snapshot.plan_type),
-    )
-
-
-def codex_error_info(error: CodexError) -> str | dict[str, Any]:
-    """The schema's CodexErrorInfo for an error a turn ended with, as the reference reports it.
-
-    An HTTP status the engine did not recover from (401 included) is ``httpConnectionFailed``
-    with that status; a 400, a refused prompt and a stream that broke off for good are
-    ``other`` (``responseStreamDisconnected`` is for the notices of a retry that follows).
-    """
-    status = error.status if isinstance(error, ApiError) else None
-    if isinstance(error, ContextWindowExceededError):
-        return "contextWindowExceeded"
-    if isinstance(error, UsageLimitReachedError | QuotaExceededError | UsageNotIncludedError):
-        return "usageLimitExceeded"
-    if isinstance(error, ServerOverloadedError):
-        return "serverOverloaded"
-    if isinstance(error, InternalServerError):
-        return "internalServerError"
-    if isinstance(error, AuthError):
-        return "unauthorized"
-    if isinstance(error, InvalidRequestError):
-        return "cyberPolicy" if error.code == "cyber_policy" else "other"
-    if isinstance(error, RetryLimitError):
-        return {"responseTooManyFailedAttempts": {"httpStatusCode": status}}
-    if isinstance(error, UnauthorizedError | UnexpectedStatusError):
-        return {"httpConnectionFailed": {"httpStatusCode": status}}
-    if isinstance(error, ConnectionFailedError):
-        return {"httpConnectionFailed": {"httpStatusCode": None}}
-    return "other"
-
-
-def turn_error(error: CodexError) -> TurnError:
-    return TurnError(message=str(error), codex_error_info=codex_error_info(error))
-
-
-def command_text(command: Sequence[str]) -> str:
-    return shlex.join(command)
-
-
-def command_actions(command: Sequence[str]) -> list[dict[str, Any]]:
-    # codex-engine does not parse commands into read/search/list actions yet.
-    return [{"type": "unknown", "command": command_text(command)}]
-
-
-def _usage(usage: TokenUsage) -> TokenUsageBreakdown:
-    return TokenUsageBreakdown(
-        total_tokens=usage.total_tokens,
-        input_tokens=usage.input_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_output_tokens=usage.reasoning_output_tokens,
-    )
-
-
-def _web_search_action(action: dict[str, Any] | None) -> dict[str, Any] | None:
-    if not action:
-        return None
-    kind = action.get("type")
-    if kind == "search":
-        return {"type": "search", "query": action.get("query"), "queries": action.get("queries")}
-    if kind == "open_page":
-        return {"type": "openPage", "url": action.get("url")}
-    if kind == "find_in_page":
-        return {"type": "findInPage", "url": action.get("url"), "pattern": action.get("pattern")}
-    return {"type": "other"}
-
-
-def _file_change_item(
-    call_id: str, changes: Sequence[FileChange], status: str = "inProgress"
-) -> FileChangeItem:
-    def kind(change: FileChange) -> dict[str, Any]:
-        if change.kind == "update":
-            return {"type": "update", "move_path": change.move_path}
-        return {"type": change.kind}
-
-    return FileChangeItem.model_validate(
-        {
-            "id": call_id,
-            "status": status,
-            "changes": [FileUpdateChange(path=c.path, kind=kind(c), diff=c.diff) for c in changes],
-        }
-    )
-
-
-def _git_diff(change: FileChange) -> str:
-    """One file change as a git-style diff (the turn's diff is these, in order)."""
-    old = "a/" + change.path.lstrip("/")
-    new = "b/" + (change.move_path or change.path).lstrip("/")
-    if change.kind == "add":
-        head = f"diff --git {old} {new}\nnew file mode 100644\n--- /dev/null\n+++ {new}\n"
-        return head + unified_diff("", change.diff)
-    if change.kind == "delete":
-        head = f"diff --git {old} {new}\ndeleted file mode 100644\n--- {old}\n+++ /dev/null\n"
-        return head + unified_diff(change.diff, "")
-    return f"diff --git {old} {new}\n--- {old}\n+++ {new}\n{change.diff}"
 
 
 class TurnProjector:
@@ -394,14 +227,14 @@ class TurnProjector:
                 notes.append(self.started(item))
                 notes.append(self.finished(item))
             case PatchStarted():
-                notes.append(self.started(_file_change_item(event.call_id, event.changes)))
+                notes.append(self.started(file_change_item(event.call_id, event.changes)))
             case PatchFinished():
-                patch = _file_change_item(event.call_id, event.changes, event.status)
+                patch = file_change_item(event.call_id, event.changes, event.status)
                 if event.status == "declined":  # never started: nothing was written
                     notes.append(self.started(patch))
                 notes.append(self.finished(patch))
                 if event.status == "completed":
-                    self._diffs.extend(_git_diff(change) for change in event.changes)
+                    self._diffs.extend(git_diff(change) for change in event.changes)
                     diff = {"threadId": self.thread_id, "turnId": self.turn_id}
                     notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
             case McpToolCallStarted() | McpToolCallFinished():
@@ -423,8 +256,8 @@ class TurnProjector:
                     thread_id=self.thread_id,
                     turn_id=self.turn_id,
                     token_usage=ThreadTokenUsage(
-                        total=_usage(event.total),
-                        last=_usage(event.last),
+                        total=usage_wire(event.total),
+                        last=usage_wire(event.last),
                         model_context_window=self.context_window,
                     ),
                 )
@@ -460,7 +293,7 @@ class TurnProjector:
             notes.append(
                 self.finished(
                     AgentMessageItem(
-                        id=item_id, text=text, phase=phase if phase in _PHASES else None
+                        id=item_id, text=text, phase=phase if phase in ANSWER_PHASES else None
                     )
                 )
             )
@@ -484,7 +317,7 @@ class TurnProjector:
             search = WebSearchItem(
                 id=item.id or self._new_id(),
                 query=query if isinstance(query, str) else "",
-                action=_web_search_action(item.action),
+                action=web_search_action(item.action),
             )
             notes.append(self.started(search))
             notes.append(self.finished(search))
