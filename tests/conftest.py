@@ -132,6 +132,15 @@ def make_client(
     )
 
 
+def emulator_flags(url: str, *extra: str) -> list[str]:
+    """`-c` flags pointing the CLI at the emulator at ``url``; ``extra`` are further settings of
+    its provider table (``"stream_max_retries=0"``)."""
+    flags = ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={url}"]
+    for setting in extra:
+        flags += ["-c", f"model_providers.emulator.{setting}"]
+    return flags
+
+
 def cli_env(codex_home: Path, **extra: str) -> dict[str, str]:
     """Environment for a CLI subprocess: isolated home, no inherited keys."""
     env = {

@@ -15,6 +15,7 @@ from typing import Any
 
 from codex_engine.config.loader import Config, load_config
 from codex_engine.emulator import ResponsesEmulator
+from tests import conftest
 
 STDIO_SERVER = Path(__file__).resolve().parent / "mcp_servers" / "stdio_server.py"
 
@@ -46,12 +47,7 @@ def http_entry(name: str, url: str, **keys: Any) -> str:
 
 
 def emulator_flags(emulator: ResponsesEmulator) -> list[str]:
-    return [
-        "-c",
-        "model_provider=emulator",
-        "-c",
-        f"model_providers.emulator.base_url={emulator.base_url}",
-    ]
+    return conftest.emulator_flags(emulator.base_url)
 
 
 def mcp_config(

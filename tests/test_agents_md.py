@@ -17,8 +17,7 @@ from codex_engine.core.instructions.agents_md import (
     read_project_docs,
 )
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import run_cli
-from tests.test_cli_exec import emulator_flags
+from tests.conftest import emulator_flags, run_cli
 
 CAPTURE = json.loads((Path(__file__).parent / "reference/agents_md_injection.json").read_text())
 

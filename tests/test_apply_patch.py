@@ -17,9 +17,8 @@ from codex_engine.core.events import FileChange, PatchFinished, PatchStarted
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import outside_writable_roots
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import require_reference, run_cli
+from tests.conftest import emulator_flags, require_reference, run_cli
 from tests.test_app_server import SchemaChecker
-from tests.test_cli_exec import emulator_flags
 from tests.test_cli_no_sandbox import snapshot, tool_outputs
 
 EVERY_KIND = """*** Begin Patch

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
-from tests.conftest import Run, run_cli
+from tests.conftest import Run, emulator_flags, run_cli
 
 
 @pytest.fixture
@@ -21,10 +21,6 @@ def repo(tmp_path: Path) -> Path:
 
 
 codex = run_cli
-
-
-def emulator_flags(emu_url: str) -> list[str]:
-    return ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={emu_url}"]
 
 
 def assert_one_line_error(result: Run, *needles: str) -> None:

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
-from tests.conftest import run_cli
-from tests.test_cli_exec import assert_one_line_error, emulator_flags
+from tests.conftest import emulator_flags, run_cli
+from tests.test_cli_exec import assert_one_line_error
 
 
 def _png() -> bytes:

@@ -19,7 +19,7 @@ import pytest
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.emulator.render import render_events
 from codex_engine.emulator.script import IdAllocator, ReplyContext
-from tests.conftest import Run, cli_env, run_cli
+from tests.conftest import Run, cli_env, emulator_flags, run_cli
 
 FIRST = "first attempt had words that never finish"
 SECOND = "The second answer is different from the first one"
@@ -31,13 +31,6 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     return path
-
-
-def emulator_flags(url: str, *extra: str) -> list[str]:
-    flags = ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={url}"]
-    for setting in extra:
-        flags += ["-c", f"model_providers.emulator.{setting}"]
-    return flags
 
 
 def diverging_retry(emulator: ResponsesEmulator) -> None:

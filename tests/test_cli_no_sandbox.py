@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import run_cli
-from tests.test_cli_exec import emulator_flags
+from tests.conftest import emulator_flags, run_cli
 
 
 @pytest.fixture

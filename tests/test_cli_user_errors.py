@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
-from tests.conftest import Run, cli_env
+from tests.conftest import Run, cli_env, emulator_flags
 
 Arg = str | bytes
 
@@ -26,10 +26,6 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     return path
-
-
-def emulator_flags(url: str) -> list[str]:
-    return ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={url}"]
 
 
 async def run_raw(

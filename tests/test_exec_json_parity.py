@@ -14,8 +14,7 @@ import pytest
 
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.emulator.script import Reply
-from tests.conftest import run_cli
-from tests.test_cli_exec import emulator_flags
+from tests.conftest import emulator_flags, run_cli
 
 CAPTURE = json.loads((Path(__file__).parent / "captures" / "exec_json.json").read_text())
 _KEPT = {"type", "status"}

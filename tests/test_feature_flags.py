@@ -10,7 +10,7 @@ import pytest
 
 from codex_engine.config.features import FEATURES, Stage
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import run_cli
+from tests.conftest import emulator_flags, run_cli
 
 
 @pytest.fixture
@@ -19,10 +19,6 @@ def repo(tmp_path: Path) -> Path:
     path.mkdir()
     subprocess.run(["git", "init", "-q", str(path)], check=True)
     return path
-
-
-def emulator_flags(emu_url: str) -> list[str]:
-    return ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={emu_url}"]
 
 
 def tool_names(tools: list[dict[str, object]]) -> list[object]:
