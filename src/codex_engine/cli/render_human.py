@@ -1,5 +1,5 @@
 """The terminal renderer: assistant text on stdout, status, commands and the turn summary on
-stderr (with rich markup)."""
+stderr (coloured with `cli.ansi`)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import json
 import sys
 from typing import TextIO, assert_never
 
-from rich.console import Console
-from rich.markup import escape
-
+from codex_engine.cli.ansi import AnsiConsole, escape
 from codex_engine.core.events import (
     AgentMessageDelta,
     CommandFinished,
@@ -78,15 +76,8 @@ class HumanRenderer:
         color: bool | None = None,
     ) -> None:
         self._out = stdout or sys.stdout
-        # color: True/False for --color always/never; None lets rich look at the terminal.
-        self._err = Console(
-            file=stderr or sys.stderr,
-            highlight=False,
-            soft_wrap=True,
-            force_terminal=color,
-            no_color=color is False or None,
-            color_system=None if color is False else "auto",
-        )
+        # color: True/False for --color always/never; None looks at the environment and terminal.
+        self._err = AnsiConsole(stderr or sys.stderr, color=color)
         self._stream = _is_terminal(self._out) if stream is None else stream
         self._at_line_start = True
         # stream mode: the deltas of the message in progress, as they were shown
@@ -110,7 +101,7 @@ class HumanRenderer:
         if self._stream:
             self._end_text_line()
         elif self._pending is not None:
-            self._err.print(self._pending, markup=False, emoji=False)
+            self._err.print(self._pending, markup=False)
             self._pending = None
 
     def session_started(self, thread_id: str, model: str, provider: str, cwd: str) -> None:
