@@ -15,9 +15,18 @@ from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.shell_call import ShellTool
-from codex_engine.core.tools.toolset import ToolContext, Toolset, call_name
+from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
-from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
+from codex_engine.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+)
+
+#: A call the model makes: JSON arguments (function) or raw text (custom/freeform); and its answer.
+AnyCall = FunctionCall | CustomToolCall
+AnyOutput = FunctionCallOutput | CustomToolCallOutput
 
 __all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset"]
 
@@ -76,10 +85,22 @@ class ToolDispatcher:
             call_id=call.call_id, output=f"unsupported tool {call.name!r}{hint}"
         )
 
+    async def call_custom(self, call: CustomToolCall, ctx: ToolContext) -> CustomToolCallOutput:
+        """The output for one custom (freeform) call, answered in its own kind."""
+        for toolset in self.toolsets:
+            if isinstance(toolset, FreeformToolset) and toolset.handles(call.name):
+                return await toolset.call_custom(call, ctx)
+        return CustomToolCallOutput(call_id=call.call_id, output=f"unsupported tool {call.name!r}")
+
+    async def _any(self, call: AnyCall, ctx: ToolContext) -> AnyOutput:
+        if isinstance(call, CustomToolCall):
+            return await self.call_custom(call, ctx)
+        return await self.call(call, ctx)
+
     async def call_all(
-        self, calls: Sequence[FunctionCall], ctx: ToolContext, *, parallel: bool
-    ) -> list[FunctionCallOutput]:
+        self, calls: Sequence[AnyCall], ctx: ToolContext, *, parallel: bool
+    ) -> list[AnyOutput]:
         """The outputs of a response's calls, in call order; run together when ``parallel``."""
         if parallel and len(calls) > 1:
-            return list(await asyncio.gather(*(self.call(call, ctx) for call in calls)))
-        return [await self.call(call, ctx) for call in calls]
+            return list(await asyncio.gather(*(self._any(call, ctx) for call in calls)))
+        return [await self._any(call, ctx) for call in calls]
