@@ -1,8 +1,8 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
 The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the built-in ``shell``, the
-hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), then the extra
-toolsets the session was given (``SessionDeps.toolsets``).
+hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), ``view_image``,
+``update_plan``, then the extra toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -16,6 +16,7 @@ from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
+from codex_engine.core.tools.view_image import ViewImageTool
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
 from codex_engine.protocol.items import (
     CustomToolCall,
@@ -64,7 +65,13 @@ class ToolDispatcher:
         # call to it is answered like any unknown tool.
         self.shell = shell
         builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
-        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), ApplyPatchTool(), *extra)
+        self.toolsets: tuple[Toolset, ...] = (
+            *builtin,
+            HostedWebSearch(),
+            ApplyPatchTool(),
+            ViewImageTool(),
+            *extra,
+        )
 
     async def prepare(self) -> list[str]:
         """Every toolset made ready for a turn's first request; their problems, in order."""
