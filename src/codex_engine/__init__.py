@@ -35,6 +35,8 @@ _EXPORTS: dict[str, str] = {
     "ItemCompleted": "codex_engine.core.events",
     "CommandStarted": "codex_engine.core.events",
     "PatchStarted": "codex_engine.core.events",
+    "PlanStep": "codex_engine.core.events",
+    "PlanUpdated": "codex_engine.core.events",
     "PatchFinished": "codex_engine.core.events",
     "FileChange": "codex_engine.core.events",
     "CommandOutputDelta": "codex_engine.core.events",
@@ -147,6 +149,8 @@ if TYPE_CHECKING:
     from codex_engine.core.events import McpToolCallStarted as McpToolCallStarted
     from codex_engine.core.events import PatchFinished as PatchFinished
     from codex_engine.core.events import PatchStarted as PatchStarted
+    from codex_engine.core.events import PlanStep as PlanStep
+    from codex_engine.core.events import PlanUpdated as PlanUpdated
     from codex_engine.core.events import RateLimitsUpdated as RateLimitsUpdated
     from codex_engine.core.events import ReasoningDelta as ReasoningDelta
     from codex_engine.core.events import Retrying as Retrying
@@ -254,6 +258,8 @@ __all__ = [
     "PatchError",
     "PatchFinished",
     "PatchStarted",
+    "PlanStep",
+    "PlanUpdated",
     "Prompt",
     "ProtocolError",
     "QuotaExceededError",

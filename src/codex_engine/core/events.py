@@ -32,6 +32,8 @@ __all__ = [
     "McpToolCallStarted",
     "PatchFinished",
     "PatchStarted",
+    "PlanStep",
+    "PlanUpdated",
     "RateLimitsUpdated",
     "ReasoningDelta",
     "Retrying",
@@ -208,6 +210,21 @@ class McpToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class PlanStep:
+    step: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdated:
+    """The model's plan for the task (an ``update_plan`` call); it replaces the plan before."""
+
+    call_id: str
+    explanation: str | None
+    steps: tuple[PlanStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -260,6 +277,7 @@ TurnEvent = (
     | PatchFinished
     | McpToolCallStarted
     | McpToolCallFinished
+    | PlanUpdated
     | Retrying
     | RateLimitsUpdated
     | TokenCount

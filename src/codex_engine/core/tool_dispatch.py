@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
+from codex_engine.core.tools.plan import UpdatePlanTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
 from codex_engine.core.tools.view_image import ViewImageTool
@@ -70,6 +71,7 @@ class ToolDispatcher:
             HostedWebSearch(),
             ApplyPatchTool(),
             ViewImageTool(),
+            UpdatePlanTool(),
             *extra,
         )
 

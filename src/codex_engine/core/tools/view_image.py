@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from codex_engine.core.sandbox import sandbox_writable_roots
@@ -36,8 +37,11 @@ _DESCRIPTION = (
 )
 
 
-class _Refused(Exception):
+@dataclass(frozen=True, slots=True)
+class _Refusal:
     """Why the image cannot be shown; told to the model as the call's output."""
+
+    reason: str
 
 
 def readable_roots(settings: SessionSettings) -> list[Path] | None:
@@ -59,32 +63,32 @@ def _mime_type(head: bytes) -> str | None:
     return None
 
 
-def _load(path: Path, settings: SessionSettings) -> str:
-    """The image at ``path`` as a data URL; :class:`_Refused` when it may not or cannot be."""
+def _load(path: Path, settings: SessionSettings) -> str | _Refusal:
+    """The image at ``path`` as a data URL, or why it may not or cannot be shown."""
     resolved = path.resolve()
     roots = readable_roots(settings)
     if roots is not None and not any(resolved.is_relative_to(root) for root in roots):
         shown = ", ".join(str(root) for root in roots)
-        raise _Refused(
+        return _Refusal(
             f"cannot view {path}: it is outside what sandbox mode {settings.sandbox_mode!r} "
             f"lets you read ({shown}); copy the image into the workspace first"
         )
     try:
         if not resolved.is_file():
             what = "does not exist" if not resolved.exists() else "is not a file"
-            raise _Refused(f"cannot view {path}: it {what}")
+            return _Refusal(f"cannot view {path}: it {what}")
         size = resolved.stat().st_size
         if size > MAX_IMAGE_BYTES:
-            raise _Refused(
+            return _Refusal(
                 f"cannot view {path}: it is {size} bytes, over the {MAX_IMAGE_BYTES}-byte "
                 "limit; make a smaller copy (e.g. scaled down) and view that"
             )
         data = resolved.read_bytes()
     except OSError as exc:
-        raise _Refused(f"cannot view {path}: {exc.strerror or exc}") from None
+        return _Refusal(f"cannot view {path}: {exc.strerror or exc}")
     mime = _mime_type(data[:16])
     if mime is None:
-        raise _Refused(f"cannot view {path}: it is not a PNG, JPEG, GIF or WebP image")
+        return _Refusal(f"cannot view {path}: it is not a PNG, JPEG, GIF or WebP image")
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
@@ -143,11 +147,10 @@ class ViewImageTool:
                 'invalid arguments: expected {"path": "IMAGE_FILE"} and optionally '
                 '"detail": "high" or "original"'
             )
-        try:
-            url = await asyncio.to_thread(_load, ctx.settings.cwd / path, ctx.settings)
-        except _Refused as refused:
+        url = await asyncio.to_thread(_load, ctx.settings.cwd / path, ctx.settings)
+        if isinstance(url, _Refusal):
             ctx.metrics.tool_call(VIEW_IMAGE_TOOL_NAME, False, 0.0)
-            return answer(str(refused))
+            return answer(url.reason)
         ctx.metrics.tool_call(VIEW_IMAGE_TOOL_NAME, True, 0.0)
         part: dict[str, str] = {"type": "input_image", "image_url": url}
         if detail is not None:

@@ -136,6 +136,8 @@ from codex_engine.protocol.app_server.notifications import (
     ThreadTokenUsageUpdatedNotification,
     TokenUsageBreakdown,
     TurnCompletedNotification,
+    TurnPlanStep,
+    TurnPlanUpdatedNotification,
     TurnStartedNotification,
     WarningNotification,
 )
@@ -320,6 +322,8 @@ __all__ = [
     "TurnCompletedNotification",
     "TurnError",
     "TurnInterruptParams",
+    "TurnPlanStep",
+    "TurnPlanUpdatedNotification",
     "TurnStartParams",
     "TurnStartResponse",
     "TurnStartedNotification",
