@@ -1,7 +1,8 @@
 """``update_plan`` (offered when ``[tools.update_plan] enabled = true``, as in 0.163): the
 model's plan shows as a ``todo_list`` item in ``exec --json`` (started, updated, completed at
 the turn's end, as the reference prints it), in the terminal, and as ``turn/plan/updated`` in
-the app-server; a malformed plan is told to the model."""
+the app-server; a malformed plan is told to the model. tests/reference/update_plan_0.163.json
+records what 0.163 prints and sends for the same script."""
 
 from __future__ import annotations
 
@@ -13,15 +14,14 @@ from typing import Any
 from codex_engine.emulator import Reply, ResponsesEmulator
 from tests.conftest import emulator_flags, run_cli
 from tests.test_app_server import RawClient, start_thread, start_turn
+from tests.test_tools_wire_parity import comparable
+
+RECORDED = json.loads(
+    (Path(__file__).parent / "reference" / "update_plan_0.163.json").read_text("utf-8")
+)
 
 ENABLE = ("-c", "tools.update_plan={enabled=true}")
-FIRST = {
-    "explanation": "start",
-    "plan": [{"step": "read", "status": "in_progress"}, {"step": "write", "status": "pending"}],
-}
-SECOND = {
-    "plan": [{"step": "read", "status": "completed"}, {"step": "write", "status": "completed"}]
-}
+FIRST, SECOND = RECORDED["scripted_calls"]
 
 
 def plan_replies() -> list[Reply]:
@@ -56,25 +56,17 @@ async def test_exec_json_shows_the_plan_as_a_todo_list_item(
     assert code == 0, stderr
     lines = [json.loads(line) for line in stdout.splitlines()]
     shown = [(e["type"], e["item"]) for e in lines if "item" in e]
-    todo_id = shown[0][1]["id"]
-    first = [{"text": "read", "completed": False}, {"text": "write", "completed": False}]
-    done = [{"text": "read", "completed": True}, {"text": "write", "completed": True}]
-    # As 0.163 prints it: started with the first plan, updated by the next, completed (with the
-    # last plan) after the answer, just before turn.completed.
-    assert shown == [
-        ("item.started", {"id": todo_id, "type": "todo_list", "items": first}),
-        ("item.updated", {"id": todo_id, "type": "todo_list", "items": done}),
-        ("item.completed", {"id": "item_1", "type": "agent_message", "text": "ok"}),
-        ("item.completed", {"id": todo_id, "type": "todo_list", "items": done}),
-    ]
+    # Exactly as 0.163 prints it: started with the first plan, updated by the next, completed
+    # (with the last plan) after the answer, just before turn.completed.
+    assert shown == [(e["type"], e["item"]) for e in RECORDED["exec_json_items"]]
     assert lines[-1]["type"] == "turn.completed"
     said = outputs(emulator)
-    assert said[:2] == ["Plan updated", "Plan updated"]
+    assert said[:2] == RECORDED["outputs"]
     assert said[2].startswith("plan not updated: `plan` must be an array")
     spec = next(
         t for t in emulator.requests_of("http")[0].body["tools"] if t.get("name") == "update_plan"
     )
-    assert spec["parameters"]["required"] == ["plan"]
+    assert comparable(spec) == RECORDED["tool"]
 
 
 async def test_the_terminal_shows_the_plan_and_the_tool_is_off_by_default(
