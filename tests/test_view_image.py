@@ -5,6 +5,7 @@ large or outside what the sandbox policy lets the model read is refused with a c
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.view_image import MAX_IMAGE_BYTES, ViewImageTool
 from codex_engine.emulator import Reply, ResponsesEmulator
 from tests.conftest import emulator_flags, run_cli
+from tests.test_app_server import RawClient, start_thread, start_turn
 
 #: The smallest valid PNG: 1x1, one transparent pixel.
 PNG = base64.b64decode(
@@ -134,3 +136,24 @@ def test_offered_to_image_models_with_detail_where_the_catalog_allows(
     text_only = info.model_copy(update={"input_modalities": ["text"]})
     no_images = SessionSettings(cwd=tmp_path, model_info=text_only, base_instructions="")
     assert ViewImageTool().specs(no_images) == []
+
+
+async def test_the_app_server_shows_the_viewed_image_as_an_image_view_item(
+    emulator: ResponsesEmulator, codex_home: Path, work: Path
+) -> None:
+    emulator.enqueue(Reply.function_call("view_image", {"path": "pic.png"}), Reply.text("seen"))
+    client = await RawClient.start(codex_home, work, emulator)
+    try:
+        await client.initialize()
+        thread_id = await start_thread(client, cwd=str(work))
+        await client.turn_completed(await start_turn(client, thread_id, "look"))
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            assert await client.close() == 0
+    viewed = [
+        m["params"]["item"]
+        for m in client.notifications
+        if m["method"] == "item/completed" and m["params"]["item"]["type"] == "imageView"
+    ]
+    assert [item["path"] for item in viewed] == [str((work / "pic.png").resolve())]
+    assert client.schema_errors() == []

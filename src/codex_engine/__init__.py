@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "CommandStarted": "codex_engine.core.events",
     "PatchStarted": "codex_engine.core.events",
     "PlanStep": "codex_engine.core.events",
+    "ImageViewed": "codex_engine.core.events",
     "PlanUpdated": "codex_engine.core.events",
     "PatchFinished": "codex_engine.core.events",
     "FileChange": "codex_engine.core.events",
@@ -143,6 +144,7 @@ if TYPE_CHECKING:
     from codex_engine.core.events import CommandStarted as CommandStarted
     from codex_engine.core.events import ContextCompacted as ContextCompacted
     from codex_engine.core.events import FileChange as FileChange
+    from codex_engine.core.events import ImageViewed as ImageViewed
     from codex_engine.core.events import ItemCompleted as ItemCompleted
     from codex_engine.core.events import ItemStarted as ItemStarted
     from codex_engine.core.events import McpToolCallFinished as McpToolCallFinished
@@ -238,6 +240,7 @@ __all__ = [
     "FallbackToHttpError",
     "Features",
     "FileChange",
+    "ImageViewed",
     "InputError",
     "InternalServerError",
     "InvalidParamsError",

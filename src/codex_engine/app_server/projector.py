@@ -32,6 +32,7 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
@@ -56,6 +57,7 @@ from codex_engine.protocol.app_server import (
     CommandExecutionItem,
     ContextCompactionItem,
     ErrorNotification,
+    ImageViewItem,
     ItemCompletedNotification,
     ItemStartedNotification,
     ReasoningItem,
@@ -248,6 +250,10 @@ class TurnProjector:
                     notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
             case McpToolCallStarted() | McpToolCallFinished():
                 notes.extend(self._mcp_call(event))
+            case ImageViewed():
+                viewed = ImageViewItem(id=event.call_id, path=event.path)
+                notes.append(self.started(viewed))
+                notes.append(self.finished(viewed))
             case PlanUpdated():
                 # The reference reports an update_plan call only as the turn's plan, no item.
                 plan = TurnPlanUpdatedNotification(

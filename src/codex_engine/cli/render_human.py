@@ -17,6 +17,7 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
@@ -217,6 +218,9 @@ class HumanRenderer:
                     self._err.print(f"[red]  failed:[/red] {escape(why)}")
                 else:
                     self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
+            case ImageViewed():
+                self._before_status()
+                self._err.print(f"[cyan]viewed image:[/cyan] {escape(event.path)}")
             case PlanUpdated():
                 self._before_status()
                 self._err.print(

@@ -15,6 +15,7 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     FileChange,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
@@ -288,6 +289,7 @@ class JsonRenderer:
                 | CommandOutputDelta()
                 | TokenCount()
                 | RateLimitsUpdated()
+                | ImageViewed()
             ):
                 pass  # the reference's exec --json has no line for these
             case _:

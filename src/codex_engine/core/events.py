@@ -26,6 +26,7 @@ __all__ = [
     "CommandStarted",
     "ContextCompacted",
     "FileChange",
+    "ImageViewed",
     "ItemCompleted",
     "ItemStarted",
     "McpToolCallFinished",
@@ -210,6 +211,14 @@ class McpToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageViewed:
+    """The model was shown a local image (``view_image``); ``path`` is absolute."""
+
+    call_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class PlanStep:
     step: str
     status: Literal["pending", "in_progress", "completed"]
@@ -278,6 +287,7 @@ TurnEvent = (
     | McpToolCallStarted
     | McpToolCallFinished
     | PlanUpdated
+    | ImageViewed
     | Retrying
     | RateLimitsUpdated
     | TokenCount

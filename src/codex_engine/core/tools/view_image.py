@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codex_engine.core.events import ImageViewed
 from codex_engine.core.sandbox import sandbox_writable_roots
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.toolset import ToolContext
@@ -152,6 +153,7 @@ class ViewImageTool:
             ctx.metrics.tool_call(VIEW_IMAGE_TOOL_NAME, False, 0.0)
             return answer(url.reason)
         ctx.metrics.tool_call(VIEW_IMAGE_TOOL_NAME, True, 0.0)
+        ctx.emit(ImageViewed(call.call_id, str((ctx.settings.cwd / path).resolve())))
         part: dict[str, str] = {"type": "input_image", "image_url": url}
         if detail is not None:
             part["detail"] = detail
