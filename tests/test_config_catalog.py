@@ -13,7 +13,19 @@ from codex_engine.config.catalog import (
     list_models,
 )
 
+#: codex 0.163's catalog (tests/reference/model_list_0.163.json) plus our earlier entries.
 PUBLIC_SLUGS = {
+    "gpt-6.1-sol",
+    "gpt-6-astra",
+    "gpt-6-sol",
+    "gpt-6-luna",
+    "gpt-5.6-sol",
+    "gpt-5.6-terra",
+    "gpt-5.6-luna",
+    "gpt-daybreak-blue-latest",
+    "gpt-daybreak-red-latest",
+    "gpt-5.5",
+    "codex-auto-review",
     "gpt-5.1-codex",
     "gpt-5.1-codex-max",
     "gpt-5.1-codex-mini",
@@ -29,8 +41,9 @@ def test_bundled_catalog_contents() -> None:
     models = bundled_models()
     assert {m.slug for m in models} == PUBLIC_SLUGS
     for m in models:
-        assert m.context_window == 272_000
-        assert m.prefer_websockets is False
+        # Synced from 0.163: one 372k-window model; 0.163's own models prefer WebSockets.
+        assert m.context_window == (372_000 if m.slug == "gpt-daybreak-red-latest" else 272_000)
+        assert m.prefer_websockets is (m.priority < 50)
         assert m.base_instructions == default_base_instructions()
         assert not m.used_fallback_model_metadata
         assert m.default_reasoning_level is None or m.supports_reasoning_effort(

@@ -24,12 +24,15 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     FileChange,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     PatchFinished,
     PatchStarted,
+    PlanStep,
+    PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -92,6 +95,9 @@ def _one_of_each() -> dict[type, list[TurnEvent]]:
         McpToolCallFinished("m1", "docs", "search", {"q": "codex"}, 0.1, {"content": []}),
         McpToolCallStarted("m2", "docs", "write", None),
         McpToolCallFinished("m2", "docs", "write", None, 0.1, error="declined"),
+        ImageViewed("v1", "/w/pic.png"),
+        PlanUpdated("u1", "first", (PlanStep("read", "in_progress"), PlanStep("fix", "pending"))),
+        PlanUpdated("u2", None, (PlanStep("read", "completed"), PlanStep("fix", "completed"))),
         Retrying(1, 5, 0.2, "stream disconnected"),
         RateLimitsUpdated(RateLimitSnapshot()),
         TokenCount(usage, usage),
@@ -148,6 +154,7 @@ def test_the_app_server_projector_handles_every_event() -> None:
         for event in events:
             methods += [method for method, _params in projector.on_event(event)]
     assert "warning" in methods and "error" in methods
+    assert "turn/plan/updated" in methods
 
 
 def test_warning_is_a_deprecated_alias_of_warning_event() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from codex_engine.core.prompt_history import ABORTED_OUTPUT, prompt_items
 from codex_engine.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
     DeliveredToolOutput,
     FunctionCall,
     FunctionCallOutput,
@@ -73,3 +75,35 @@ def test_a_delivered_tool_output_answers_no_call_and_is_kept() -> None:
         "name": "notify",
         "output": "done",
     }
+
+
+def test_an_unanswered_custom_tool_call_is_answered_aborted_in_its_own_kind() -> None:
+    patch = CustomToolCall(call_id="p", name="apply_patch", input="*** Begin Patch\n")
+    history: list[ResponseItem] = [user_message("edit"), patch, call("a"), output("a")]
+    assert shape(prompt_items(history)) == [
+        ("message", None, None),
+        ("custom_tool_call", "p", None),
+        ("custom_tool_call_output", "p", ABORTED_OUTPUT),
+        ("function_call", "a", None),
+        ("function_call_output", "a", "ok"),
+    ]
+
+
+def test_a_custom_output_answers_only_a_custom_call() -> None:
+    answered = CustomToolCallOutput(call_id="p", output="done")
+    orphan_kind = CustomToolCallOutput(call_id="a", output="wrong kind")
+    history: list[ResponseItem] = [
+        CustomToolCall(call_id="p", name="apply_patch", input="x"),
+        answered,
+        call("a"),
+        orphan_kind,
+    ]
+    assert shape(prompt_items(history)) == [
+        ("custom_tool_call", "p", None),
+        ("custom_tool_call_output", "p", "done"),
+        ("function_call", "a", None),
+        ("function_call_output", "a", ABORTED_OUTPUT),
+    ]
+    # Both kinds round-trip through their wire JSON.
+    for item in history:
+        assert parse_item(item_to_json(item)) == item

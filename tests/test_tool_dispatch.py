@@ -60,7 +60,14 @@ async def test_an_extra_toolset_is_offered_and_gets_the_calls_named_for_it(
         session = Session(settings(tmp_path), SessionDeps(client, toolsets=(lookup,)))
         events = await run(session, "what is a wren?")
     offered = emulator.requests_of("http")[0].body["tools"]
-    assert [tool.get("name", tool["type"]) for tool in offered] == ["shell", "web_search", "lookup"]
+    # gpt-5.1-codex also gets apply_patch (freeform) and view_image (image input) built in.
+    assert [tool.get("name", tool["type"]) for tool in offered] == [
+        "shell",
+        "web_search",
+        "apply_patch",
+        "view_image",
+        "lookup",
+    ]
     assert [call.call_id for call in lookup.calls] == ["call_w"]
     assert WarningEvent("looked it up") in events
     assert outputs_sent(emulator) == ["wren: a small bird"]

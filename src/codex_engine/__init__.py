@@ -35,6 +35,9 @@ _EXPORTS: dict[str, str] = {
     "ItemCompleted": "codex_engine.core.events",
     "CommandStarted": "codex_engine.core.events",
     "PatchStarted": "codex_engine.core.events",
+    "PlanStep": "codex_engine.core.events",
+    "ImageViewed": "codex_engine.core.events",
+    "PlanUpdated": "codex_engine.core.events",
     "PatchFinished": "codex_engine.core.events",
     "FileChange": "codex_engine.core.events",
     "CommandOutputDelta": "codex_engine.core.events",
@@ -141,12 +144,15 @@ if TYPE_CHECKING:
     from codex_engine.core.events import CommandStarted as CommandStarted
     from codex_engine.core.events import ContextCompacted as ContextCompacted
     from codex_engine.core.events import FileChange as FileChange
+    from codex_engine.core.events import ImageViewed as ImageViewed
     from codex_engine.core.events import ItemCompleted as ItemCompleted
     from codex_engine.core.events import ItemStarted as ItemStarted
     from codex_engine.core.events import McpToolCallFinished as McpToolCallFinished
     from codex_engine.core.events import McpToolCallStarted as McpToolCallStarted
     from codex_engine.core.events import PatchFinished as PatchFinished
     from codex_engine.core.events import PatchStarted as PatchStarted
+    from codex_engine.core.events import PlanStep as PlanStep
+    from codex_engine.core.events import PlanUpdated as PlanUpdated
     from codex_engine.core.events import RateLimitsUpdated as RateLimitsUpdated
     from codex_engine.core.events import ReasoningDelta as ReasoningDelta
     from codex_engine.core.events import Retrying as Retrying
@@ -234,6 +240,7 @@ __all__ = [
     "FallbackToHttpError",
     "Features",
     "FileChange",
+    "ImageViewed",
     "InputError",
     "InternalServerError",
     "InvalidParamsError",
@@ -254,6 +261,8 @@ __all__ = [
     "PatchError",
     "PatchFinished",
     "PatchStarted",
+    "PlanStep",
+    "PlanUpdated",
     "Prompt",
     "ProtocolError",
     "QuotaExceededError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any, assert_never
+from typing import Any, Literal, assert_never
 
 from codex_engine.app_server.wire import (
     ANSWER_PHASES,
@@ -32,12 +32,14 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     PatchFinished,
     PatchStarted,
+    PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -55,6 +57,7 @@ from codex_engine.protocol.app_server import (
     CommandExecutionItem,
     ContextCompactionItem,
     ErrorNotification,
+    ImageViewItem,
     ItemCompletedNotification,
     ItemStartedNotification,
     ReasoningItem,
@@ -62,6 +65,8 @@ from codex_engine.protocol.app_server import (
     ThreadTokenUsage,
     ThreadTokenUsageUpdatedNotification,
     TurnError,
+    TurnPlanStep,
+    TurnPlanUpdatedNotification,
     WarningNotification,
     WebSearchItem,
 )
@@ -82,6 +87,12 @@ __all__ = [
     "rate_limits_wire",
     "turn_error",
 ]
+
+_PLAN_STATUS: dict[str, Literal["pending", "inProgress", "completed"]] = {
+    "pending": "pending",
+    "in_progress": "inProgress",
+    "completed": "completed",
+}
 
 #: One notification: method and params.
 Note = tuple[str, dict[str, Any]]
@@ -239,6 +250,22 @@ class TurnProjector:
                     notes.append(("turn/diff/updated", {**diff, "diff": "".join(self._diffs)}))
             case McpToolCallStarted() | McpToolCallFinished():
                 notes.extend(self._mcp_call(event))
+            case ImageViewed():
+                viewed = ImageViewItem(id=event.call_id, path=event.path)
+                notes.append(self.started(viewed))
+                notes.append(self.finished(viewed))
+            case PlanUpdated():
+                # The reference reports an update_plan call only as the turn's plan, no item.
+                plan = TurnPlanUpdatedNotification(
+                    thread_id=self.thread_id,
+                    turn_id=self.turn_id,
+                    explanation=event.explanation,
+                    plan=[
+                        TurnPlanStep(step=s.step, status=_PLAN_STATUS[s.status])
+                        for s in event.steps
+                    ],
+                )
+                notes.append(("turn/plan/updated", plan.to_wire()))
             case Retrying():
                 self._retried = True
                 error = ErrorNotification(

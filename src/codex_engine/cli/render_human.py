@@ -15,12 +15,14 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     PatchFinished,
     PatchStarted,
+    PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -37,6 +39,13 @@ from codex_engine.core.tools.shell import describe
 from codex_engine.protocol.items import Message, WebSearchCall
 
 __all__ = ["HumanRenderer"]
+
+#: How each plan step shows: a checkbox-like mark and its style.
+_PLAN_MARKS = {
+    "completed": ("[x]", "green"),
+    "in_progress": ("[>]", "cyan"),
+    "pending": ("[ ]", "dim"),
+}
 
 
 def _summary_line(summary: TurnSummary) -> str:
@@ -200,6 +209,18 @@ class HumanRenderer:
                     self._err.print(f"[red]  failed:[/red] {escape(why)}")
                 else:
                     self._err.print(f"[green]  ok[/green] [dim]in {event.duration_s:.2f}s[/dim]")
+            case ImageViewed():
+                self._before_status()
+                self._err.print(f"[cyan]viewed image:[/cyan] {escape(event.path)}")
+            case PlanUpdated():
+                self._before_status()
+                self._err.print(
+                    "[cyan]plan[/cyan]"
+                    + (f" [dim]— {escape(event.explanation)}[/dim]" if event.explanation else "")
+                )
+                for step in event.steps:
+                    mark, style = _PLAN_MARKS[step.status]
+                    self._err.print(f"  [{style}]{escape(mark)}[/{style}] {escape(step.step)}")
             case Retrying():
                 # stdout is left alone: a newline there would become part of the streamed answer
                 self._err.print(

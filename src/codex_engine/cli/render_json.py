@@ -15,12 +15,14 @@ from codex_engine.core.events import (
     CommandStarted,
     ContextCompacted,
     FileChange,
+    ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
     PatchFinished,
     PatchStarted,
+    PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
     Retrying,
@@ -81,6 +83,9 @@ class JsonRenderer:
         self._mcp_calls: dict[str, str] = {}
         self._compactions: list[dict[str, Any]] = []
         self._patches: dict[str, str] = {}
+        #: The turn's plan as a ``todo_list`` item: started by the first update, updated by the
+        #: next ones, completed when the turn ends (as the reference shows it).
+        self._todo: dict[str, Any] | None = None
 
     def _emit(self, payload: dict[str, Any]) -> None:
         # Compact separators, as the reference prints its lines.
@@ -139,6 +144,11 @@ class JsonRenderer:
         if self._compactions:
             extras["context_compactions"], self._compactions = self._compactions, []
         return extras
+
+    def _close_todo(self) -> None:
+        if self._todo is not None:
+            self._emit({"type": "item.completed", "item": self._todo})
+            self._todo = None
 
     def fatal(self, message: str) -> None:
         self._emit({"type": "error", "message": message})
@@ -218,6 +228,14 @@ class JsonRenderer:
                 done = self._mcp_calls.pop(event.call_id, "") or self._item_id()
                 status = "failed" if event.failed else "completed"
                 self._emit({"type": "item.completed", "item": mcp_item(done, event, status)})
+            case PlanUpdated():
+                steps = [
+                    {"text": s.step, "completed": s.status == "completed"} for s in event.steps
+                ]
+                kind = "item.started" if self._todo is None else "item.updated"
+                todo_id = self._item_id() if self._todo is None else self._todo["id"]
+                self._todo = {"id": todo_id, "type": "todo_list", "items": steps}
+                self._emit({"type": kind, "item": self._todo})
             case Retrying():
                 self._emit(
                     {
@@ -232,6 +250,7 @@ class JsonRenderer:
                 # No such event type in the reference: reported with the turn's end.
                 self._compactions.append({"automatic": event.automatic})
             case TurnCompleted():
+                self._close_todo()
                 self._emit(
                     {
                         "type": "turn.completed",
@@ -242,6 +261,7 @@ class JsonRenderer:
                 )
             case TurnFailed():
                 # As the reference: the error on its own line, then the failed turn.
+                self._close_todo()
                 self._emit({"type": "error", "message": str(event.error)})
                 self._emit(
                     {
@@ -252,6 +272,7 @@ class JsonRenderer:
                 )
             case TurnInterrupted():
                 # The reference's vocabulary has no interrupted turn: a failed one, marked.
+                self._close_todo()
                 self._emit(
                     {
                         "type": "turn.failed",
@@ -268,6 +289,7 @@ class JsonRenderer:
                 | CommandOutputDelta()
                 | TokenCount()
                 | RateLimitsUpdated()
+                | ImageViewed()
             ):
                 pass  # the reference's exec --json has no line for these
             case _:

@@ -34,7 +34,7 @@ _AUTO_COMPACT_PERCENT = 90
 #: Rough bytes per token, to turn a token budget into a byte budget for bytes-mode truncation.
 _BYTES_PER_TOKEN = 4
 
-ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max", "ultra"]
 Verbosity = Literal["low", "medium", "high"]
 
 

@@ -103,6 +103,23 @@ class ConfigProfile(BaseModel):
     openai_base_url: str | None = None
     tool_output_token_limit: int | None = _PositiveInt
     shell_environment_policy: ShellEnvironmentPolicyToml | None = None
+    tools: ToolsToml | None = None
+
+
+class UpdatePlanToolToml(BaseModel):
+    """``[tools.update_plan]``: whether the model is offered the ``update_plan`` tool."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    enabled: bool = False
+
+
+class ToolsToml(BaseModel):
+    """``[tools]``: per-tool settings (other keys belong to other Codex versions)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+    update_plan: UpdatePlanToolToml | None = None
 
 
 class ConfigToml(ConfigProfile):
@@ -165,6 +182,8 @@ class Config:
     project_doc_fallback_filenames: tuple[str, ...] = ()
     #: `[mcp_servers.NAME]` entries, in file order (see `config/mcp_servers`).
     mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    #: `[tools.update_plan] enabled`: the model is offered `update_plan` (off, as in 0.163).
+    update_plan_tool: bool = False
 
     def model_info(self) -> tuple[ModelInfo, str | None]:
         """Catalog entry for `model` with this config's overrides, plus an unknown-model warning."""
@@ -393,6 +412,9 @@ def load_config(
         ),
         project_doc_fallback_filenames=tuple(parsed.project_doc_fallback_filenames or ()),
         mcp_servers=mcp_servers,
+        update_plan_tool=bool(
+            parsed.tools and parsed.tools.update_plan and parsed.tools.update_plan.enabled
+        ),
     )
 
 

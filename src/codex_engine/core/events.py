@@ -26,12 +26,15 @@ __all__ = [
     "CommandStarted",
     "ContextCompacted",
     "FileChange",
+    "ImageViewed",
     "ItemCompleted",
     "ItemStarted",
     "McpToolCallFinished",
     "McpToolCallStarted",
     "PatchFinished",
     "PatchStarted",
+    "PlanStep",
+    "PlanUpdated",
     "RateLimitsUpdated",
     "ReasoningDelta",
     "Retrying",
@@ -208,6 +211,29 @@ class McpToolCallFinished:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageViewed:
+    """The model was shown a local image (``view_image``); ``path`` is absolute."""
+
+    call_id: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    step: str
+    status: Literal["pending", "in_progress", "completed"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdated:
+    """The model's plan for the task (an ``update_plan`` call); it replaces the plan before."""
+
+    call_id: str
+    explanation: str | None
+    steps: tuple[PlanStep, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class RateLimitsUpdated:
     snapshot: RateLimitSnapshot
 
@@ -260,6 +286,8 @@ TurnEvent = (
     | PatchFinished
     | McpToolCallStarted
     | McpToolCallFinished
+    | PlanUpdated
+    | ImageViewed
     | Retrying
     | RateLimitsUpdated
     | TokenCount

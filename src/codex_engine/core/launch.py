@@ -77,6 +77,7 @@ def settings_from_config(
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
         extra_writable_roots=config.additional_writable_roots,
+        update_plan_tool=config.update_plan_tool,
         user_instructions=agents_md_instructions(
             config.codex_home,
             work_dir,

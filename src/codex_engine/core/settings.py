@@ -46,6 +46,8 @@ class SessionSettings:
     shell_tool: bool = True
     #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
     extra_writable_roots: tuple[Path, ...] = ()
+    #: ``[tools.update_plan] enabled``: whether the model is offered ``update_plan``.
+    update_plan_tool: bool = False
 
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info

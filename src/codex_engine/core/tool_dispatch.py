@@ -1,8 +1,8 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
 The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the built-in ``shell``, the
-hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), then the extra
-toolsets the session was given (``SessionDeps.toolsets``).
+hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), ``view_image``,
+``update_plan``, then the extra toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -14,10 +14,21 @@ from collections.abc import Sequence
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
+from codex_engine.core.tools.plan import UpdatePlanTool
 from codex_engine.core.tools.shell_call import ShellTool
-from codex_engine.core.tools.toolset import ToolContext, Toolset, call_name
+from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
+from codex_engine.core.tools.view_image import ViewImageTool
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
-from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
+from codex_engine.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+)
+
+#: A call the model makes: JSON arguments (function) or raw text (custom/freeform); and its answer.
+AnyCall = FunctionCall | CustomToolCall
+AnyOutput = FunctionCallOutput | CustomToolCallOutput
 
 __all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset"]
 
@@ -30,7 +41,10 @@ class HostedWebSearch:
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         mode = resolve_web_search_mode(settings.web_search, sandbox_mode=settings.sandbox_mode)
-        hosted = web_search_tool(mode)
+        # The catalog's `web_search_tool_type = "text_and_image"`: results may include images.
+        kind = (settings.model_info.model_extra or {}).get("web_search_tool_type")
+        types = ("text", "image") if kind == "text_and_image" else ()
+        hosted = web_search_tool(mode, content_types=types)
         return [] if hosted is None else [hosted]
 
     def handles(self, name: str) -> bool:
@@ -55,7 +69,14 @@ class ToolDispatcher:
         # call to it is answered like any unknown tool.
         self.shell = shell
         builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
-        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), ApplyPatchTool(), *extra)
+        self.toolsets: tuple[Toolset, ...] = (
+            *builtin,
+            HostedWebSearch(),
+            ApplyPatchTool(),
+            ViewImageTool(),
+            UpdatePlanTool(),
+            *extra,
+        )
 
     async def prepare(self) -> list[str]:
         """Every toolset made ready for a turn's first request; their problems, in order."""
@@ -76,10 +97,22 @@ class ToolDispatcher:
             call_id=call.call_id, output=f"unsupported tool {call.name!r}{hint}"
         )
 
+    async def call_custom(self, call: CustomToolCall, ctx: ToolContext) -> CustomToolCallOutput:
+        """The output for one custom (freeform) call, answered in its own kind."""
+        for toolset in self.toolsets:
+            if isinstance(toolset, FreeformToolset) and toolset.handles(call.name):
+                return await toolset.call_custom(call, ctx)
+        return CustomToolCallOutput(call_id=call.call_id, output=f"unsupported tool {call.name!r}")
+
+    async def _any(self, call: AnyCall, ctx: ToolContext) -> AnyOutput:
+        if isinstance(call, CustomToolCall):
+            return await self.call_custom(call, ctx)
+        return await self.call(call, ctx)
+
     async def call_all(
-        self, calls: Sequence[FunctionCall], ctx: ToolContext, *, parallel: bool
-    ) -> list[FunctionCallOutput]:
+        self, calls: Sequence[AnyCall], ctx: ToolContext, *, parallel: bool
+    ) -> list[AnyOutput]:
         """The outputs of a response's calls, in call order; run together when ``parallel``."""
         if parallel and len(calls) > 1:
-            return list(await asyncio.gather(*(self.call(call, ctx) for call in calls)))
-        return [await self.call(call, ctx) for call in calls]
+            return list(await asyncio.gather(*(self._any(call, ctx) for call in calls)))
+        return [await self._any(call, ctx) for call in calls]

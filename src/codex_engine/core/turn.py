@@ -38,7 +38,7 @@ from codex_engine.protocol.events import (
     ReasoningSummaryDelta,
     TokenUsage,
 )
-from codex_engine.protocol.items import FunctionCall, assistant_text
+from codex_engine.protocol.items import CustomToolCall, FunctionCall, assistant_text
 from codex_engine.protocol.request import Prompt
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ async def sample_until_done(
             parallel_tool_calls=settings.model_info.supports_parallel_tool_calls,
             output_schema=state.options.output_schema,
         )
-        calls: list[FunctionCall] = []
+        calls: list[FunctionCall | CustomToolCall] = []
         stream = turn.stream(prompt, ctx, prefer_websockets=settings.model_info.prefer_websockets)
         async for event in stream:
             # A consumer that falls behind slows the model stream down instead of letting
@@ -138,7 +138,7 @@ async def sample_until_done(
                     message = assistant_text(event.item)
                     if message is not None:
                         state.last_message = message
-                    if isinstance(event.item, FunctionCall):
+                    if isinstance(event.item, FunctionCall | CustomToolCall):
                         calls.append(event.item)
                 case Completed():
                     if event.token_usage is not None:

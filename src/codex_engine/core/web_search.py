@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from codex_engine.config.loader import WebSearchMode
@@ -46,8 +47,14 @@ def resolve_web_search_mode(
     return "cached"
 
 
-def web_search_tool(mode: WebSearchMode) -> dict[str, Any] | None:
-    """The ``tools`` entry for ``mode``; ``None`` when search is disabled."""
+def web_search_tool(
+    mode: WebSearchMode, *, content_types: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    """The ``tools`` entry for ``mode``; ``None`` when search is disabled. ``content_types``
+    (``text``, ``image``) for the models whose catalog says they search images too."""
     if mode == "disabled":
         return None
-    return {"type": "web_search", "external_web_access": mode == "live"}
+    tool: dict[str, Any] = {"type": "web_search", "external_web_access": mode == "live"}
+    if content_types:
+        tool["search_content_types"] = list(content_types)
+    return tool

@@ -107,6 +107,35 @@ class _Builder:
         self.output.append(done)
         self.emit("response.output_item.done", output_index=index, item=done)
 
+    def custom_tool_call(self, name: str, tool_input: str, call_id: str | None) -> None:
+        item_id = self.ctx.ids.next("ctc")
+        index = len(self.output)
+        item: JsonDict = {
+            "id": item_id,
+            "type": "custom_tool_call",
+            "status": "in_progress",
+            "call_id": call_id or self.ctx.ids.next("call"),
+            "name": name,
+            "input": "",
+        }
+        self.emit("response.output_item.added", output_index=index, item=item)
+        for chunk in _chunks(tool_input, 16):
+            self.emit(
+                "response.custom_tool_call_input.delta",
+                item_id=item_id,
+                output_index=index,
+                delta=chunk,
+            )
+        self.emit(
+            "response.custom_tool_call_input.done",
+            item_id=item_id,
+            output_index=index,
+            input=tool_input,
+        )
+        done = {**item, "status": "completed", "input": tool_input}
+        self.output.append(done)
+        self.emit("response.output_item.done", output_index=index, item=done)
+
     def complete(self, usage: Mapping[str, Any] | None, output_words: int) -> None:
         self.emit(
             "response.completed",
@@ -163,6 +192,9 @@ def render_events(reply: Reply, ctx: ReplyContext) -> list[Event]:
         b.complete(reply.usage, len(reply.text_value.split()))
     elif reply.kind == "function_call":
         b.function_call(reply.call_name, reply.call_arguments, reply.call_id)
+        b.complete(reply.usage, max(1, len(reply.call_arguments) // 4))
+    elif reply.kind == "custom_tool_call":
+        b.custom_tool_call(reply.call_name, reply.call_arguments, reply.call_id)
         b.complete(reply.usage, max(1, len(reply.call_arguments) // 4))
     built = b.events
     if oversized and reply.kind != "text":

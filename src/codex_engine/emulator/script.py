@@ -92,7 +92,9 @@ class ReplyContext:
         return max(1, len(json.dumps(self.body, ensure_ascii=False)) // 4)
 
 
-ReplyKind = Literal["status", "text", "function_call", "events", "failed", "empty", "scripted"]
+ReplyKind = Literal[
+    "status", "text", "function_call", "custom_tool_call", "events", "failed", "empty", "scripted"
+]
 
 
 @dataclass(frozen=True)
@@ -178,6 +180,28 @@ class Reply:
             kind="function_call",
             call_name=name,
             call_arguments=args,
+            call_id=call_id,
+            usage=usage,
+            response_id=response_id,
+        )
+        return reply.with_options(**options)
+
+    @classmethod
+    def custom_tool_call(
+        cls,
+        name: str,
+        tool_input: str,
+        call_id: str | None = None,
+        *,
+        usage: Mapping[str, Any] | None = None,
+        response_id: str | None = None,
+        **options: Unpack[StreamOptions],
+    ) -> Reply:
+        """One `custom_tool_call` output item (a freeform tool): `tool_input` is its raw text."""
+        reply = cls(
+            kind="custom_tool_call",
+            call_name=name,
+            call_arguments=tool_input,
             call_id=call_id,
             usage=usage,
             response_id=response_id,

@@ -424,6 +424,8 @@ _CUSTOM_TOOL: Fields = {
 }
 _WEB_SEARCH_TOOL: Fields = {
     "external_web_access": (False, boolean),
+    # Sent by 0.163 for models whose catalog searches images too (`text_and_image`).
+    "search_content_types": (False, array),
     "filters": (False, nullable(object_)),
     "search_context_size": (False, one_of("low", "medium", "high")),
     "user_location": (False, nullable(object_)),

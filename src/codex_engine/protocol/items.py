@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter
 
 __all__ = [
     "ContentPart",
+    "CustomToolCall",
+    "CustomToolCallOutput",
     "DeliveredToolOutput",
     "FunctionCall",
     "FunctionCallOutput",
@@ -69,6 +71,25 @@ class FunctionCallOutput(_Open):
     output: Any
 
 
+class CustomToolCall(_Open):
+    """A call to a custom (freeform) tool: the model writes ``input`` as raw text in the tool's
+    grammar instead of JSON arguments."""
+
+    type: Literal["custom_tool_call"] = "custom_tool_call"
+    id: str | None = None
+    name: str
+    input: str
+    call_id: str
+    status: str | None = None
+
+
+class CustomToolCallOutput(_Open):
+    type: Literal["custom_tool_call_output"] = "custom_tool_call_output"
+    id: str | None = None
+    call_id: str
+    output: Any
+
+
 class DeliveredToolOutput(_Open):
     """A tool's output delivered from outside the turn (an app-server ``toolOutput``).
 
@@ -104,7 +125,15 @@ class UnknownItem(_Open):
     type: str
 
 
-_KNOWN = {"message", "function_call", "function_call_output", "reasoning", "web_search_call"}
+_KNOWN = {
+    "message",
+    "function_call",
+    "function_call_output",
+    "custom_tool_call",
+    "custom_tool_call_output",
+    "reasoning",
+    "web_search_call",
+}
 
 
 def _tag(value: Any) -> str:
@@ -121,6 +150,8 @@ ResponseItem = Annotated[
     Annotated[Message, Tag("message")]
     | Annotated[FunctionCall, Tag("function_call")]
     | Annotated[FunctionCallOutput, Tag("function_call_output")]
+    | Annotated[CustomToolCall, Tag("custom_tool_call")]
+    | Annotated[CustomToolCallOutput, Tag("custom_tool_call_output")]
     | Annotated[DeliveredToolOutput, Tag("delivered_output")]
     | Annotated[Reasoning, Tag("reasoning")]
     | Annotated[WebSearchCall, Tag("web_search_call")]

@@ -10,10 +10,13 @@ from codex_engine.app_server.pagination import CursorError, offset_page
 from codex_engine.app_server.registry import InvalidParamsError, method
 from codex_engine.config.catalog import DEFAULT_MODEL, ModelInfo, list_models
 from codex_engine.errors import ConfigError
-from codex_engine.protocol.app_server import (
+from codex_engine.protocol.app_server.models import (
+    ModelAvailabilityNux,
     ModelInfoWire,
     ModelListParams,
     ModelListResponse,
+    ModelServiceTier,
+    ModelUpgradeInfo,
     ReasoningEffortOption,
 )
 
@@ -26,16 +29,34 @@ def model_wire(info: ModelInfo, default_slug: str) -> ModelInfoWire:
     default_effort = info.default_reasoning_level or (
         levels[0].reasoning_effort if levels else "none"
     )
+    extra = info.model_extra or {}
+    upgrade = info.upgrade
+    nux = extra.get("availability_nux")
     return ModelInfoWire(
         id=info.slug,
         model=info.slug,
-        upgrade=info.upgrade.model if info.upgrade is not None else None,
+        upgrade=upgrade.model if upgrade is not None else None,
+        upgrade_info=None
+        if upgrade is None
+        else ModelUpgradeInfo(
+            model=upgrade.model,
+            migration_markdown=upgrade.migration_markdown,
+            retirement_at=(upgrade.model_extra or {}).get("retirement_at"),
+        ),
+        availability_nux=ModelAvailabilityNux(message=nux["message"])
+        if isinstance(nux, dict) and isinstance(nux.get("message"), str)
+        else None,
         display_name=info.display_name,
         description=info.description or "",
         hidden=info.visibility != "list",
         supported_reasoning_efforts=levels,
         default_reasoning_effort=default_effort,
         input_modalities=list(info.input_modalities),
+        model_specialty=extra.get("model_specialty"),
+        multi_agent_version=extra.get("multi_agent_version"),
+        additional_speed_tiers=list(extra.get("additional_speed_tiers") or []),
+        service_tiers=[ModelServiceTier(**tier) for tier in extra.get("service_tiers") or []],
+        default_service_tier=extra.get("default_service_tier"),
         is_default=info.slug == default_slug,
     )
 

@@ -1,8 +1,9 @@
 """``apply_patch``: verify a patch against the files, check it writes only where the sandbox
 policy allows (else ask), then write each file atomically and report the changes.
 
-Reached as a function tool named ``apply_patch`` (:class:`ApplyPatchTool`) and from the shell
-tool when its command is an ``apply_patch`` invocation (:func:`run_apply_patch`).
+Reached as a function or custom (freeform) tool named ``apply_patch`` (:class:`ApplyPatchTool`,
+per the catalog's ``apply_patch_tool_type``) and from the shell tool when its command is an
+``apply_patch`` invocation (:func:`run_apply_patch`).
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ from codex_engine.core.approvals import ApprovalRequest, automatic_decision
 from codex_engine.core.events import FileChange, PatchFinished, PatchStarted
 from codex_engine.core.sandbox import sandbox_writable_roots
 from codex_engine.core.settings import SessionSettings
+from codex_engine.core.tools.apply_patch_freeform import apply_patch_freeform_spec
 from codex_engine.core.tools.toolset import ToolContext
 from codex_engine.errors import PatchError
-from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
+from codex_engine.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+)
 from codex_engine.protocol.patch import (
     AddFile,
     DeleteFile,
@@ -255,17 +262,20 @@ def apply_patch_function_spec() -> dict[str, object]:
 
 
 class ApplyPatchTool:
-    """``apply_patch`` called as a function (``{"input": PATCH}``), offered to the models whose
-    catalog entry says ``apply_patch_tool_type = "function"``. Models with the freeform kind
-    edit through ``apply_patch`` commands in the shell tool until custom (freeform) tool calls
-    are supported; calls to the function are carried out whichever model makes them."""
+    """``apply_patch`` as the catalog says a model gets it: a function (``{"input": PATCH}``)
+    for ``apply_patch_tool_type = "function"``, a custom tool whose input is the patch itself
+    for ``"freeform"``, none otherwise. Calls of either kind are carried out whichever model
+    makes them."""
 
     async def prepare(self) -> list[str]:
         return []  # nothing to start
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
-        if settings.model_info.apply_patch_tool_type == "function":
+        kind = settings.model_info.apply_patch_tool_type
+        if kind == "function":
             return [apply_patch_function_spec()]
+        if kind == "freeform":
+            return [apply_patch_freeform_spec()]
         return []
 
     def handles(self, name: str) -> bool:
@@ -284,3 +294,7 @@ class ApplyPatchTool:
             )
         output = await run_apply_patch(call.call_id, patch, ctx.settings.cwd, ctx)
         return FunctionCallOutput(call_id=call.call_id, output=output)
+
+    async def call_custom(self, call: CustomToolCall, ctx: ToolContext) -> CustomToolCallOutput:
+        output = await run_apply_patch(call.call_id, call.input, ctx.settings.cwd, ctx)
+        return CustomToolCallOutput(call_id=call.call_id, output=output)

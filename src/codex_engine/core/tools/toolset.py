@@ -5,15 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from codex_engine.core.approvals import ApprovalsReviewer, Approver
 from codex_engine.core.events import TurnEvent
 from codex_engine.core.settings import SessionSettings
-from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
+from codex_engine.protocol.items import (
+    CustomToolCall,
+    CustomToolCallOutput,
+    FunctionCall,
+    FunctionCallOutput,
+)
 from codex_engine.telemetry.metrics import TurnMetrics
 
-__all__ = ["ToolContext", "Toolset", "call_name"]
+__all__ = ["FreeformToolset", "ToolContext", "Toolset", "call_name"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,18 @@ class Toolset(Protocol):
 
     async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
         """Carry out one call; failures are told to the model in the output, not raised."""
+        ...
+
+
+@runtime_checkable
+class FreeformToolset(Protocol):
+    """A toolset that also carries out custom (freeform) tool calls: raw text in the tool's
+    grammar instead of JSON arguments (``apply_patch`` for the models that get it so)."""
+
+    def handles(self, name: str) -> bool: ...
+
+    async def call_custom(self, call: CustomToolCall, ctx: ToolContext) -> CustomToolCallOutput:
+        """Carry out one custom call; failures are told to the model in the output."""
         ...
 
 

@@ -14,6 +14,7 @@ __all__ = [
     "CommandExecutionItem",
     "ContextCompactionItem",
     "FunctionCallOutputItem",
+    "ImageViewItem",
     "ReasoningItem",
     "ThreadItem",
     "UserMessageItem",
@@ -88,6 +89,14 @@ class WebSearchItem(_Out):
     action: dict[str, Any] | None = None
 
 
+class ImageViewItem(_Out):
+    """A local image the model looked at (``view_image``)."""
+
+    type: Literal["imageView"] = "imageView"
+    id: str
+    path: str
+
+
 class ContextCompactionItem(_Out):
     type: Literal["contextCompaction"] = "contextCompaction"
     id: str
@@ -102,5 +111,6 @@ ThreadItem = (
     | FileChangeItem
     | WebSearchItem
     | ContextCompactionItem
+    | ImageViewItem
     | McpToolCallItem
 )

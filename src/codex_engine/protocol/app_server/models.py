@@ -7,9 +7,12 @@ from pydantic import Field
 from codex_engine.protocol.app_server._base import _Out, _Params
 
 __all__ = [
+    "ModelAvailabilityNux",
     "ModelInfoWire",
     "ModelListParams",
     "ModelListResponse",
+    "ModelServiceTier",
+    "ModelUpgradeInfo",
     "ReasoningEffortOption",
 ]
 
@@ -25,12 +28,32 @@ class ReasoningEffortOption(_Out):
     description: str
 
 
+class ModelUpgradeInfo(_Out):
+    model: str
+    upgrade_copy: str | None = None
+    model_link: str | None = None
+    migration_markdown: str | None = None
+    retirement_at: int | None = None
+
+
+class ModelAvailabilityNux(_Out):
+    message: str
+
+
+class ModelServiceTier(_Out):
+    id: str
+    name: str
+    description: str
+
+
 class ModelInfoWire(_Out):
     """One ``model/list`` entry (the schema's ``Model``)."""
 
     id: str
     model: str
     upgrade: str | None = None
+    upgrade_info: ModelUpgradeInfo | None = None
+    availability_nux: ModelAvailabilityNux | None = None
     display_name: str
     description: str
     hidden: bool
@@ -38,6 +61,12 @@ class ModelInfoWire(_Out):
     default_reasoning_effort: str
     input_modalities: list[str]
     supports_personality: bool = False
+    model_specialty: str | None = None
+    multi_agent_version: str | None = None
+    additional_speed_tiers: list[str] = Field(default_factory=list)
+    service_tiers: list[ModelServiceTier] = Field(default_factory=list)
+    default_service_tier: str | None = None
+    available_access_programs: dict[str, list[str]] | None = None
     is_default: bool
 
 

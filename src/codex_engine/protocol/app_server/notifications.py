@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from codex_engine.protocol.app_server._base import _Out
 from codex_engine.protocol.app_server.items import ThreadItem
@@ -27,6 +27,8 @@ __all__ = [
     "ThreadTokenUsageUpdatedNotification",
     "TokenUsageBreakdown",
     "TurnCompletedNotification",
+    "TurnPlanStep",
+    "TurnPlanUpdatedNotification",
     "TurnStartedNotification",
     "WarningNotification",
 ]
@@ -57,6 +59,20 @@ class TurnCompletedNotification(_Out):
         if self.runtime_summary is None:
             del wire["runtimeSummary"]
         return wire
+
+
+class TurnPlanStep(_Out):
+    step: str
+    status: Literal["pending", "inProgress", "completed"]
+
+
+class TurnPlanUpdatedNotification(_Out):
+    """``turn/plan/updated``: the model's current plan (its ``update_plan`` call)."""
+
+    thread_id: str
+    turn_id: str
+    explanation: str | None = None
+    plan: list[TurnPlanStep]
 
 
 class ItemStartedNotification(_Out):

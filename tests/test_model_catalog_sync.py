@@ -1,0 +1,70 @@
+"""The bundled catalog carries every model codex 0.163 lists, with the same metadata, and
+``model/list`` over real pipes shows them exactly as 0.163's app-server does
+(tests/reference/model_list_0.163.json, recorded from 0.163 over stdio)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+from typing import Any
+
+from codex_engine.config.catalog import default_base_instructions, find_model_info, list_models
+from codex_engine.emulator import ResponsesEmulator
+from tests.test_app_server import RawClient
+
+REFERENCE = json.loads(
+    (Path(__file__).parent / "reference" / "model_list_0.163.json").read_text("utf-8")
+)["result"]["data"]
+REFERENCE_VISIBLE = [m["id"] for m in REFERENCE if not m["hidden"]]
+
+
+def test_catalog_carries_every_reference_model_with_its_tool_surface() -> None:
+    for entry in REFERENCE:
+        info, warning = find_model_info(entry["id"])
+        assert warning is None and not info.used_fallback_model_metadata
+        assert info.display_name == entry["displayName"]
+        assert info.description == entry["description"]
+        assert info.visibility == ("hide" if entry["hidden"] else "list")
+        assert [level.effort for level in info.supported_reasoning_levels] == [
+            e["reasoningEffort"] for e in entry["supportedReasoningEfforts"]
+        ]
+        # 0.163's catalog: every model gets shell_command, freeform apply_patch, token truncation.
+        assert info.shell_type == "shell_command"
+        assert info.apply_patch_tool_type == "freeform"
+        assert info.truncation_policy.mode == "tokens" and info.truncation_policy.limit == 10_000
+        assert info.supports_parallel_tool_calls
+        assert info.input_modalities == entry["inputModalities"]
+        # Our own prompt, never the reference's text.
+        assert info.base_instructions == default_base_instructions()
+    astra, _ = find_model_info("gpt-6-astra")
+    assert astra.experimental_supported_tools == ["send_user_message_async", "clock"]
+    red, _ = find_model_info("gpt-daybreak-red-latest")
+    assert red.context_window == 372_000
+    # The reference sorts by priority: its visible models come first, in its order.
+    visible = [m.slug for m in list_models(visible_only=True)]
+    assert visible[: len(REFERENCE_VISIBLE)] == REFERENCE_VISIBLE
+
+
+def test_our_earlier_models_still_resolve() -> None:
+    for slug in ("gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.2-codex", "gpt-5"):
+        info, warning = find_model_info(slug)
+        assert warning is None and info.slug == slug
+
+
+async def test_model_list_over_pipes_matches_the_reference(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    client = await RawClient.start(codex_home, tmp_path, emulator, "-c", "model=gpt-6.1-sol")
+    try:
+        await client.initialize()
+        listed: dict[str, Any] = await client.result("model/list", {"includeHidden": True})
+        visible: dict[str, Any] = await client.result("model/list", {})
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            assert await client.close() == 0
+    ours = {m["id"]: m for m in listed["data"]}
+    for entry in REFERENCE:
+        assert ours[entry["id"]] == entry
+    assert [m["id"] for m in visible["data"]][: len(REFERENCE_VISIBLE)] == REFERENCE_VISIBLE
+    assert client.schema_errors() == []
