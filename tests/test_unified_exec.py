@@ -4,27 +4,18 @@ between calls and turns, and none left once the session closes."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from codex_engine.config.catalog import find_model_info
-from codex_engine.core.approvals import ApprovalRequest
 from codex_engine.core.events import (
     CommandFinished,
     CommandOutputDelta,
-    CommandRejected,
     CommandStarted,
     TurnCompleted,
 )
-from codex_engine.core.sandbox import detect_sandbox
 from codex_engine.core.session import Session, SessionDeps
-from codex_engine.core.tool_dispatch import command_tool
-from codex_engine.core.tools.unified_exec import MAX_PROCESSES
 from codex_engine.emulator import Reply, ResponsesEmulator
 from tests.conftest import make_client
 from tests.test_session_turns import outputs_sent, run, settings
@@ -41,6 +32,11 @@ def parse(output: str) -> dict[str, Any]:
     found = _HEADER.match(output)
     assert found is not None, output
     return found.groupdict()
+
+
+def unique_outputs(emulator: ResponsesEmulator) -> list[str]:
+    """Each call's output once (every request repeats the history before it)."""
+    return list(dict.fromkeys(outputs_sent(emulator)))
 
 
 def uexec(tmp_path: Path, **overrides: Any) -> Any:
@@ -93,3 +89,132 @@ async def test_a_short_command_returns_its_exit_code_and_output_in_the_reference
     assert (finished.call_id, finished.exit_code, finished.output) == (started.call_id, 3, "hi\n")
     assert "".join(e.chunk for e in events if isinstance(e, CommandOutputDelta)) == "hi\n"
     assert isinstance(events[-1], TurnCompleted)
+
+
+async def test_a_long_command_yields_a_session_id_and_is_polled_until_it_exits(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    gate = tmp_path / "gate"
+    script = f"echo started; while [ ! -e {gate} ]; do sleep 0.02; done; echo finished; exit 7"
+    emulator.enqueue(exec_call(script, yield_time_ms=300), Reply.text("still running"))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        first = await run(session, "start it")
+        running = parse(outputs_sent(emulator)[0])
+        assert running["code"] is None and running["output"] == "started\n"
+        sid = int(running["sid"])
+        # A write while it still runs: nothing new, the same session id. (An empty poll would
+        # wait at least 5 s unless the process ends; the test ends it before polling.)
+        emulator.enqueue(
+            Reply.function_call("write_stdin", {"session_id": sid, "chars": "x"}),
+            Reply.text("poked"),
+        )
+        await run(session, "poke")
+        gate.touch()
+        emulator.enqueue(
+            Reply.function_call("write_stdin", {"session_id": sid, "chars": ""}),
+            Reply.text("done"),
+        )
+        last = await run(session, "poll again")
+        await session.aclose()
+    outputs = [parse(text) for text in unique_outputs(emulator)]
+    assert outputs[1] == {"code": None, "sid": str(sid), "tokens": "0", "output": ""}
+    assert outputs[2] == {"code": "7", "sid": None, "tokens": "3", "output": "finished\n"}
+    assert not any(isinstance(e, CommandFinished) for e in first)
+    finished = next(e for e in last if isinstance(e, CommandFinished))
+    started = next(e for e in first if isinstance(e, CommandStarted))
+    assert (finished.call_id, finished.exit_code) == (started.call_id, 7)
+    assert finished.output == "started\nfinished\n"
+    # Polling a process that has ended is told as the reference tells it.
+    emulator.enqueue(Reply.function_call("write_stdin", {"session_id": sid}), Reply.text("gone"))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        await run(session, "poll a dead one")
+    assert outputs_sent(emulator)[-1] == f"write_stdin failed: Unknown process id {sid}"
+
+
+async def test_a_pty_program_reads_the_line_written_to_it(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(
+        exec_call('read -r line; echo "got:$line"', tty=True, yield_time_ms=300),
+        Reply.text("asked"),
+    )
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        await run(session, "start it")
+        sid = int(parse(outputs_sent(emulator)[0])["sid"])
+        emulator.enqueue(
+            Reply.function_call(
+                "write_stdin", {"session_id": sid, "chars": "hello\n", "yield_time_ms": 3000}
+            ),
+            Reply.text("done"),
+        )
+        events = await run(session, "answer it")
+        await session.aclose()
+    answer = parse(unique_outputs(emulator)[-1])
+    assert answer["code"] == "0"
+    # The terminal echoes the line, then the program prints what it read.
+    assert answer["output"].replace("\r\n", "\n") == "hello\ngot:hello\n"
+    deltas = "".join(e.chunk for e in events if isinstance(e, CommandOutputDelta))
+    assert "got:hello" in deltas
+
+
+async def test_pipes_without_a_tty_take_stdin_too(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    script = 'read -r line; echo "got:$line"'
+    emulator.enqueue(exec_call(script, yield_time_ms=300), Reply.text("asked"))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        await run(session, "start it")
+        sid = int(parse(outputs_sent(emulator)[0])["sid"])
+        emulator.enqueue(
+            Reply.function_call(
+                "write_stdin", {"session_id": sid, "chars": "pipe\n", "yield_time_ms": 3000}
+            ),
+            Reply.text("done"),
+        )
+        await run(session, "answer it")
+        await session.aclose()
+    # No terminal: no echo.
+    assert parse(outputs_sent(emulator)[-1])["output"] == "got:pipe\n"
+
+
+async def test_output_is_cut_to_max_output_tokens_keeping_its_start_and_end(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(exec_call("seq 1 2000", max_output_tokens=10), Reply.text("done"))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        events = await run(session, "count")
+        await session.aclose()
+    result = parse(outputs_sent(emulator)[0])
+    full = "".join(f"{n}\n" for n in range(1, 2001))
+    assert result["tokens"] == str(-(-len(full) // 4))
+    # 10 tokens = 40 bytes: 20 from the start, 20 from the end, the rest counted in tokens.
+    removed = -(-(len(full) - 40) // 4)
+    assert result["output"] == f"{full[:20]}…{removed} tokens truncated…{full[-20:]}"
+    # The command's record keeps all of it.
+    finished = next(e for e in events if isinstance(e, CommandFinished))
+    assert finished.output == full
+
+
+async def test_processes_left_running_are_killed_when_the_session_closes(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(
+        exec_call("sleep 300 & sleep 300", yield_time_ms=250),
+        exec_call("sleep 301", tty=True, yield_time_ms=250),
+        Reply.text("left them running"),
+    )
+    before = set(children_of(os.getpid()))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        await run(session, "start two")
+        assert len(session.tool_dispatch.unified_exec.store) == 2
+        running = set(children_of(os.getpid())) - before
+        assert len(running) >= 4  # two shells, three sleeps (one shell may exec its sleep)
+        await session.aclose()
+    assert set(children_of(os.getpid())) - before == set()
+    assert len(session.tool_dispatch.unified_exec.store) == 0

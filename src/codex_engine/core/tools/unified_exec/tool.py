@@ -172,7 +172,7 @@ class UnifiedExecTool:
         if entry is None:
             return f"write_stdin failed: Unknown process id {int(session_id)}"
         started = time.monotonic()
-        if chars:
+        if chars and not entry.process.has_exited:
             try:
                 await entry.process.write(chars.encode("utf-8"))
             except BrokenPipeError:
