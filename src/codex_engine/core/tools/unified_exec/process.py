@@ -18,8 +18,21 @@ import termios
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Literal
 
-__all__ = ["OUTPUT_MAX_BYTES", "HeadTailBuffer", "LiveProcess", "ProcessStartError"]
+__all__ = [
+    "OUTPUT_MAX_BYTES",
+    "HeadTailBuffer",
+    "LiveProcess",
+    "OutputListener",
+    "ProcessStartError",
+    "Stream",
+]
+
+Stream = Literal["stdout", "stderr"]
+#: Called with each chunk of output as it arrives, and the stream it came on (a terminal's
+#: output, and piped output merged with stderr, come on ``stdout``).
+OutputListener = Callable[[bytes, Stream], None]
 
 #: Output held for one process between reads (the reference's cap, 1 MiB).
 OUTPUT_MAX_BYTES = 1024 * 1024
@@ -85,17 +98,22 @@ class LiveProcess:
         self._pending = HeadTailBuffer()
         #: All output, for the command's record (capped the same way).
         self.transcript = HeadTailBuffer()
-        self._listeners: list[Callable[[bytes], None]] = []
+        self._listeners: list[OutputListener] = []
         self._changed = asyncio.Event()
         self._eof = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
-        self._waiter = asyncio.ensure_future(self._wait())
+        self._readers: list[asyncio.Task[None]] = []
         if master_fd is not None:
             os.set_blocking(master_fd, False)
             asyncio.get_running_loop().add_reader(master_fd, self._on_master_readable)
         else:
             assert process.stdout is not None
-            self._reader = asyncio.ensure_future(self._read_pipe(process.stdout))
+            self._readers.append(asyncio.ensure_future(self._read_pipe(process.stdout, "stdout")))
+            if process.stderr is not None:
+                self._readers.append(
+                    asyncio.ensure_future(self._read_pipe(process.stderr, "stderr"))
+                )
+        self._open_streams = max(len(self._readers), 1)
+        self._waiter = asyncio.ensure_future(self._wait())
 
     @classmethod
     async def start(
@@ -106,9 +124,15 @@ class LiveProcess:
         env: Mapping[str, str] | None,
         tty: bool,
         size: tuple[int, int] = (24, 80),
+        stdin: bool = True,
+        merge_stderr: bool = True,
     ) -> LiveProcess:
         """Start ``argv`` in its own session (so its group can be killed as one);
-        :class:`ProcessStartError` when it cannot be started."""
+        :class:`ProcessStartError` when it cannot be started.
+
+        Without a terminal, ``stdin`` False gives it no input (``/dev/null``) and
+        ``merge_stderr`` False keeps stderr apart (listeners see which stream a chunk came on).
+        """
         if not argv:
             raise ProcessStartError("the command is empty")
         if not await asyncio.to_thread(cwd.is_dir):
@@ -133,9 +157,9 @@ class LiveProcess:
                     *argv,
                     cwd=str(cwd),
                     env=dict(env) if env is not None else None,
-                    stdin=asyncio.subprocess.PIPE,
+                    stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.PIPE,
-                    stderr=asyncio.subprocess.STDOUT,
+                    stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
                     start_new_session=True,
                 )
         except OSError as exc:
@@ -161,7 +185,7 @@ class LiveProcess:
     def has_exited(self) -> bool:
         return self._waiter.done()
 
-    def subscribe(self, listener: Callable[[bytes], None]) -> Callable[[], None]:
+    def subscribe(self, listener: OutputListener) -> Callable[[], None]:
         """Call ``listener`` with each chunk as it arrives; returns the unsubscribe."""
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
@@ -232,11 +256,11 @@ class LiveProcess:
 
     close = terminate
 
-    def _deliver(self, chunk: bytes) -> None:
+    def _deliver(self, chunk: bytes, stream: Stream = "stdout") -> None:
         self._pending.push(chunk)
         self.transcript.push(chunk)
         for listener in list(self._listeners):
-            listener(chunk)
+            listener(chunk, stream)
         self._changed.set()
 
     def _on_master_readable(self) -> None:
@@ -253,12 +277,14 @@ class LiveProcess:
         asyncio.get_running_loop().remove_reader(self._master_fd)
         self._eof.set()
 
-    async def _read_pipe(self, stream: asyncio.StreamReader) -> None:
+    async def _read_pipe(self, reader: asyncio.StreamReader, stream: Stream) -> None:
         try:
-            while chunk := await stream.read(65536):
-                self._deliver(chunk)
+            while chunk := await reader.read(65536):
+                self._deliver(chunk, stream)
         finally:
-            self._eof.set()
+            self._open_streams -= 1
+            if self._open_streams <= 0:
+                self._eof.set()
 
     async def _wait(self) -> None:
         await self._process.wait()
@@ -271,8 +297,8 @@ class LiveProcess:
         self._changed.set()
 
     def _close_master(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
+        for reader in self._readers:
+            reader.cancel()
         fd, self._master_fd = self._master_fd, None
         if fd is None:
             return

@@ -32,7 +32,12 @@ from codex_engine.core.tools.shell_call import USER_DECLINED, ShellTool
 from codex_engine.core.tools.shell_script import split_shell_script
 from codex_engine.core.tools.toolset import ToolContext
 from codex_engine.core.tools.unified_exec.output import DEFAULT_MAX_OUTPUT_TOKENS, format_response
-from codex_engine.core.tools.unified_exec.process import LiveProcess, ProcessStartError
+from codex_engine.core.tools.unified_exec.process import (
+    LiveProcess,
+    OutputListener,
+    ProcessStartError,
+    Stream,
+)
 from codex_engine.core.tools.unified_exec.spec import (
     EXEC_COMMAND,
     WRITE_STDIN,
@@ -291,10 +296,10 @@ class UnifiedExecTool:
         return None, None
 
 
-def _delta_forwarder(call_id: str, emit: Callable[[TurnEvent], None]) -> Callable[[bytes], None]:
+def _delta_forwarder(call_id: str, emit: Callable[[TurnEvent], None]) -> OutputListener:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
 
-    def forward(chunk: bytes) -> None:
+    def forward(chunk: bytes, stream: Stream) -> None:
         if text := decoder.decode(chunk):
             emit(CommandOutputDelta(call_id, text))
 
