@@ -163,7 +163,7 @@ class UnifiedExecTool:
         except ProcessStartError as exc:
             return f"exec_command failed: {exc}"
         entry = ProcessEntry(self.store.new_id(), process, call_id, argv)
-        ctx.emit(CommandStarted(call_id, argv, str(args.workdir)))
+        ctx.emit(CommandStarted(call_id, argv, str(args.workdir), str(entry.session_id)))
         return await self._collect(entry, ctx, args.yield_ms, args.max_tokens, started, new=True)
 
     async def _write_stdin(self, raw: Mapping[str, Any], ctx: ToolContext) -> str:
