@@ -96,12 +96,12 @@ async def test_a_long_command_yields_a_session_id_and_is_polled_until_it_exits(
 ) -> None:
     gate = tmp_path / "gate"
     script = f"echo started; while [ ! -e {gate} ]; do sleep 0.02; done; echo finished; exit 7"
-    emulator.enqueue(exec_call(script, yield_time_ms=300), Reply.text("still running"))
+    emulator.enqueue(exec_call(script, tty=True, yield_time_ms=300), Reply.text("still running"))
     async with make_client(emulator.base_url) as client:
         session = Session(uexec(tmp_path), SessionDeps(client))
         first = await run(session, "start it")
         running = parse(outputs_sent(emulator)[0])
-        assert running["code"] is None and running["output"] == "started\n"
+        assert running["code"] is None and running["output"] == "started\r\n"
         sid = int(running["sid"])
         # A write while it still runs: nothing new, the same session id. (An empty poll would
         # wait at least 5 s unless the process ends; the test ends it before polling.)
@@ -118,13 +118,14 @@ async def test_a_long_command_yields_a_session_id_and_is_polled_until_it_exits(
         last = await run(session, "poll again")
         await session.aclose()
     outputs = [parse(text) for text in unique_outputs(emulator)]
-    assert outputs[1] == {"code": None, "sid": str(sid), "tokens": "0", "output": ""}
-    assert outputs[2] == {"code": "7", "sid": None, "tokens": "3", "output": "finished\n"}
+    # The terminal echoes what was typed; the process keeps running.
+    assert outputs[1] == {"code": None, "sid": str(sid), "tokens": "1", "output": "x"}
+    assert outputs[2] == {"code": "7", "sid": None, "tokens": "3", "output": "finished\r\n"}
     assert not any(isinstance(e, CommandFinished) for e in first)
     finished = next(e for e in last if isinstance(e, CommandFinished))
     started = next(e for e in first if isinstance(e, CommandStarted))
     assert (finished.call_id, finished.exit_code) == (started.call_id, 7)
-    assert finished.output == "started\nfinished\n"
+    assert finished.output == "started\r\nxfinished\r\n"
     # Polling a process that has ended is told as the reference tells it.
     emulator.enqueue(Reply.function_call("write_stdin", {"session_id": sid}), Reply.text("gone"))
     async with make_client(emulator.base_url) as client:
@@ -160,25 +161,27 @@ async def test_a_pty_program_reads_the_line_written_to_it(
     assert "got:hello" in deltas
 
 
-async def test_pipes_without_a_tty_take_stdin_too(
+async def test_without_a_tty_stdin_is_closed_as_the_reference_has_it(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
-    script = 'read -r line; echo "got:$line"'
-    emulator.enqueue(exec_call(script, yield_time_ms=300), Reply.text("asked"))
+    script = 'read -r line; echo "read:$?"; sleep 30'
+    emulator.enqueue(exec_call(script, yield_time_ms=300), Reply.text("started"))
     async with make_client(emulator.base_url) as client:
         session = Session(uexec(tmp_path), SessionDeps(client))
         await run(session, "start it")
-        sid = int(parse(outputs_sent(emulator)[0])["sid"])
+        started = parse(unique_outputs(emulator)[0])
+        # `read` met the end of its input at once instead of waiting.
+        assert started["output"] == "read:1\n"
         emulator.enqueue(
-            Reply.function_call(
-                "write_stdin", {"session_id": sid, "chars": "pipe\n", "yield_time_ms": 3000}
-            ),
+            Reply.function_call("write_stdin", {"session_id": int(started["sid"]), "chars": "a"}),
             Reply.text("done"),
         )
         await run(session, "answer it")
         await session.aclose()
-    # No terminal: no echo.
-    assert parse(outputs_sent(emulator)[-1])["output"] == "got:pipe\n"
+    assert unique_outputs(emulator)[-1] == (
+        "write_stdin failed: stdin is closed for this session; rerun exec_command with tty=true "
+        "to keep stdin open"
+    )
 
 
 async def test_output_is_cut_to_max_output_tokens_keeping_its_start_and_end(

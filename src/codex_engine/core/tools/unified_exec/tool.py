@@ -62,6 +62,9 @@ UNIFIED_EXEC_ENV = {
     "GH_PAGER": "cat",
     "CODEX_CI": "1",
 }
+STDIN_CLOSED = (
+    "stdin is closed for this session; rerun exec_command with tty=true to keep stdin open"
+)
 _EXEC_YIELD_MS = (10_000, 250, 30_000)  # default, min, max
 _WRITE_YIELD_MS = (250, 250, 30_000)
 _POLL_YIELD_MS = (5_000, 5_000, 300_000)  # an empty write_stdin: a poll waits longer
@@ -157,8 +160,13 @@ class UnifiedExecTool:
             )
         started = time.monotonic()
         try:
+            # Without a terminal stdin is /dev/null (as the reference): nothing waits for input.
             process = await LiveProcess.start(
-                runnable, cwd=args.workdir, env=unified_exec_env(settings.shell_env), tty=args.tty
+                runnable,
+                cwd=args.workdir,
+                env=unified_exec_env(settings.shell_env),
+                tty=args.tty,
+                stdin=args.tty,
             )
         except ProcessStartError as exc:
             return f"exec_command failed: {exc}"
@@ -179,12 +187,12 @@ class UnifiedExecTool:
         started = time.monotonic()
         if chars and not entry.process.has_exited:
             try:
+                if not entry.process.tty:
+                    # As the reference: without a terminal the process has no stdin to write.
+                    raise BrokenPipeError
                 await entry.process.write(chars.encode("utf-8"))
             except BrokenPipeError:
-                return (
-                    "write_stdin failed: stdin is closed for this session; rerun exec_command "
-                    "with tty: true to keep stdin open"
-                )
+                return f"write_stdin failed: {STDIN_CLOSED}"
         limits = _WRITE_YIELD_MS if chars else _POLL_YIELD_MS
         yield_ms = _clamp(raw.get("yield_time_ms"), *limits)
         max_tokens = _max_tokens(raw.get("max_output_tokens"))
@@ -228,7 +236,8 @@ class UnifiedExecTool:
             session_id = None
             self.store.remove(entry.session_id)
             self._report_finished(entry, exit_code, ctx)
-        ctx.metrics.tool_call(EXEC_COMMAND, exit_code in (None, 0), 0.0)
+        tool = EXEC_COMMAND if new else WRITE_STDIN
+        ctx.metrics.tool_call(tool, exit_code in (None, 0), (time.monotonic() - started) * 1000)
         return format_response(
             wall_time_s=time.monotonic() - started,
             output=text,
