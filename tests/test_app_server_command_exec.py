@@ -229,3 +229,26 @@ async def test_processes_die_with_the_connection(
         await running
     assert processes_running("300.5") == []
     assert raw.schema_errors() == []
+
+
+async def test_the_sdk_models_build_the_request_and_read_what_comes_back(
+    client: RawClient,
+) -> None:
+    # The official SDK has no call for command/exec, only its generated wire models: requests
+    # built with them are understood, and what the server sends parses with them.
+    from openai_codex.generated import v2_all
+
+    params = v2_all.CommandExecParams(
+        command=["sh", "-c", "printf abc; printf err >&2"],
+        process_id="sdk-1",
+        stream_stdout_stderr=True,
+    ).model_dump(by_alias=True, exclude_none=True, mode="json")
+    result = v2_all.CommandExecResponse.model_validate(await client.result("command/exec", params))
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    deltas = [
+        v2_all.CommandExecOutputDeltaNotification.model_validate(m["params"])
+        for m in client.notifications
+        if m["method"] == "command/exec/outputDelta"
+    ]
+    assert b"".join(base64.b64decode(d.delta_base64) for d in deltas) in (b"abcerr", b"errabc")
+    assert {d.process_id for d in deltas} == {"sdk-1"}
