@@ -206,3 +206,11 @@ def test_tool_definitions_match_what_the_reference_sends() -> None:
             for prop in stripped["parameters"]["properties"].values():
                 prop.pop("description")
             assert stripped == theirs
+    # The complete definitions (descriptions too), recorded from 0.163 with model gpt-5.5.
+    complete = json.loads(
+        (Path(__file__).parent / "reference" / "unified_exec_0.163.json").read_text()
+    )
+    assert complete["tools"] == [exec_command_spec(), write_stdin_spec()]
+    # And the shape our outputs are checked against is the one it sent.
+    recorded = complete["outputs"]["echo_hi"]
+    assert parse(recorded) == {"code": "0", "sid": None, "tokens": "1", "output": "hi\n"}
