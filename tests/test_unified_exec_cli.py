@@ -19,13 +19,15 @@ async def exec_json(
     emulator: ResponsesEmulator, home: Path, cwd: Path, *replies: Reply, sandbox: str
 ) -> tuple[list[dict[str, Any]], list[str]]:
     emulator.enqueue(*replies, Reply.text("done"))
+    mode = (
+        ["--dangerously-bypass-approvals-and-sandbox"] if sandbox == "bypass" else ["-s", sandbox]
+    )
     result = await run_cli(
         "exec",
         "--json",
         "--enable",
         "unified_exec",
-        "-s",
-        sandbox,
+        *mode,
         *emulator_flags(emulator.base_url),
         "--skip-git-repo-check",
         "go",
@@ -80,6 +82,16 @@ async def test_exec_refuses_escalation_since_nobody_can_approve(
     assert item["status"] == "declined"
     assert outputs[0].startswith("command not run: running outside the sandbox needs approval")
     assert not target.exists()
+
+
+async def test_with_the_bypass_flag_an_escalated_command_runs(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "escalated"
+    call = exec_call(f"touch {target}", sandbox_permissions="require_escalated")
+    events, _ = await exec_json(emulator, codex_home, tmp_path, call, sandbox="bypass")
+    [item] = command_items(events)
+    assert item["status"] == "completed" and target.exists()
 
 
 async def test_a_process_left_running_dies_when_exec_exits(
