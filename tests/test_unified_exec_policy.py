@@ -214,3 +214,15 @@ def test_tool_definitions_match_what_the_reference_sends() -> None:
     # And the shape our outputs are checked against is the one it sent.
     recorded = complete["outputs"]["echo_hi"]
     assert parse(recorded) == {"code": "0", "sid": None, "tokens": "1", "output": "hi\n"}
+
+
+def test_unread_output_keeps_its_start_and_its_latest_bytes_within_the_cap() -> None:
+    from codex_engine.core.tools.unified_exec.process import OUTPUT_MAX_BYTES, HeadTailBuffer
+
+    assert OUTPUT_MAX_BYTES == 1024 * 1024  # the reference's cap
+    buffer = HeadTailBuffer(limit=10)
+    for chunk in (b"abc", b"defghij", b"klmnopqrstuvwxy"):
+        buffer.push(chunk)
+    assert (len(buffer), buffer.dropped) == (10, 15)
+    assert buffer.take() == b"abcdeuvwxy"
+    assert (len(buffer), buffer.dropped) == (0, 0)

@@ -235,6 +235,8 @@ class UnifiedExecTool:
         else:
             session_id = None
             self.store.remove(entry.session_id)
+            # What it left running in its group ends with it, and its terminal is closed.
+            await process.terminate()
             self._report_finished(entry, exit_code, ctx)
         tool = EXEC_COMMAND if new else WRITE_STDIN
         ctx.metrics.tool_call(tool, exit_code in (None, 0), (time.monotonic() - started) * 1000)
