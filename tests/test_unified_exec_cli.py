@@ -4,6 +4,7 @@ the run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,46 @@ async def test_app_server_items_carry_the_unified_exec_source_and_process_id(
         if m["method"] == "item/commandExecution/outputDelta"
     ]
     assert "".join(deltas) == "hi\n"
+
+
+async def test_app_server_escalation_proposes_the_prefix_rule_and_remembers_it(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    escalated = {"sandbox_permissions": "require_escalated", "prefix_rule": ["touch"]}
+    emulator.enqueue(
+        exec_call(f"touch {tmp_path}/one", justification="Touch one?", **escalated),
+        exec_call(f"touch {tmp_path}/two", **escalated),
+        Reply.text("done"),
+    )
+    client = await RawClient.start(
+        codex_home, tmp_path, emulator, "-c", "features.unified_exec=true"
+    )
+    seen: list[dict[str, Any]] = []
+
+    async def answer() -> None:
+        while True:
+            request = await client.server_requests.get()
+            seen.append(request)
+            amendment = request["params"]["proposedExecpolicyAmendment"]
+            decision = {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": amendment}}
+            await client.send({"id": request["id"], "result": {"decision": decision}})
+
+    answering = asyncio.create_task(answer())
+    try:
+        await client.initialize()
+        thread = await client.result(
+            "thread/start", {"sandbox": "read-only", "approvalPolicy": "on-request"}
+        )
+        turn = await client.result(
+            "turn/start",
+            {"threadId": thread["thread"]["id"], "input": [{"type": "text", "text": "go"}]},
+        )
+        await client.turn_completed(turn["turn"]["id"])
+    finally:
+        answering.cancel()
+        assert await client.close() == 0
+    assert client.schema_errors() == []
+    [request] = seen
+    assert request["params"]["reason"] == "Touch one?"
+    assert request["params"]["proposedExecpolicyAmendment"] == ["touch"]
+    assert (tmp_path / "one").exists() and (tmp_path / "two").exists()
