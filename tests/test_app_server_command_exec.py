@@ -252,3 +252,12 @@ async def test_the_sdk_models_build_the_request_and_read_what_comes_back(
     ]
     assert b"".join(base64.b64decode(d.delta_base64) for d in deltas) in (b"abcerr", b"errabc")
     assert {d.process_id for d in deltas} == {"sdk-1"}
+
+
+async def test_a_program_that_does_not_exist_fails_the_request_in_one_line(
+    client: RawClient,
+) -> None:
+    params = {"command": ["no-such-program-here"], "sandboxPolicy": {"type": "dangerFullAccess"}}
+    error = await client.error("command/exec", params)
+    assert error["code"] == -32603 and "no-such-program-here" in error["message"]
+    assert "\n" not in error["message"]

@@ -221,3 +221,16 @@ async def test_processes_left_running_are_killed_when_the_session_closes(
         await session.aclose()
     assert set(children_of(os.getpid())) - before == set()
     assert len(session.tool_dispatch.unified_exec.store) == 0
+
+
+async def test_a_command_that_cannot_start_is_told_to_the_model(
+    emulator: ResponsesEmulator, tmp_path: Path
+) -> None:
+    emulator.enqueue(exec_call("true", workdir="missing/dir"), Reply.text("done"))
+    async with make_client(emulator.base_url) as client:
+        session = Session(uexec(tmp_path), SessionDeps(client))
+        events = await run(session, "go")
+    assert unique_outputs(emulator)[0] == (
+        f"exec_command failed: the working directory {tmp_path / 'missing/dir'} does not exist"
+    )
+    assert not any(isinstance(e, CommandStarted) for e in events)

@@ -26,9 +26,8 @@ from codex_engine.config.loader import SandboxMode
 from codex_engine.core.sandbox import detect_sandbox, sandbox_writable_roots, wrap_command
 from codex_engine.core.tools.env_policy import create_env
 from codex_engine.core.tools.safety import is_known_safe_command
-from codex_engine.core.tools.unified_exec import LiveProcess, ProcessStartError
+from codex_engine.core.tools.unified_exec import LiveProcess
 from codex_engine.core.tools.unified_exec.process import Stream
-from codex_engine.errors import CodexError
 from codex_engine.protocol.app_server import (
     CommandExecOutputDeltaNotification,
     CommandExecParams,
@@ -191,18 +190,16 @@ async def _start(ctx: ServerContext, p: CommandExecParams, cwd: Path) -> LivePro
     argv = await _argv(ctx, p, cwd, mode, network)
     env = _environment(create_env(ctx.env, config.shell_environment_policy), p.env)
     size = (p.size.rows, p.size.cols) if p.size is not None else (24, 80)
-    try:
-        return await LiveProcess.start(
-            argv,
-            cwd=cwd,
-            env=env,
-            tty=p.tty,
-            size=size,
-            stdin=p.stream_stdin or p.tty,
-            merge_stderr=False,
-        )
-    except ProcessStartError as exc:
-        raise CodexError(str(exc)) from None
+    # A ProcessStartError (a CodexError) answers -32603 with its one line.
+    return await LiveProcess.start(
+        argv,
+        cwd=cwd,
+        env=env,
+        tty=p.tty,
+        size=size,
+        stdin=p.stream_stdin or p.tty,
+        merge_stderr=False,
+    )
 
 
 async def _finish(ctx: ServerContext, p: CommandExecParams, process: LiveProcess) -> Any:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
+from codex_engine.errors import ProcessStartError
+
 __all__ = [
     "OUTPUT_MAX_BYTES",
     "HeadTailBuffer",
@@ -39,11 +41,6 @@ OUTPUT_MAX_BYTES = 1024 * 1024
 #: After the process exits, how long to wait for output still in flight (a grandchild may hold
 #: the terminal open for good, so this is bounded).
 _DRAIN_AFTER_EXIT_S = 0.1
-
-
-class ProcessStartError(Exception):
-    """The command could not be started (no such program or directory); one line, for the
-    model or the client."""
 
 
 class HeadTailBuffer:
