@@ -239,6 +239,10 @@ IMPLEMENTED = {
     "mcpServerStatus/list",
     "mcpServer/tool/call",
     "mcpServer/resource/read",
+    "command/exec",
+    "command/exec/write",
+    "command/exec/resize",
+    "command/exec/terminate",
 }
 
 

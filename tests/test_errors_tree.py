@@ -73,6 +73,7 @@ OLD_HOMES = [
     ("codex_engine.mcp.errors", "McpCallError"),
     ("codex_engine.mcp.errors", "McpStartupError"),
     ("codex_engine.mcp", "McpCallError"),
+    ("codex_engine.core.tools.unified_exec", "ProcessStartError"),
 ]
 
 

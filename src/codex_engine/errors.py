@@ -41,7 +41,8 @@ Exception
     ├── InvalidRpcRequestError          an app-server request is not valid now (-32600)
     ├── NotSupportedError               an app-server method codex-engine does not serve (-32600)
     ├── McpStartupError                 a ``required = true`` MCP server did not start
-    └── McpCallError                    a request to an MCP server failed (told to the model)
+    ├── McpCallError                    a request to an MCP server failed (told to the model)
+    └── ProcessStartError               a command could not be started (no program or directory)
 RuntimeError
 └── IllegalTransitionError              a state machine was asked for a move it forbids (a bug)
 
@@ -79,6 +80,7 @@ __all__ = [
     "McpStartupError",
     "NotSupportedError",
     "PatchError",
+    "ProcessStartError",
     "ProtocolError",
     "QuotaExceededError",
     "RefreshFailure",
@@ -379,6 +381,11 @@ class McpStartupError(CodexError):
 
 class McpCallError(CodexError):
     """A request to a server failed; the message is the reason (it goes to the model)."""
+
+
+class ProcessStartError(CodexError):
+    """A unified-exec or ``command/exec`` command could not be started: its program or working
+    directory does not exist, or it may not be run. One line, told to the model or the client."""
 
 
 # --- bugs

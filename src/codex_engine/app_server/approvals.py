@@ -128,6 +128,8 @@ class ClientApprovals:
             return "decline"
         method = "item/commandExecution/requestApproval"
         amendment = proposed_amendment(request.command)
+        if request.prefix_rule:
+            amendment = list(request.prefix_rule)
         if request.kind == "file_change":
             method = "item/fileChange/requestApproval"
             params: dict[str, Any] = {

@@ -64,6 +64,8 @@ class ServerContext:
     rate_limits: dict[str | None, dict[str, Any]] = field(default_factory=dict)
     #: ``fs/watch`` tasks by the client's watch id.
     watches: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    #: ``command/exec`` processes by the client's process id (``handlers/command_exec.py``).
+    command_runs: dict[str, Any] = field(default_factory=dict)
     _accounts: AccountService | None = None
 
     @classmethod

@@ -190,6 +190,8 @@ class TurnProjector:
                     id=event.call_id,
                     command=command_text(event.command),
                     cwd=event.cwd,
+                    process_id=event.process_id,
+                    source="agent" if event.process_id is None else "unifiedExecStartup",
                     status="inProgress",
                     command_actions=command_actions(event.command),
                 )

@@ -48,6 +48,7 @@ class AppServer:
         """Interrupt running turns, wait for them, close every session and sign-in."""
         ctx = self.context
         await handlers.fs_watch.stop_all(ctx)
+        await handlers.command_exec.stop_all(ctx)
         await handlers.turns.interrupt_all(ctx)
         for thread in ctx.threads.values():
             with contextlib.suppress(Exception):

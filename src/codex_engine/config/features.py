@@ -97,6 +97,15 @@ FEATURES: tuple[FeatureSpec, ...] = (
         True,
         "Give the model the shell tool for running commands.",
     ),
+    FeatureSpec(
+        "unified_exec",
+        Stage.STABLE,
+        # On in the reference 0.163; off here until the catalog says which models want it, so
+        # the model keeps `shell` unless its catalog entry (`shell_type`) or this flag asks.
+        False,
+        "Run the model's commands with exec_command/write_stdin (processes that keep running "
+        "between calls, in a PTY if asked) instead of the shell tool.",
+    ),
     # Kept only so configs that still set them get a warning instead of an unknown-key notice.
     FeatureSpec(
         "shell_snapshot",

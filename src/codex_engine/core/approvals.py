@@ -59,6 +59,9 @@ class ApprovalRequest:
     kind: Literal["command", "file_change"] = "command"
     #: Set when the request is for an MCP tool call (``command`` then names the tool).
     mcp_tool: McpToolApproval | None = None
+    #: The command prefix the model proposed to approve for the session (``prefix_rule``);
+    #: ``None``: the client proposes one from the command.
+    prefix_rule: tuple[str, ...] | None = None
 
 
 #: Asked before a command that policy does not allow on its own; returns whether to run it.

@@ -121,6 +121,8 @@ class CommandStarted:
     call_id: str
     command: Sequence[str]
     cwd: str
+    #: The unified-exec session id of a command started by ``exec_command`` (``None``: ``shell``).
+    process_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,7 @@ def settings_from_config(
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
+        unified_exec=config.features.enabled("unified_exec"),
         extra_writable_roots=config.additional_writable_roots,
         update_plan_tool=config.update_plan_tool,
         user_instructions=agents_md_instructions(
@@ -395,7 +396,12 @@ async def _session(
             load_warnings=tuple(warnings),
             toolsets=(McpToolset(mcp),) if mcp.configured else (),
         )
-        yield Session(settings, deps, history=history)
+        session = Session(settings, deps, history=history)
+        try:
+            yield session
+        finally:
+            # No process a command started outlives the session.
+            await session.aclose()
     finally:
         # Servers first: nothing the session started outlives it, whatever fails below.
         await mcp.close()

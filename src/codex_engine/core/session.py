@@ -104,13 +104,16 @@ class Session:
         #: engine itself (see ``core/approvals.py``). May change between turns.
         self.approvals_reviewer: ApprovalsReviewer = deps.approvals_reviewer
         #: The tools the model is offered and who carries out each call.
-        self.tool_dispatch = ToolDispatcher(
-            sandbox=deps.sandbox, extra=deps.toolsets, shell=settings.shell_tool
-        )
+        self.tool_dispatch = ToolDispatcher(sandbox=deps.sandbox, extra=deps.toolsets)
         #: Tokens of the last response: near the context window, the next request compacts first.
         self.context_tokens = 0
         self._prefix_recorded = bool(self.history)
         self._turn_task: asyncio.Task[None] | None = None
+
+    async def aclose(self) -> None:
+        """End what the session's tools still run: no process a command started outlives it.
+        Its client, recorder and servers belong to whoever made it (see ``core/launch.py``)."""
+        await self.tool_dispatch.aclose()
 
     @property
     def client(self) -> ModelClient:

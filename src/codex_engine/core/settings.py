@@ -44,6 +44,9 @@ class SessionSettings:
     network_access: bool = False
     #: Feature ``shell_tool``: whether the model is offered the ``shell`` tool at all.
     shell_tool: bool = True
+    #: Feature ``unified_exec``: commands through ``exec_command``/``write_stdin`` instead of
+    #: ``shell`` (a model's catalog ``shell_type`` may ask for them too).
+    unified_exec: bool = False
     #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
     extra_writable_roots: tuple[Path, ...] = ()
     #: ``[tools.update_plan] enabled``: whether the model is offered ``update_plan``.

@@ -1,8 +1,9 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
-The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the built-in ``shell``, the
-hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), ``view_image``,
-``update_plan``, then the extra toolsets the session was given (``SessionDeps.toolsets``).
+The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the command tool (``shell``,
+or ``exec_command`` + ``write_stdin``: :func:`command_tool` chooses), the hosted ``web_search``,
+``apply_patch`` (also intercepted in commands), ``view_image``, ``update_plan``, then the extra
+toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Literal
 
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
@@ -17,6 +19,7 @@ from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.plan import UpdatePlanTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
+from codex_engine.core.tools.unified_exec import UnifiedExecTool
 from codex_engine.core.tools.view_image import ViewImageTool
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
 from codex_engine.protocol.items import (
@@ -30,7 +33,18 @@ from codex_engine.protocol.items import (
 AnyCall = FunctionCall | CustomToolCall
 AnyOutput = FunctionCallOutput | CustomToolCallOutput
 
-__all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset"]
+__all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset", "command_tool"]
+
+
+def command_tool(settings: SessionSettings) -> Literal["shell", "unified_exec"] | None:
+    """How the model runs commands: ``unified_exec`` when the model's catalog entry asks for it
+    (``shell_type``) or feature ``unified_exec`` is on, else ``shell``; ``None`` with feature
+    ``shell_tool`` off."""
+    if not settings.shell_tool:
+        return None
+    if settings.unified_exec or settings.model_info.shell_type == "unified_exec":
+        return "unified_exec"
+    return "shell"
 
 
 class HostedWebSearch:
@@ -63,14 +77,12 @@ class ToolDispatcher:
         *,
         sandbox: SandboxSupport | None = None,
         extra: Sequence[Toolset] = (),
-        shell: bool = True,
     ) -> None:
-        # Without ``shell`` (feature ``shell_tool`` off) the tool is neither offered nor run: a
-        # call to it is answered like any unknown tool.
-        self.shell = shell
-        builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
+        self.shell = ShellTool(sandbox)
+        self.unified_exec = UnifiedExecTool(sandbox)
         self.toolsets: tuple[Toolset, ...] = (
-            *builtin,
+            self.shell,
+            self.unified_exec,
             HostedWebSearch(),
             ApplyPatchTool(),
             ViewImageTool(),
@@ -78,28 +90,44 @@ class ToolDispatcher:
             *extra,
         )
 
+    def _active(self, settings: SessionSettings) -> list[Toolset]:
+        # The command tool not chosen is neither offered nor run: a call to it is answered like
+        # any unknown tool.
+        chosen = command_tool(settings)
+        return [
+            toolset
+            for toolset in self.toolsets
+            if not (toolset is self.shell and chosen != "shell")
+            and not (toolset is self.unified_exec and chosen != "unified_exec")
+        ]
+
+    async def aclose(self) -> None:
+        """End what the tools still run (unified-exec processes): the session is closing."""
+        await self.unified_exec.aclose()
+
     async def prepare(self) -> list[str]:
         """Every toolset made ready for a turn's first request; their problems, in order."""
         problems = await asyncio.gather(*(toolset.prepare() for toolset in self.toolsets))
         return [problem for found in problems for problem in found]
 
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
-        return [spec for toolset in self.toolsets for spec in toolset.specs(settings)]
+        return [spec for toolset in self._active(settings) for spec in toolset.specs(settings)]
 
     async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
         """The output for one call; a name no toolset handles is told to the model as such."""
         name = call_name(call)
-        for toolset in self.toolsets:
+        for toolset in self._active(ctx.settings):
             if toolset.handles(name):
                 return await toolset.call(call, ctx)
-        hint = "; use `shell`" if self.shell else ""
+        chosen = command_tool(ctx.settings)
+        hint = {"shell": "; use `shell`", "unified_exec": "; use `exec_command`", None: ""}[chosen]
         return FunctionCallOutput(
             call_id=call.call_id, output=f"unsupported tool {call.name!r}{hint}"
         )
 
     async def call_custom(self, call: CustomToolCall, ctx: ToolContext) -> CustomToolCallOutput:
         """The output for one custom (freeform) call, answered in its own kind."""
-        for toolset in self.toolsets:
+        for toolset in self._active(ctx.settings):
             if isinstance(toolset, FreeformToolset) and toolset.handles(call.name):
                 return await toolset.call_custom(call, ctx)
         return CustomToolCallOutput(call_id=call.call_id, output=f"unsupported tool {call.name!r}")

@@ -11,6 +11,7 @@ from codex_engine.app_server.handlers import gaps
 # isort: on
 from codex_engine.app_server.handlers import (
     accounts,
+    command_exec,
     config,
     fs,
     fs_watch,
@@ -24,6 +25,7 @@ from codex_engine.app_server.handlers import (
 
 __all__ = [
     "accounts",
+    "command_exec",
     "config",
     "fs",
     "fs_watch",

@@ -73,7 +73,6 @@ _GOALS = "thread goals come with the goal tool"
 _SECTIONS = "thread sections and attachments need the new rollout index"
 _HISTORY = "paged turns and items need the new rollout store"
 _SKILLS = "skills and hooks are not loaded yet"
-_COMMANDS = "PTY-backed client commands are not built yet"
 _EXTERNAL = "importing other agents' configuration is not built yet"
 
 #: Stable reference methods codex-engine will implement -> what each waits for.
@@ -125,10 +124,6 @@ PENDING: dict[str, str] = {
             "account/sendAddCreditsNudgeEmail",
         ),
         _CHATGPT,
-    ),
-    **dict.fromkeys(
-        ("command/exec", "command/exec/write", "command/exec/terminate", "command/exec/resize"),
-        _COMMANDS,
     ),
     **dict.fromkeys(
         (

@@ -39,9 +39,9 @@ from codex_engine.core.tools.shell import (
 from codex_engine.core.tools.toolset import ToolContext
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
 
-__all__ = ["ShellTool"]
+__all__ = ["USER_DECLINED", "ShellTool", "ask_approval"]
 
-_USER_DECLINED = "the user declined to run this command"
+USER_DECLINED = "the user declined to run this command"
 
 
 class ShellTool:
@@ -73,7 +73,7 @@ class ShellTool:
             workdir = shell.workdir / patch.workdir if patch.workdir else shell.workdir
             output = await run_apply_patch(call.call_id, patch.patch, workdir, ctx)
             return FunctionCallOutput(call_id=call.call_id, output=output)
-        refusal, sandboxed = await self._permission(call.call_id, shell, ctx)
+        refusal, sandboxed = await self.permission(call.call_id, shell, ctx)
         if refusal is not None:
             emit(
                 CommandRejected(
@@ -81,7 +81,7 @@ class ShellTool:
                     shell.command,
                     refusal,
                     str(shell.workdir),
-                    declined_by_user=refusal == _USER_DECLINED,
+                    declined_by_user=refusal == USER_DECLINED,
                 )
             )
             return FunctionCallOutput(call_id=call.call_id, output=f"command not run: {refusal}")
@@ -128,7 +128,7 @@ class ShellTool:
             self._sandbox = await detect_sandbox()
         return self._sandbox
 
-    async def _permission(
+    async def permission(
         self, call_id: str, shell: ShellCall, ctx: ToolContext
     ) -> tuple[str | None, str | None]:
         """``(refusal, bwrap)``: why the command may not run (told to the model), or ``None``
@@ -148,12 +148,12 @@ class ShellTool:
         if settings.sandbox_mode == "danger-full-access":
             if settings.approval_policy != "untrusted" or safe:
                 return None, None
-            return await _ask(call_id, shell, untrusted, ctx, sandboxed=False), None
+            return await ask_approval(call_id, shell, untrusted, ctx, sandboxed=False), None
         support = await self._sandbox_support()
         if support.available and support.bwrap is not None:
             if settings.approval_policy != "untrusted" or safe:
                 return None, support.bwrap
-            refusal = await _ask(call_id, shell, untrusted, ctx, sandboxed=True)
+            refusal = await ask_approval(call_id, shell, untrusted, ctx, sandboxed=True)
             return refusal, support.bwrap
         if not self._warned_no_sandbox:
             self._warned_no_sandbox = True
@@ -167,10 +167,10 @@ class ShellTool:
         if safe:
             return None, None
         reason = f"sandbox mode {settings.sandbox_mode!r} cannot be enforced without an OS sandbox"
-        return await _ask(call_id, shell, reason, ctx, sandboxed=False), None
+        return await ask_approval(call_id, shell, reason, ctx, sandboxed=False), None
 
 
-async def _ask(
+async def ask_approval(
     call_id: str, shell: ShellCall, reason: str, ctx: ToolContext, *, sandboxed: bool
 ) -> str | None:
     """Why the command may not run, or ``None`` once the reviewer approved it."""
@@ -195,4 +195,4 @@ async def _ask(
             sandbox_mode=mode,
         )
     )
-    return None if approved else _USER_DECLINED
+    return None if approved else USER_DECLINED

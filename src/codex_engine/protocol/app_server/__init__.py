@@ -53,6 +53,15 @@ from codex_engine.protocol.app_server.catalog import (
     Message,
     RequestShape,
 )
+from codex_engine.protocol.app_server.command_exec import (
+    CommandExecOutputDeltaNotification,
+    CommandExecParams,
+    CommandExecProcessParams,
+    CommandExecResizeParams,
+    CommandExecResponse,
+    CommandExecTerminalSize,
+    CommandExecWriteParams,
+)
 from codex_engine.protocol.app_server.config import (
     ConfigBatchWriteParams,
     ConfigEditParams,
@@ -219,6 +228,13 @@ __all__ = [
     "ChatgptLoginParams",
     "ChatgptLoginResponse",
     "ClientInfo",
+    "CommandExecOutputDeltaNotification",
+    "CommandExecParams",
+    "CommandExecProcessParams",
+    "CommandExecResizeParams",
+    "CommandExecResponse",
+    "CommandExecTerminalSize",
+    "CommandExecWriteParams",
     "CommandExecutionItem",
     "CommandExecutionOutputDeltaNotification",
     "CommandExecutionRequestApprovalParams",

@@ -29,6 +29,14 @@ from codex_engine.protocol.app_server.approvals import (
     CommandExecutionRequestApprovalResponse,
     ServerRequestResolvedNotification,
 )
+from codex_engine.protocol.app_server.command_exec import (
+    CommandExecOutputDeltaNotification,
+    CommandExecParams,
+    CommandExecProcessParams,
+    CommandExecResizeParams,
+    CommandExecResponse,
+    CommandExecWriteParams,
+)
 from codex_engine.protocol.app_server.config import (
     ConfigBatchWriteParams,
     ConfigReadParams,
@@ -295,6 +303,27 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         "FuzzyFileSearchResponse",
         FuzzyFileSearchResponse,
     ),
+    "command/exec": _shape(
+        "CommandExecParams", CommandExecParams, "CommandExecResponse", CommandExecResponse
+    ),
+    "command/exec/write": _shape(
+        "CommandExecWriteParams",
+        CommandExecWriteParams,
+        "CommandExecWriteResponse",
+        EmptyResponse,
+    ),
+    "command/exec/terminate": _shape(
+        "CommandExecTerminateParams",
+        CommandExecProcessParams,
+        "CommandExecTerminateResponse",
+        EmptyResponse,
+    ),
+    "command/exec/resize": _shape(
+        "CommandExecResizeParams",
+        CommandExecResizeParams,
+        "CommandExecResizeResponse",
+        EmptyResponse,
+    ),
     "modelProvider/capabilities/read": _shape(
         None, None, "ModelProviderCapabilitiesReadResponse", ModelProviderCapabilitiesReadResponse
     ),
@@ -314,6 +343,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
         ("fs/changed", None, FsChangedNotification),
+        ("command/exec/outputDelta", None, CommandExecOutputDeltaNotification),
         ("thread/tokenUsage/updated", None, ThreadTokenUsageUpdatedNotification),
         ("turn/started", None, TurnStartedNotification),
         ("turn/completed", None, TurnCompletedNotification),

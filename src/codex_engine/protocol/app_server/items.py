@@ -61,6 +61,9 @@ class CommandExecutionItem(_Out):
     command: str
     cwd: str
     process_id: str | None = None
+    #: Who ran it: the model through ``shell`` (``agent``) or ``exec_command``
+    #: (``unifiedExecStartup``, with the session id as ``processId``).
+    source: Literal["agent", "userShell", "unifiedExecStartup", "unifiedExecInteraction"] = "agent"
     status: Literal["inProgress", "completed", "failed", "declined"]
     command_actions: list[dict[str, Any]]
     aggregated_output: str | None = None
