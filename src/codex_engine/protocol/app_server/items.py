@@ -13,6 +13,8 @@ __all__ = [
     "AgentMessageItem",
     "CommandExecutionItem",
     "ContextCompactionItem",
+    "EnteredReviewModeItem",
+    "ExitedReviewModeItem",
     "FunctionCallOutputItem",
     "ReasoningItem",
     "ThreadItem",
@@ -93,6 +95,22 @@ class ContextCompactionItem(_Out):
     id: str
 
 
+class EnteredReviewModeItem(_Out):
+    """A review turn began; ``review`` says what is reviewed (e.g. ``current changes``)."""
+
+    type: Literal["enteredReviewMode"] = "enteredReviewMode"
+    id: str
+    review: str
+
+
+class ExitedReviewModeItem(_Out):
+    """A review turn ended; ``review`` is its rendered result."""
+
+    type: Literal["exitedReviewMode"] = "exitedReviewMode"
+    id: str
+    review: str
+
+
 ThreadItem = (
     UserMessageItem
     | FunctionCallOutputItem
@@ -102,5 +120,7 @@ ThreadItem = (
     | FileChangeItem
     | WebSearchItem
     | ContextCompactionItem
+    | EnteredReviewModeItem
+    | ExitedReviewModeItem
     | McpToolCallItem
 )
