@@ -56,9 +56,7 @@ async def test_reasoning_streams_its_raw_text_and_summary_parts(
     await client.turn_completed(turn_id)
     events = client.of_turn(turn_id)
 
-    started = [
-        p["item"] for p in _of(events, "item/started") if p["item"]["type"] == "reasoning"
-    ]
+    started = [p["item"] for p in _of(events, "item/started") if p["item"]["type"] == "reasoning"]
     assert len(started) == 1
     item_id = started[0]["id"]
     parts = _of(events, "item/reasoning/summaryPartAdded")
