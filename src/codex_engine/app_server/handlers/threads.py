@@ -63,7 +63,7 @@ from codex_engine.protocol.app_server import (
     WarningNotification,
 )
 
-__all__ = ["stored_wire"]
+__all__ = ["fork_loaded", "stored_wire"]
 
 # -- shared ------------------------------------------------------------------------------------
 
@@ -279,6 +279,37 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _announce(ctx, thread, config, model_warning)
     await announce_startup(ctx, thread)
+
+
+async def fork_loaded(ctx: ServerContext, source: ThreadState) -> ThreadState:
+    """A new thread forked from loaded thread ``source`` with its settings (a detached review's
+    thread), announced with ``thread/started``."""
+    recorder = source.session.recorder if source.session is not None else None
+    if recorder is None:
+        raise InvalidRequestError(
+            f"thread {source.id} is ephemeral: it has no recorded history to fork a review from; "
+            "review it inline"
+        )
+    await recorder.flush()
+    settings = source.settings
+    thread = _new_state(ctx, source.config, settings, approvals_reviewer=source.approvals_reviewer)
+    opener = fork_session(
+        source.config,
+        recorder.path,
+        cut_after_user_turns=None,
+        cwd=settings.cwd,
+        approver=thread.approve,
+        env=ctx.env,
+        auth_manager=ctx.auth_for(source.config),
+    )
+    await _launch(ctx, thread, opener)
+    new_path = thread.rollout_path()
+    if new_path is not None:
+        forked = await _read_stored(Path(new_path), False, with_turns=True)
+        thread.preview, thread.past_turns, thread.name = forked.preview, forked.turns, forked.name
+    thread.forked_from_id = source.id
+    await _announce(ctx, thread, source.config, None)
+    return thread
 
 
 # -- thread/list, thread/read ------------------------------------------------------------------

@@ -91,6 +91,7 @@ from codex_engine.protocol.app_server.notifications import (
     TurnStartedNotification,
     WarningNotification,
 )
+from codex_engine.protocol.app_server.review import ReviewStartParams, ReviewStartResponse
 from codex_engine.protocol.app_server.thread_admin import (
     ThreadDeletedNotification,
     ThreadLoadedListParams,
@@ -217,6 +218,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     ),
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
+    ),
+    "review/start": _shape(
+        "ReviewStartParams", ReviewStartParams, "ReviewStartResponse", ReviewStartResponse
     ),
     "turn/interrupt": _shape(
         "TurnInterruptParams", TurnInterruptParams, "TurnInterruptResponse", EmptyResponse
