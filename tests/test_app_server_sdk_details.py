@@ -87,3 +87,30 @@ async def test_sync_sdk_streams_reasoning_detail_and_a_reroute(
     methods, payloads = await asyncio.to_thread(drive)
     _check(methods, payloads)
     assert wire.load().schema_errors() == []
+
+
+async def test_sdk_models_parse_a_review_turn(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    # The SDK has no public review call: its own request method and typed models carry it.
+    from openai_codex.api import AsyncTurnHandle
+    from openai_codex.generated.v2_all import ReviewStartResponse
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    answer = '{"findings": [], "overall_correctness": "patch is correct", '
+    answer += '"overall_explanation": "Nothing to fix.", "overall_confidence_score": 0.9}'
+    emulator.enqueue(Reply.text(answer))
+    async with sdk_client(emulator, codex_home, workdir) as (codex, _wire):
+        thread = await codex.thread_start()
+        params = {"threadId": thread.id, "target": {"type": "uncommittedChanges"}}
+        started = await codex._client.request(
+            "review/start", params, response_model=ReviewStartResponse
+        )
+        assert started.review_thread_id == thread.id
+        result = await AsyncTurnHandle(codex, thread.id, started.turn.id).run()
+    assert result.status.value == "completed"
+    assert result.final_response == "Nothing to fix."
+    # Items completed before the handle subscribed (enteredReviewMode) may not reach it.
+    kinds = [item.root.type for item in result.items]
+    assert kinds[-2:] == ["exitedReviewMode", "agentMessage"]
