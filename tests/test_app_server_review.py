@@ -117,12 +117,13 @@ async def test_an_inline_review_of_the_working_tree_shows_review_items_and_keeps
     assert "not committed yet" in sent and "PROJECT-RULES-MARKER" not in sent
     assert not any(t.get("type") == "web_search" for t in request.get("tools", []))
 
-    entered = _items(events, "item/completed", "enteredReviewMode")
-    assert entered == [{"type": "enteredReviewMode", "id": turn_id, "review": "current changes"}]
+    (entered,) = _items(events, "item/completed", "enteredReviewMode")
+    assert entered["review"] == "current changes"
+    assert _items(events, "item/started", "enteredReviewMode") == [entered]
     (command,) = _items(events, "item/completed", "commandExecution")
     assert command["command"] == "git diff" and command["exitCode"] == 0
     (exited,) = _items(events, "item/completed", "exitedReviewMode")
-    assert exited["id"] == turn_id
+    assert exited["id"] != entered["id"]
     review = exited["review"]
     assert review.startswith("One crash on empty input.")
     assert "- [P1] Guard the empty list — /repo/app.py:3-4" in review

@@ -200,12 +200,11 @@ class TurnProjector:
                 )
                 notes.append(("model/rerouted", rerouted.to_wire()))
             case EnteredReviewMode():
-                # As the reference: the review items carry the turn's id.
-                entered = EnteredReviewModeItem(id=self.turn_id, review=event.hint)
+                entered = EnteredReviewModeItem(id=self._new_id(), review=event.hint)
                 notes += [self.started(entered), self.finished(entered)]
             case ExitedReviewMode():
                 review = event.review if event.review is not None else REVIEW_WITHOUT_RESULT
-                exited = ExitedReviewModeItem(id=self.turn_id, review=review)
+                exited = ExitedReviewModeItem(id=self._new_id(), review=review)
                 notes += [self.started(exited), self.finished(exited)]
             case ItemCompleted():
                 notes.extend(self._item_completed(event))
