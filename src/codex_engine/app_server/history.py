@@ -150,6 +150,7 @@ def to_wire(stored: StoredThread, *, include_turns: bool) -> Thread:
         git_info=git_info_wire(meta.git),
         name=stored.name,
         turns=stored.turns if include_turns else [],
+        recency_at=stored.updated_at,
     )
 
 
@@ -175,7 +176,7 @@ class _TurnBuilder:
     def user_turn(self, text: str) -> None:
         turn_id = self._pending_turn_id or f"{self.thread_id}-turn-{len(self.turns) + 1}"
         self._pending_turn_id = None
-        turn = Turn(id=turn_id, status="completed", items=[])
+        turn = Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[])
         turn.items.append(
             UserMessageItem(
                 id=self._item_id(turn),

@@ -62,6 +62,7 @@ from codex_engine.protocol.app_server import (
     ThreadUnarchiveResponse,
     WarningNotification,
 )
+from codex_engine.protocol.app_server.notifications import DeprecationNoticeNotification
 
 __all__ = ["fork_loaded", "stored_wire"]
 
@@ -139,6 +140,7 @@ def _session_response(thread: ThreadState, *, include_turns: bool) -> dict[str, 
         approvals_reviewer=thread.approvals_reviewer,
         sandbox=sandbox_policy(s.sandbox_mode, s.network_access),
         reasoning_effort=s.reasoning_effort,
+        runtime_workspace_roots=thread.environment().runtime_workspace_roots,
     ).to_wire()
 
 
@@ -156,8 +158,16 @@ async def _announce(
     )
     await _warn(ctx, thread, warning)
     for notice in config.feature_warnings:
-        note = ConfigWarningNotification(summary=notice)
-        await ctx.peer.notify("configWarning", note.to_wire())
+        # A deprecated key (config/features.py words it "... is deprecated: <what instead>") is
+        # announced as a deprecation, as the reference does; other problems as config warnings.
+        what, deprecated, instead = notice.partition(" is deprecated: ")
+        if deprecated:
+            summary = f"{what} is deprecated."
+            deprecation = DeprecationNoticeNotification(summary=summary, details=instead)
+            await ctx.peer.notify("deprecationNotice", deprecation.to_wire())
+        else:
+            note = ConfigWarningNotification(summary=notice)
+            await ctx.peer.notify("configWarning", note.to_wire())
 
 
 # -- thread/start, thread/resume, thread/fork --------------------------------------------------
@@ -170,6 +180,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
     thread = _new_state(
         ctx, config, settings, approvals_reviewer=p.approvals_reviewer, ephemeral=bool(p.ephemeral)
     )
+    thread.thread_source = p.thread_source if isinstance(p.thread_source, str) else None
     opener = open_session(
         config,
         cwd=cwd,
@@ -259,6 +270,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     settings_from_history(p, stored, overrides)
     config, settings, model_warning = load_settings(ctx, overrides, cwd)
     thread = _new_state(ctx, config, settings, approvals_reviewer=p.approvals_reviewer)
+    thread.thread_source = p.thread_source if isinstance(p.thread_source, str) else None
     opener = fork_session(
         config,
         path,
