@@ -131,8 +131,12 @@ async def test_an_inline_review_of_the_working_tree_shows_review_items_and_keeps
     assert not [m for m in events if m["method"] == "item/agentMessage/delta"]
     (answer,) = _items(events, "item/completed", "agentMessage")
     assert answer["text"] == review
+    # What the reviewer was asked is shown as a user message, as the reference shows it.
+    (asked,) = _items(events, "item/completed", "userMessage")
+    assert "not committed yet" in asked["content"][0]["text"]
     order = [m["params"]["item"]["type"] for m in events if m["method"] == "item/completed"]
-    assert order.index("enteredReviewMode") < order.index("commandExecution")
+    assert order.index("enteredReviewMode") < order.index("userMessage")
+    assert order.index("userMessage") < order.index("commandExecution")
     assert order.index("exitedReviewMode") < order.index("agentMessage")
     assert [i["type"] for i in turn["items"]][-2:] == ["exitedReviewMode", "agentMessage"]
 

@@ -67,6 +67,7 @@ from codex_engine.protocol.app_server import (
     ThreadTokenUsage,
     ThreadTokenUsageUpdatedNotification,
     TurnError,
+    UserMessageItem,
     WarningNotification,
     WebSearchItem,
 )
@@ -348,6 +349,10 @@ class TurnProjector:
             )
             self._message_id = None
             self._message_text = []
+        elif isinstance(item, Message) and item.role == "user":  # a review's prompt
+            said: dict[str, Any] = {"type": "text", "text": item.text(), "text_elements": []}
+            user = UserMessageItem(id=self._new_id(), content=[said])
+            notes += [self.started(user), self.finished(user)]
         elif isinstance(item, Reasoning):
             item_id = self._reasoning_id
             if item_id is None:

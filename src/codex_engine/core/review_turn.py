@@ -90,15 +90,16 @@ def _hidden(event: TurnEvent) -> bool:
 async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[TurnEvent]:
     """Run one review turn for ``session``'s thread; the events end with the turn's end.
 
-    ``TurnStarted`` comes first (before any I/O), then ``EnteredReviewMode``, the reviewer's
-    work (commands, reasoning...), ``ExitedReviewMode``, the result as an assistant message, and
-    the reviewer's completed/failed/interrupted turn.
+    ``TurnStarted`` comes first, then ``EnteredReviewMode``, the reviewer's prompt (a user
+    message), its work (commands, reasoning...), ``ExitedReviewMode``, the result as an
+    assistant message, and the reviewer's completed/failed/interrupted turn.
     """
     merge_base = None
     if target.kind == "baseBranch":
         merge_base = await find_merge_base(session.settings.cwd, target.branch)
     reviewer = reviewer_session(session)
-    events = reviewer.run_turn(review_prompt(target, merge_base=merge_base))
+    prompt = review_prompt(target, merge_base=merge_base)
+    events = reviewer.run_turn(prompt)
     session.ensure_prefix()
     session.delegate = reviewer
     output: ReviewOutput | None = None
@@ -108,6 +109,8 @@ async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[Tu
             if isinstance(event, TurnStarted):
                 yield event
                 yield EnteredReviewMode(review_hint(target))
+                # What the reviewer was asked, shown as the reference shows it (a user message).
+                yield ItemCompleted(user_message(prompt))
             elif isinstance(event, TurnCompleted):
                 if event.last_agent_message is not None:
                     output = parse_review_output(event.last_agent_message)
