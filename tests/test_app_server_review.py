@@ -272,3 +272,31 @@ async def test_review_start_refuses_what_it_cannot_review(
     # Nothing started: the thread still takes a turn.
     assert emulator.requests_of("http") == []
     await client.turn_completed(await start_turn(client, thread_id, "still here"))
+
+
+async def test_a_recorded_review_turn_reads_back_as_the_reference_shows_it(
+    client: RawClient, emulator: ResponsesEmulator, repo: Path
+) -> None:
+    emulator.enqueue(Reply.text(json.dumps(FINDINGS)), Reply.text("after the review"))
+    await client.initialize()
+    thread_id = await start_thread(client)
+    started = await _review(client, thread_id, {"type": "uncommittedChanges"})
+    turn_id = started["turn"]["id"]
+    await client.turn_completed(turn_id)
+    await client.turn_completed(await start_turn(client, thread_id, "next question"))
+    # A fork reads the thread's rollout: the review is one turn, the next turn its own.
+    forked = await client.result("thread/fork", {"threadId": thread_id})
+    turns = forked["thread"]["turns"]
+    assert len(turns) == 2 and turns[0]["id"] == turn_id
+    review = turns[0]
+    assert [i["type"] for i in review["items"]] == [
+        "enteredReviewMode",
+        "exitedReviewMode",
+        "agentMessage",
+    ]
+    assert review["items"][0]["review"] == "current changes"
+    assert review["items"][1]["review"] == review["items"][2]["text"]
+    assert "Guard the empty list" in review["items"][1]["review"]
+    assert review["status"] == "completed"
+    assert [i["type"] for i in turns[1]["items"]] == ["userMessage", "agentMessage"]
+    assert turns[1]["items"][0]["content"][0]["text"] == "next question"

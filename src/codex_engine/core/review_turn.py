@@ -77,6 +77,12 @@ def reviewer_session(session: Session) -> Session:
     return Session(settings, deps)
 
 
+def _record(session: Session, kind: str, turn_id: str, **fields: object) -> None:
+    """An event of the review turn in the thread's rollout (a resumed thread shows the turn)."""
+    if session.recorder is not None:
+        session.recorder.record("event_msg", {"type": kind, "turn_id": turn_id, **fields})
+
+
 def _hidden(event: TurnEvent) -> bool:
     """The reviewer's own messages: its answer is shown as the review's result instead."""
     if isinstance(event, AgentMessageDelta):
@@ -104,11 +110,15 @@ async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[Tu
     session.delegate = reviewer
     output: ReviewOutput | None = None
     final: TurnEvent | None = None
+    turn_id = ""
     try:
         async for event in events:
             if isinstance(event, TurnStarted):
+                turn_id = event.turn_id
+                hint = review_hint(target)
+                _record(session, "entered_review_mode", turn_id, review=hint)
                 yield event
-                yield EnteredReviewMode(review_hint(target))
+                yield EnteredReviewMode(hint)
                 # What the reviewer was asked, shown as the reference shows it (a user message).
                 yield ItemCompleted(user_message(prompt))
             elif isinstance(event, TurnCompleted):
@@ -127,7 +137,16 @@ async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[Tu
                 await close()
     rendered = render_review_output(output) if output is not None else None
     answer = _assistant(rendered if rendered is not None else INTERRUPTED_REVIEW)
+    _record(session, "exited_review_mode", turn_id, review=rendered)
     session.remember([_results_message(rendered), answer])
+    status = (
+        "completed"
+        if isinstance(final, TurnCompleted)
+        else "failed"
+        if isinstance(final, TurnFailed)
+        else "interrupted"
+    )
+    _record(session, "turn_complete", turn_id, status=status, last_agent_message=answer.text())
     yield ExitedReviewMode(rendered, output.model_dump() if output is not None else None)
     yield ItemCompleted(answer)
     if isinstance(final, TurnCompleted):
