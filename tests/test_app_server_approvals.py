@@ -147,6 +147,8 @@ async def test_the_user_reviewer_is_asked_with_the_schema_fields_and_a_turn_can_
         errors = [e.message for e in _validator(kind).iter_errors(params)]
         assert errors == [], (kind, errors)
     assert params["proposedExecpolicyAmendment"] == ["touch", str(approved)]
+    # As the reference fills them: a command (not terminal input), run on this machine.
+    assert (params["kind"], params["environmentId"]) == ("command", "local")
     assert params["availableDecisions"] == [
         "accept",
         {"acceptWithExecpolicyAmendment": {"execpolicy_amendment": ["touch", str(approved)]}},

@@ -243,6 +243,7 @@ IMPLEMENTED = {
     "command/exec/write",
     "command/exec/resize",
     "command/exec/terminate",
+    "review/start",
 }
 
 

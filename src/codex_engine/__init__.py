@@ -31,6 +31,11 @@ _EXPORTS: dict[str, str] = {
     "TurnStarted": "codex_engine.core.events",
     "AgentMessageDelta": "codex_engine.core.events",
     "ReasoningDelta": "codex_engine.core.events",
+    "ReasoningTextDelta": "codex_engine.core.events",
+    "ReasoningPartAdded": "codex_engine.core.events",
+    "ModelRerouted": "codex_engine.core.events",
+    "EnteredReviewMode": "codex_engine.core.events",
+    "ExitedReviewMode": "codex_engine.core.events",
     "ItemStarted": "codex_engine.core.events",
     "ItemCompleted": "codex_engine.core.events",
     "CommandStarted": "codex_engine.core.events",
@@ -144,18 +149,23 @@ if TYPE_CHECKING:
     from codex_engine.core.events import CommandRejected as CommandRejected
     from codex_engine.core.events import CommandStarted as CommandStarted
     from codex_engine.core.events import ContextCompacted as ContextCompacted
+    from codex_engine.core.events import EnteredReviewMode as EnteredReviewMode
+    from codex_engine.core.events import ExitedReviewMode as ExitedReviewMode
     from codex_engine.core.events import FileChange as FileChange
     from codex_engine.core.events import ImageViewed as ImageViewed
     from codex_engine.core.events import ItemCompleted as ItemCompleted
     from codex_engine.core.events import ItemStarted as ItemStarted
     from codex_engine.core.events import McpToolCallFinished as McpToolCallFinished
     from codex_engine.core.events import McpToolCallStarted as McpToolCallStarted
+    from codex_engine.core.events import ModelRerouted as ModelRerouted
     from codex_engine.core.events import PatchFinished as PatchFinished
     from codex_engine.core.events import PatchStarted as PatchStarted
     from codex_engine.core.events import PlanStep as PlanStep
     from codex_engine.core.events import PlanUpdated as PlanUpdated
     from codex_engine.core.events import RateLimitsUpdated as RateLimitsUpdated
     from codex_engine.core.events import ReasoningDelta as ReasoningDelta
+    from codex_engine.core.events import ReasoningPartAdded as ReasoningPartAdded
+    from codex_engine.core.events import ReasoningTextDelta as ReasoningTextDelta
     from codex_engine.core.events import Retrying as Retrying
     from codex_engine.core.events import TokenCount as TokenCount
     from codex_engine.core.events import TurnCompleted as TurnCompleted
@@ -238,7 +248,9 @@ __all__ = [
     "ContextWindowExceededError",
     "CredentialSource",
     "Credentials",
+    "EnteredReviewMode",
     "EnvKeyCredentials",
+    "ExitedReviewMode",
     "FallbackToHttpError",
     "Features",
     "FileChange",
@@ -259,6 +271,7 @@ __all__ = [
     "ModelClientSession",
     "ModelInfo",
     "ModelProviderInfo",
+    "ModelRerouted",
     "NotSupportedError",
     "PatchError",
     "PatchFinished",
@@ -271,6 +284,8 @@ __all__ = [
     "QuotaExceededError",
     "RateLimitsUpdated",
     "ReasoningDelta",
+    "ReasoningPartAdded",
+    "ReasoningTextDelta",
     "RefreshFailure",
     "RefreshRejectedError",
     "RefreshTokenFailedError",

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from codex_engine.app_server.pagination import Page, keyset_page
-from codex_engine.app_server.projector import command_actions, command_text
+from codex_engine.app_server.projector import REVIEW_WITHOUT_RESULT, command_actions, command_text
 from codex_engine.auth.tokens import parse_timestamp
 from codex_engine.core.compaction import is_user_turn_message
 from codex_engine.core.rollout import (
@@ -41,6 +41,7 @@ from codex_engine.protocol.app_server import (
     UserMessageItem,
     WebSearchItem,
 )
+from codex_engine.protocol.app_server.items import EnteredReviewModeItem, ExitedReviewModeItem
 from codex_engine.protocol.items import (
     FunctionCall,
     FunctionCallOutput,
@@ -150,6 +151,7 @@ def to_wire(stored: StoredThread, *, include_turns: bool) -> Thread:
         git_info=git_info_wire(meta.git),
         name=stored.name,
         turns=stored.turns if include_turns else [],
+        recency_at=stored.updated_at,
     )
 
 
@@ -161,6 +163,8 @@ class _TurnBuilder:
         self.turns: list[Turn] = []
         self._pending_turn_id: str | None = None
         self._commands: dict[str, CommandExecutionItem] = {}
+        #: The review turn in progress: user messages until its end are not new turns.
+        self._reviewing: str | None = None
 
     def _current(self) -> Turn | None:
         return self.turns[-1] if self.turns else None
@@ -172,10 +176,29 @@ class _TurnBuilder:
         turn_id = payload.get("turn_id")
         self._pending_turn_id = turn_id if isinstance(turn_id, str) else None
 
+    def review(self, payload: Mapping[str, Any]) -> None:
+        """A review turn (see core/review_turn.py): entered, then exited with its result; the
+        thread's note of the result that follows is not a user's turn."""
+        turn_id = str(payload.get("turn_id") or f"{self.thread_id}-turn-{len(self.turns) + 1}")
+        review = payload.get("review")
+        if payload.get("type") == "entered_review_mode":
+            turn = Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[])
+            hint = review if isinstance(review, str) else ""
+            turn.items.append(EnteredReviewModeItem(id=self._item_id(turn), review=hint))
+            self.turns.append(turn)
+            self._reviewing = turn_id
+            return
+        current = self._current()
+        if current is not None and current.id == turn_id:
+            text = review if isinstance(review, str) else REVIEW_WITHOUT_RESULT
+            current.items.append(ExitedReviewModeItem(id=self._item_id(current), review=text))
+
     def user_turn(self, text: str) -> None:
+        if self._reviewing is not None:
+            return  # the review's result, noted for the model
         turn_id = self._pending_turn_id or f"{self.thread_id}-turn-{len(self.turns) + 1}"
         self._pending_turn_id = None
-        turn = Turn(id=turn_id, status="completed", items=[])
+        turn = Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[])
         turn.items.append(
             UserMessageItem(
                 id=self._item_id(turn),
@@ -241,6 +264,8 @@ class _TurnBuilder:
     def turn_complete(self, payload: Mapping[str, Any]) -> None:
         status = _TURN_STATUSES.get(str(payload.get("status")), "completed")
         turn_id = payload.get("turn_id")
+        if turn_id == self._reviewing:
+            self._reviewing = None
         for turn in reversed(self.turns):
             if turn.id == turn_id:
                 turn.status = status
@@ -256,6 +281,9 @@ def _command_of(arguments: str) -> list[str]:
     if isinstance(command, list) and all(isinstance(part, str) for part in command):
         return list(command)
     return []
+
+
+_REVIEW_EVENTS = frozenset({"entered_review_mode", "exited_review_mode"})
 
 
 def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
@@ -276,6 +304,8 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
                 builder.item(payload)
         elif kind == "event_msg" and payload.get("type") == "turn_complete":
             builder.turn_complete(payload)
+        elif kind == "event_msg" and payload.get("type") in _REVIEW_EVENTS:
+            builder.review(payload)
         elif kind == "compacted":
             builder.compacted()
     return builder.turns

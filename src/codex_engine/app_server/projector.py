@@ -32,16 +32,21 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    EnteredReviewMode,
+    ExitedReviewMode,
     ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
+    ModelRerouted,
     PatchFinished,
     PatchStarted,
     PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
+    ReasoningPartAdded,
+    ReasoningTextDelta,
     Retrying,
     TokenCount,
     TurnCompleted,
@@ -67,14 +72,17 @@ from codex_engine.protocol.app_server import (
     TurnError,
     TurnPlanStep,
     TurnPlanUpdatedNotification,
+    UserMessageItem,
     WarningNotification,
     WebSearchItem,
 )
+from codex_engine.protocol.app_server.items import EnteredReviewModeItem, ExitedReviewModeItem
 from codex_engine.protocol.app_server.mcp import (
     McpToolCallError,
     McpToolCallItem,
     McpToolCallResult,
 )
+from codex_engine.protocol.app_server.notifications import ModelReroutedNotification
 from codex_engine.protocol.items import Message, Reasoning, WebSearchCall
 
 __all__ = [
@@ -96,6 +104,9 @@ _PLAN_STATUS: dict[str, Literal["pending", "inProgress", "completed"]] = {
 
 #: One notification: method and params.
 Note = tuple[str, dict[str, Any]]
+
+#: What ``exitedReviewMode`` says when the reviewer gave no answer (interrupted, failed).
+REVIEW_WITHOUT_RESULT = "The review ended before the reviewer gave a result."
 
 
 class TurnProjector:
@@ -119,7 +130,9 @@ class TurnProjector:
         self._message_id: str | None = None
         self._message_text: list[str] = []
         self._reasoning_id: str | None = None
-        self._reasoning_text: list[str] = []
+        #: Summary text by part index, and raw reasoning text by content index, as streamed.
+        self._reasoning_text: dict[int, str] = {}
+        self._reasoning_raw: dict[int, str] = {}
         self._commands: dict[str, CommandExecutionItem] = {}
         #: The turn's file changes so far, as git-style diffs (``turn/diff/updated``).
         self._diffs: list[str] = []
@@ -170,19 +183,41 @@ class TurnProjector:
                 }
                 notes.append(("item/agentMessage/delta", delta))
             case ReasoningDelta():
-                if self._reasoning_id is None:
-                    self._reasoning_id = self._new_id()
-                    notes.append(self.started(ReasoningItem(id=self._reasoning_id)))
-                self._reasoning_text.append(event.delta)
-                # The session does not report summary part boundaries yet, so all is part 0.
+                notes.extend(self._reasoning_started())
+                index = event.summary_index or 0
+                self._reasoning_text[index] = self._reasoning_text.get(index, "") + event.delta
                 summary_delta = {
-                    "threadId": self.thread_id,
-                    "turnId": self.turn_id,
-                    "itemId": self._reasoning_id,
+                    **self._reasoning_ids(),
                     "delta": event.delta,
-                    "summaryIndex": 0,
+                    "summaryIndex": index,
                 }
                 notes.append(("item/reasoning/summaryTextDelta", summary_delta))
+            case ReasoningTextDelta():
+                notes.extend(self._reasoning_started())
+                index = event.content_index or 0
+                self._reasoning_raw[index] = self._reasoning_raw.get(index, "") + event.delta
+                text_delta = {**self._reasoning_ids(), "delta": event.delta, "contentIndex": index}
+                notes.append(("item/reasoning/textDelta", text_delta))
+            case ReasoningPartAdded():
+                notes.extend(self._reasoning_started())
+                part = {**self._reasoning_ids(), "summaryIndex": event.summary_index or 0}
+                notes.append(("item/reasoning/summaryPartAdded", part))
+            case ModelRerouted():
+                rerouted = ModelReroutedNotification(
+                    thread_id=self.thread_id,
+                    turn_id=self.turn_id,
+                    from_model=event.from_model,
+                    to_model=event.to_model,
+                    reason=event.reason,
+                )
+                notes.append(("model/rerouted", rerouted.to_wire()))
+            case EnteredReviewMode():
+                entered = EnteredReviewModeItem(id=self._new_id(), review=event.hint)
+                notes += [self.started(entered), self.finished(entered)]
+            case ExitedReviewMode():
+                review = event.review if event.review is not None else REVIEW_WITHOUT_RESULT
+                exited = ExitedReviewModeItem(id=self._new_id(), review=review)
+                notes += [self.started(exited), self.finished(exited)]
             case ItemCompleted():
                 notes.extend(self._item_completed(event))
             case CommandStarted():
@@ -305,6 +340,21 @@ class TurnProjector:
                 assert_never(event)
         return notes
 
+    def _reasoning_started(self) -> list[Note]:
+        if self._reasoning_id is not None:
+            return []
+        self._reasoning_id = self._new_id()
+        return [self.started(ReasoningItem(id=self._reasoning_id))]
+
+    def _reasoning_ids(self) -> dict[str, Any]:
+        return {"threadId": self.thread_id, "turnId": self.turn_id, "itemId": self._reasoning_id}
+
+    def _streamed_reasoning(self) -> tuple[list[str], list[str]]:
+        """The summary parts and raw content parts streamed so far, in index order."""
+        summary = [self._reasoning_text[i] for i in sorted(self._reasoning_text)]
+        content = [self._reasoning_raw[i] for i in sorted(self._reasoning_raw)]
+        return summary, content
+
     def _item_completed(self, event: ItemCompleted) -> list[Note]:
         item = event.item
         notes: list[Note] = []
@@ -328,6 +378,10 @@ class TurnProjector:
             )
             self._message_id = None
             self._message_text = []
+        elif isinstance(item, Message) and item.role == "user":  # a review's prompt
+            said: dict[str, Any] = {"type": "text", "text": item.text(), "text_elements": []}
+            user = UserMessageItem(id=self._new_id(), content=[said])
+            notes += [self.started(user), self.finished(user)]
         elif isinstance(item, Reasoning):
             item_id = self._reasoning_id
             if item_id is None:
@@ -335,11 +389,12 @@ class TurnProjector:
                 notes.append(self.started(ReasoningItem(id=item_id)))
             summary = [str(part.get("text", "")) for part in item.summary]
             content = [str(part.get("text", "")) for part in item.content or []]
-            if not summary and self._reasoning_text:
-                summary = ["".join(self._reasoning_text)]
+            streamed_summary, streamed_content = self._streamed_reasoning()
+            summary = summary or streamed_summary
+            content = content or streamed_content
             notes.append(self.finished(ReasoningItem(id=item_id, summary=summary, content=content)))
             self._reasoning_id = None
-            self._reasoning_text = []
+            self._reasoning_text, self._reasoning_raw = {}, {}
         elif isinstance(item, WebSearchCall):
             action = item.action or {}
             query = action.get("query")
@@ -406,8 +461,9 @@ class TurnProjector:
             notes.append(self.finished(AgentMessageItem(id=self._message_id, text=text)))
             self._message_id = None
         if self._reasoning_id is not None:
-            summary = ["".join(self._reasoning_text)]
-            notes.append(self.finished(ReasoningItem(id=self._reasoning_id, summary=summary)))
+            summary, content = self._streamed_reasoning()
+            reasoning = ReasoningItem(id=self._reasoning_id, summary=summary, content=content)
+            notes.append(self.finished(reasoning))
             self._reasoning_id = None
         for item in self._commands.values():
             notes.append(self.finished(item.model_copy(update={"status": "failed"})))

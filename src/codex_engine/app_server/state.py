@@ -33,6 +33,7 @@ from codex_engine.protocol.app_server import (
     active_status,
     idle_status,
 )
+from codex_engine.protocol.app_server.threads import ThreadEnvironment
 
 __all__ = ["THREAD_SOURCE", "ItemsView", "ThreadState", "TurnKind", "TurnRecord"]
 
@@ -71,6 +72,7 @@ class TurnRecord:
             shown = [self.user_item, *self.projector.completed]
         return Turn(
             id=self.id,
+            root_turn_id=self.id,
             items=shown,
             items_view=items,
             status=self.status,
@@ -108,6 +110,8 @@ class ThreadState:
         self.preview = ""
         self.name: str | None = None
         self.forked_from_id: str | None = None
+        #: The client's analytics label for the thread (thread/start's ``threadSource``).
+        self.thread_source: str | None = None
         #: Turns recorded before this server loaded the thread (resume, fork).
         self.past_turns: list[Turn] = []
         self.turns: list[TurnRecord] = []
@@ -187,7 +191,14 @@ class ThreadState:
             git_info=self.git_info(),
             name=self.name,
             turns=turns,
+            recency_at=self.updated_at,
+            thread_source=self.thread_source,
+            environments=[self.environment()],
         )
+
+    def environment(self) -> ThreadEnvironment:
+        cwd = str(self.settings.cwd)
+        return ThreadEnvironment(cwd=cwd, runtime_workspace_roots=[cwd])
 
     async def notify_status(self) -> None:
         status = ThreadStatusChangedNotification(thread_id=self.id, status=self.status())

@@ -15,16 +15,21 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    EnteredReviewMode,
+    ExitedReviewMode,
     ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
+    ModelRerouted,
     PatchFinished,
     PatchStarted,
     PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
+    ReasoningPartAdded,
+    ReasoningTextDelta,
     Retrying,
     TokenCount,
     TurnCompleted,
@@ -229,6 +234,19 @@ class HumanRenderer:
                 )
             case WarningEvent():
                 self.warning(event.message)
+            case ModelRerouted():
+                self._before_status()
+                self._err.print(
+                    f"[yellow]model rerouted:[/yellow] {escape(event.from_model)} → "
+                    f"{escape(event.to_model)}"
+                )
+            case EnteredReviewMode():
+                self._before_status()
+                self._err.print(f"[cyan]reviewing[/cyan] {escape(event.hint)}")
+            case ExitedReviewMode():
+                self._before_status()
+                done = "review finished" if event.review is not None else "review interrupted"
+                self._err.print(f"[dim]{done}[/dim]")
             case TurnCompleted():
                 self._final_answer(event.last_agent_message)
                 self._err.print(f"[dim]turn completed · {_summary_line(event.summary)}[/dim]")
@@ -246,6 +264,8 @@ class HumanRenderer:
                 | ItemStarted()
                 | ItemCompleted()  # other items: a command shows as itself, reasoning not at all
                 | ReasoningDelta()
+                | ReasoningTextDelta()
+                | ReasoningPartAdded()
                 | CommandOutputDelta()
                 | TokenCount()
                 | RateLimitsUpdated()

@@ -14,17 +14,22 @@ from codex_engine.core.events import (
     CommandRejected,
     CommandStarted,
     ContextCompacted,
+    EnteredReviewMode,
+    ExitedReviewMode,
     FileChange,
     ImageViewed,
     ItemCompleted,
     ItemStarted,
     McpToolCallFinished,
     McpToolCallStarted,
+    ModelRerouted,
     PatchFinished,
     PatchStarted,
     PlanUpdated,
     RateLimitsUpdated,
     ReasoningDelta,
+    ReasoningPartAdded,
+    ReasoningTextDelta,
     Retrying,
     TokenCount,
     TurnCompleted,
@@ -246,6 +251,13 @@ class JsonRenderer:
                 )
             case WarningEvent():
                 self.warning(event.message)
+            case ModelRerouted():
+                # As the reference's exec: a reroute is reported as a completed `error` item.
+                self.warning(
+                    f"model rerouted: {event.from_model} -> {event.to_model} ({event.reason})"
+                )
+            case EnteredReviewMode() | ExitedReviewMode():
+                pass  # the review's result follows as the turn's agent message
             case ContextCompacted():
                 # No such event type in the reference: reported with the turn's end.
                 self._compactions.append({"automatic": event.automatic})
@@ -286,6 +298,8 @@ class JsonRenderer:
                 | ItemCompleted()  # a function call: shown as the command or MCP call it becomes
                 | AgentMessageDelta()
                 | ReasoningDelta()
+                | ReasoningTextDelta()
+                | ReasoningPartAdded()
                 | CommandOutputDelta()
                 | TokenCount()
                 | RateLimitsUpdated()

@@ -37,6 +37,7 @@ from codex_engine.protocol.events import (
     OutputItemDone,
     RateLimits,
     ResponseEvent,
+    server_model_header,
 )
 from codex_engine.protocol.headers import TURN_STATE, HeaderInputs, http_headers
 from codex_engine.protocol.items import item_to_json
@@ -195,6 +196,9 @@ class ModelClientSession:
         self._capture_turn_state(response.headers.get(TURN_STATE))
         for snapshot in parse_rate_limit_headers(response.headers):
             yield RateLimits(snapshot)
+        served = server_model_header(response.headers)
+        if served is not None:
+            yield served
         async for event in response.events(self.metrics.observer("http")):
             yield event
 

@@ -25,18 +25,23 @@ __all__ = [
     "CommandRejected",
     "CommandStarted",
     "ContextCompacted",
+    "EnteredReviewMode",
+    "ExitedReviewMode",
     "FileChange",
     "ImageViewed",
     "ItemCompleted",
     "ItemStarted",
     "McpToolCallFinished",
     "McpToolCallStarted",
+    "ModelRerouted",
     "PatchFinished",
     "PatchStarted",
     "PlanStep",
     "PlanUpdated",
     "RateLimitsUpdated",
     "ReasoningDelta",
+    "ReasoningPartAdded",
+    "ReasoningTextDelta",
     "Retrying",
     "TokenCount",
     "TurnCompleted",
@@ -100,6 +105,49 @@ class ReasoningDelta:
     delta: str
     item_id: str | None = None
     summary_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningTextDelta:
+    """Raw reasoning text (``response.reasoning_text.delta``), not its summary."""
+
+    delta: str
+    item_id: str | None = None
+    content_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningPartAdded:
+    """A new part of a reasoning summary begins (``response.reasoning_summary_part.added``)."""
+
+    item_id: str | None = None
+    summary_index: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRerouted:
+    """The server answered with another model than the one requested (once per turn)."""
+
+    from_model: str
+    to_model: str
+    reason: Literal["highRiskCyberActivity"] = "highRiskCyberActivity"
+
+
+@dataclass(frozen=True, slots=True)
+class EnteredReviewMode:
+    """A review turn starts; ``hint`` says what is reviewed (e.g. ``current changes``)."""
+
+    hint: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExitedReviewMode:
+    """A review turn ended: ``review`` is the rendered result (findings and verdict), or
+    ``None`` when it was interrupted or failed before the reviewer answered."""
+
+    review: str | None
+    #: The reviewer's answer as structured output (``findings``, ``overall_correctness``...).
+    output: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +326,11 @@ TurnEvent = (
     TurnStarted
     | AgentMessageDelta
     | ReasoningDelta
+    | ReasoningTextDelta
+    | ReasoningPartAdded
+    | ModelRerouted
+    | EnteredReviewMode
+    | ExitedReviewMode
     | ItemStarted
     | ItemCompleted
     | CommandStarted

@@ -109,6 +109,8 @@ class Session:
         self.context_tokens = 0
         self._prefix_recorded = bool(self.history)
         self._turn_task: asyncio.Task[None] | None = None
+        #: A session working for this one (a review's reviewer): interrupted along with it.
+        self.delegate: Session | None = None
 
     async def aclose(self) -> None:
         """End what the session's tools still run: no process a command started outlives it.
@@ -207,6 +209,14 @@ class Session:
         """Stop the running turn: its stream and commands are cancelled; it ends interrupted."""
         if self._turn_task is not None and not self._turn_task.done():
             self._turn_task.cancel()
+        if self.delegate is not None:
+            self.delegate.interrupt()
+
+    def ensure_prefix(self) -> None:
+        """Record the instructions and environment context if no turn has yet."""
+        if not self._prefix_recorded:
+            self.remember(self._session_prefix())
+            self._prefix_recorded = True
 
     async def run_turn(
         self, text: str | None, *, options: TurnOptions | None = None
@@ -225,9 +235,7 @@ class Session:
         state = TurnState(turn_id=str(uuid.uuid4()), options=options)
         turn = self.client.new_session()
         channel = EventChannel(_EVENT_HIGH_WATER)
-        if not self._prefix_recorded:
-            self.remember(self._session_prefix())
-            self._prefix_recorded = True
+        self.ensure_prefix()
         self._record_turn_context(state.turn_id)
         opening = options.tool_output or user_message(text or "", attachments=options.attachments)
         self.remember([opening])

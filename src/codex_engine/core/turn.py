@@ -21,8 +21,11 @@ from codex_engine.core.events import (
     ContextCompacted,
     ItemCompleted,
     ItemStarted,
+    ModelRerouted,
     RateLimitsUpdated,
     ReasoningDelta,
+    ReasoningPartAdded,
+    ReasoningTextDelta,
     TokenCount,
     TurnEvent,
 )
@@ -35,7 +38,10 @@ from codex_engine.protocol.events import (
     OutputItemDone,
     OutputTextDelta,
     RateLimits,
+    ReasoningContentDelta,
     ReasoningSummaryDelta,
+    ReasoningSummaryPartAdded,
+    ServerModel,
     TokenUsage,
 )
 from codex_engine.protocol.items import CustomToolCall, FunctionCall, assistant_text
@@ -93,6 +99,20 @@ class TurnState:
     last_message: str | None = None
     #: What this turn carries besides its text (output schema, service tier, trigger...).
     options: TurnOptions = field(default_factory=TurnOptions)
+    #: The turn already reported that the server answered with another model.
+    rerouted: bool = False
+
+
+def _rerouted(state: TurnState, requested: str, served: str) -> list[TurnEvent]:
+    """A reroute (and its warning) the first time a response names another model."""
+    if state.rerouted or served == requested:
+        return []
+    state.rerouted = True
+    warning = (
+        f"this turn asked for model {requested}, but the server answered with {served}; "
+        "the answers come from that model"
+    )
+    return [ModelRerouted(requested, served), WarningEvent(warning)]
 
 
 async def sample_until_done(
@@ -130,6 +150,14 @@ async def sample_until_done(
                 case ReasoningSummaryDelta():
                     turn.metrics.first_token((time.monotonic() - turn.started_at) * 1000)
                     emit(ReasoningDelta(event.delta, event.item_id, event.summary_index))
+                case ReasoningContentDelta():
+                    turn.metrics.first_token((time.monotonic() - turn.started_at) * 1000)
+                    emit(ReasoningTextDelta(event.delta, event.item_id, event.content_index))
+                case ReasoningSummaryPartAdded():
+                    emit(ReasoningPartAdded(event.item_id, event.summary_index))
+                case ServerModel():
+                    for note in _rerouted(state, ctx.model, event.model):
+                        emit(note)
                 case OutputItemAdded():
                     emit(ItemStarted(event.item))
                 case OutputItemDone():

@@ -29,8 +29,11 @@ def oversized_payload(size: int) -> str:
 class _Builder:
     """Accumulates events for one response and numbers them."""
 
-    def __init__(self, ctx: ReplyContext, response_id: str | None) -> None:
+    def __init__(
+        self, ctx: ReplyContext, response_id: str | None, served_model: str | None = None
+    ) -> None:
         self.ctx = ctx
+        self.served_model = served_model
         self.response_id = response_id or ctx.ids.next("resp")
         self.events: list[JsonDict] = []
         self.output: list[JsonDict] = []
@@ -44,13 +47,17 @@ class _Builder:
             "object": "response",
             "created_at": self.ctx.created_at,
             "status": status,
-            "model": self.ctx.model,
+            "model": self.served_model or self.ctx.model,
             "output": list(self.output) if status != "in_progress" else [],
             **extra,
         }
 
     def start(self, *, in_progress: bool = True) -> None:
-        self.emit("response.created", response=self.response("in_progress"))
+        created = self.response("in_progress")
+        if self.served_model is not None:
+            # How the real server tells a WebSocket client what an HTTP header would say.
+            created["headers"] = {"OpenAI-Model": self.served_model}
+        self.emit("response.created", response=created)
         if in_progress:
             self.emit("response.in_progress", response=self.response("in_progress"))
 
@@ -75,6 +82,36 @@ class _Builder:
         part = {"type": "output_text", "text": text, "annotations": []}
         self.emit("response.content_part.done", **where, part=part)
         done = {**item, "status": "completed", "content": [part]}
+        self.output.append(done)
+        self.emit("response.output_item.done", output_index=index, item=done)
+
+    def reasoning(self, summary: Sequence[str], raw: Sequence[str]) -> None:
+        """A reasoning item: each summary part (part added, deltas, done), then the raw text."""
+        item_id = self.ctx.ids.next("rs")
+        index = len(self.output)
+        item: JsonDict = {"id": item_id, "type": "reasoning", "summary": []}
+        self.emit("response.output_item.added", output_index=index, item=item)
+        where = {"item_id": item_id, "output_index": index}
+        for number, text in enumerate(summary):
+            at = {**where, "summary_index": number}
+            empty = {"type": "summary_text", "text": ""}
+            self.emit("response.reasoning_summary_part.added", **at, part=empty)
+            for delta in _words(text):
+                self.emit("response.reasoning_summary_text.delta", **at, delta=delta)
+            self.emit("response.reasoning_summary_text.done", **at, text=text)
+            part = {"type": "summary_text", "text": text}
+            self.emit("response.reasoning_summary_part.done", **at, part=part)
+        for number, text in enumerate(raw):
+            at = {**where, "content_index": number}
+            for delta in _words(text):
+                self.emit("response.reasoning_text.delta", **at, delta=delta)
+            self.emit("response.reasoning_text.done", **at, text=text)
+        done: JsonDict = {
+            **item,
+            "summary": [{"type": "summary_text", "text": text} for text in summary],
+        }
+        if raw:
+            done["content"] = [{"type": "reasoning_text", "text": text} for text in raw]
         self.output.append(done)
         self.emit("response.output_item.done", output_index=index, item=done)
 
@@ -178,7 +215,7 @@ def render_events(reply: Reply, ctx: ReplyContext) -> list[Event]:
             events.insert(1 if events else 0, _standalone_delta(ctx, oversized))
         return events
 
-    b = _Builder(ctx, reply.response_id)
+    b = _Builder(ctx, reply.response_id, reply.served_model)
     b.start(in_progress=reply.kind not in ("failed", "empty"))
     if reply.kind == "failed":
         b.emit("response.failed", response=b.response("failed", error=dict(reply.error or {})))
@@ -188,6 +225,8 @@ def render_events(reply: Reply, ctx: ReplyContext) -> list[Event]:
         deltas = _words(reply.text_value)
         if oversized:
             deltas.insert(0, oversized_payload(oversized))
+        if reply.reasoning_summary or reply.reasoning_text:
+            b.reasoning(reply.reasoning_summary, reply.reasoning_text)
         b.message(deltas)
         b.complete(reply.usage, len(reply.text_value.split()))
     elif reply.kind == "function_call":

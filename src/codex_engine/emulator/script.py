@@ -129,6 +129,12 @@ class Reply:
     turn_state: str | None = None
     #: This reply's `timing_metrics` (WebSocket, when asked); None: the emulator's.
     timing_metrics: Mapping[str, Any] | None = None
+    #: A `text` reply's reasoning item before the message: summary parts, raw text parts.
+    reasoning_summary: tuple[str, ...] = ()
+    reasoning_text: tuple[str, ...] = ()
+    #: The model that "served" the reply when not the requested one: the `OpenAI-Model`
+    #: header (HTTP), the headers `response.created` carries (WebSocket), `response.model`.
+    served_model: str | None = None
 
     @classmethod
     def status(
@@ -157,10 +163,28 @@ class Reply:
         *,
         usage: Mapping[str, Any] | None = None,
         response_id: str | None = None,
+        reasoning_summary: Sequence[str] = (),
+        reasoning_text: Sequence[str] = (),
+        served_model: str | None = None,
         **options: Unpack[StreamOptions],
     ) -> Reply:
-        """An assistant message streamed word by word, then `response.completed`."""
-        reply = cls(kind="text", text_value=text, usage=usage, response_id=response_id)
+        """An assistant message streamed word by word, then `response.completed`.
+
+        ``reasoning_summary``/``reasoning_text`` put a reasoning item before the message (each
+        part streamed word by word); ``served_model`` answers as another model than requested.
+        """
+        reply = cls(
+            kind="text",
+            text_value=text,
+            usage=usage,
+            response_id=response_id,
+            reasoning_summary=tuple(reasoning_summary),
+            reasoning_text=tuple(reasoning_text),
+            served_model=served_model,
+        )
+        if served_model is not None:
+            headers = {**(options.get("headers") or {}), "OpenAI-Model": served_model}
+            options = {**options, "headers": headers}
         return reply.with_options(**options)
 
     @classmethod

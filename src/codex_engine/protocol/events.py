@@ -31,9 +31,11 @@ __all__ = [
     "ReasoningSummaryDelta",
     "ReasoningSummaryPartAdded",
     "ResponseEvent",
+    "ServerModel",
     "StreamFailure",
     "TokenUsage",
     "parse_stream_payload",
+    "server_model_header",
 ]
 
 
@@ -136,6 +138,14 @@ class RateLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerModel:
+    """The model that actually served the response (``OpenAI-Model``: an HTTP response header,
+    or a header the WebSocket's ``response.created`` carries)."""
+
+    model: str
+
+
+@dataclass(frozen=True, slots=True)
 class StreamFailure:
     """The server ended the response with an error (``response.failed`` / ``.incomplete``)."""
 
@@ -152,6 +162,7 @@ ResponseEvent = (
     | ReasoningSummaryPartAdded
     | Completed
     | RateLimits
+    | ServerModel
     | StreamFailure
 )
 
@@ -169,6 +180,19 @@ def _item(payload: Mapping[str, Any]) -> ResponseItem | None:
         return parse_item(payload.get("item"))
     except ValidationError:
         return None
+
+
+#: The response header naming the model that served a request.
+SERVER_MODEL_HEADER = "openai-model"
+
+
+def server_model_header(headers: Mapping[str, Any]) -> ServerModel | None:
+    """The serving model from response headers (any case), if they name one."""
+    for name, value in headers.items():
+        named = isinstance(name, str) and name.lower() == SERVER_MODEL_HEADER
+        if named and isinstance(value, str) and value.strip():
+            return ServerModel(value.strip())
+    return None
 
 
 def parse_stream_payload(payload: Any) -> ResponseEvent | None:
@@ -195,6 +219,12 @@ def parse_stream_payload(payload: Any) -> ResponseEvent | None:
         response = payload.get("response")
         if not isinstance(response, Mapping):
             return None
+        # Over WebSocket there are no per-response headers: the server puts them here.
+        headers = response.get("headers")
+        if isinstance(headers, Mapping):
+            served = server_model_header(headers)
+            if served is not None:
+                return served
         return Created(_str(response.get("id")))
     if kind == "response.completed":
         response = payload.get("response")

@@ -104,7 +104,6 @@ PENDING: dict[str, str] = {
         ),
         _HISTORY,
     ),
-    "review/start": "review turns are not built yet",
     **dict.fromkeys(
         ("skills/list", "skills/extraRoots/set", "skills/config/write", "hooks/list"), _SKILLS
     ),

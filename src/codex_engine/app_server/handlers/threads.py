@@ -62,8 +62,9 @@ from codex_engine.protocol.app_server import (
     ThreadUnarchiveResponse,
     WarningNotification,
 )
+from codex_engine.protocol.app_server.notifications import DeprecationNoticeNotification
 
-__all__ = ["stored_wire"]
+__all__ = ["fork_loaded", "stored_wire"]
 
 # -- shared ------------------------------------------------------------------------------------
 
@@ -139,6 +140,7 @@ def _session_response(thread: ThreadState, *, include_turns: bool) -> dict[str, 
         approvals_reviewer=thread.approvals_reviewer,
         sandbox=sandbox_policy(s.sandbox_mode, s.network_access),
         reasoning_effort=s.reasoning_effort,
+        runtime_workspace_roots=thread.environment().runtime_workspace_roots,
     ).to_wire()
 
 
@@ -156,8 +158,16 @@ async def _announce(
     )
     await _warn(ctx, thread, warning)
     for notice in config.feature_warnings:
-        note = ConfigWarningNotification(summary=notice)
-        await ctx.peer.notify("configWarning", note.to_wire())
+        # A deprecated key (config/features.py words it "... is deprecated: <what instead>") is
+        # announced as a deprecation, as the reference does; other problems as config warnings.
+        what, deprecated, instead = notice.partition(" is deprecated: ")
+        if deprecated:
+            summary = f"{what} is deprecated."
+            deprecation = DeprecationNoticeNotification(summary=summary, details=instead)
+            await ctx.peer.notify("deprecationNotice", deprecation.to_wire())
+        else:
+            note = ConfigWarningNotification(summary=notice)
+            await ctx.peer.notify("configWarning", note.to_wire())
 
 
 # -- thread/start, thread/resume, thread/fork --------------------------------------------------
@@ -170,6 +180,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
     thread = _new_state(
         ctx, config, settings, approvals_reviewer=p.approvals_reviewer, ephemeral=bool(p.ephemeral)
     )
+    thread.thread_source = p.thread_source if isinstance(p.thread_source, str) else None
     opener = open_session(
         config,
         cwd=cwd,
@@ -259,6 +270,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     settings_from_history(p, stored, overrides)
     config, settings, model_warning = load_settings(ctx, overrides, cwd)
     thread = _new_state(ctx, config, settings, approvals_reviewer=p.approvals_reviewer)
+    thread.thread_source = p.thread_source if isinstance(p.thread_source, str) else None
     opener = fork_session(
         config,
         path,
@@ -279,6 +291,37 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _announce(ctx, thread, config, model_warning)
     await announce_startup(ctx, thread)
+
+
+async def fork_loaded(ctx: ServerContext, source: ThreadState) -> ThreadState:
+    """A new thread forked from loaded thread ``source`` with its settings (a detached review's
+    thread), announced with ``thread/started``."""
+    recorder = source.session.recorder if source.session is not None else None
+    if recorder is None:
+        raise InvalidRequestError(
+            f"thread {source.id} is ephemeral: it has no recorded history to fork a review from; "
+            "review it inline"
+        )
+    await recorder.flush()
+    settings = source.settings
+    thread = _new_state(ctx, source.config, settings, approvals_reviewer=source.approvals_reviewer)
+    opener = fork_session(
+        source.config,
+        recorder.path,
+        cut_after_user_turns=None,
+        cwd=settings.cwd,
+        approver=thread.approve,
+        env=ctx.env,
+        auth_manager=ctx.auth_for(source.config),
+    )
+    await _launch(ctx, thread, opener)
+    new_path = thread.rollout_path()
+    if new_path is not None:
+        forked = await _read_stored(Path(new_path), False, with_turns=True)
+        thread.preview, thread.past_turns, thread.name = forked.preview, forked.turns, forked.name
+    thread.forked_from_id = source.id
+    await _announce(ctx, thread, source.config, None)
+    return thread
 
 
 # -- thread/list, thread/read ------------------------------------------------------------------

@@ -192,14 +192,14 @@ async def _stream(
     projector = record.projector
     final: TurnCompleted | TurnFailed | TurnInterrupted | None = None
     try:
-        assert record.user_item is not None
-        for method_name, params in (
-            projector.started(record.user_item),
-            projector.finished(record.user_item),
-        ):
-            await peer.notify(method_name, params)
-        # The user message is reported separately; turn/completed lists what the model did.
-        projector.completed.clear()
+        if record.user_item is not None:  # a review turn opens with no user message
+            for method_name, params in (
+                projector.started(record.user_item),
+                projector.finished(record.user_item),
+            ):
+                await peer.notify(method_name, params)
+            # The user message is reported separately; turn/completed lists what the model did.
+            projector.completed.clear()
         async for event in events:
             if isinstance(event, TurnCompleted | TurnFailed | TurnInterrupted):
                 final = event

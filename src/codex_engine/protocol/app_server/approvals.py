@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -16,10 +16,14 @@ __all__ = [
 
 
 class CommandExecutionRequestApprovalParams(_Out):
+    #: A command to run (``writeStdin``: input for a running terminal, not sent by codex-engine).
+    kind: Literal["command", "writeStdin"] = "command"
     thread_id: str
     turn_id: str
     item_id: str
     started_at_ms: int
+    #: Where the command runs: always this machine.
+    environment_id: str | None = "local"
     command: str | None = None
     cwd: str | None = None
     reason: str | None = None

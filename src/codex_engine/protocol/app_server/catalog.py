@@ -82,11 +82,14 @@ from codex_engine.protocol.app_server.notifications import (
     AgentMessageDeltaNotification,
     CommandExecutionOutputDeltaNotification,
     ConfigWarningNotification,
+    DeprecationNoticeNotification,
     ErrorNotification,
     ItemCompletedNotification,
     ItemStartedNotification,
+    ModelReroutedNotification,
     ReasoningSummaryPartAddedNotification,
     ReasoningSummaryTextDeltaNotification,
+    ReasoningTextDeltaNotification,
     ThreadIdNotification,
     ThreadNameUpdatedNotification,
     ThreadStartedNotification,
@@ -96,6 +99,7 @@ from codex_engine.protocol.app_server.notifications import (
     TurnStartedNotification,
     WarningNotification,
 )
+from codex_engine.protocol.app_server.review import ReviewStartParams, ReviewStartResponse
 from codex_engine.protocol.app_server.thread_admin import (
     ThreadDeletedNotification,
     ThreadLoadedListParams,
@@ -223,6 +227,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
     ),
+    "review/start": _shape(
+        "ReviewStartParams", ReviewStartParams, "ReviewStartResponse", ReviewStartResponse
+    ),
     "turn/interrupt": _shape(
         "TurnInterruptParams", TurnInterruptParams, "TurnInterruptResponse", EmptyResponse
     ),
@@ -336,6 +343,8 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("error", None, ErrorNotification),
         ("warning", None, WarningNotification),
         ("configWarning", None, ConfigWarningNotification),
+        ("deprecationNotice", None, DeprecationNoticeNotification),
+        ("model/rerouted", None, ModelReroutedNotification),
         ("thread/started", None, ThreadStartedNotification),
         ("thread/status/changed", None, ThreadStatusChangedNotification),
         ("thread/archived", "ThreadArchivedNotification", ThreadIdNotification),
@@ -352,6 +361,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("item/agentMessage/delta", None, AgentMessageDeltaNotification),
         ("item/reasoning/summaryTextDelta", None, ReasoningSummaryTextDeltaNotification),
         ("item/reasoning/summaryPartAdded", None, ReasoningSummaryPartAddedNotification),
+        ("item/reasoning/textDelta", None, ReasoningTextDeltaNotification),
         ("item/commandExecution/outputDelta", None, CommandExecutionOutputDeltaNotification),
         ("serverRequest/resolved", None, ServerRequestResolvedNotification),
         ("account/updated", None, AccountUpdatedNotification),

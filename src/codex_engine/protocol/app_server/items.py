@@ -13,6 +13,8 @@ __all__ = [
     "AgentMessageItem",
     "CommandExecutionItem",
     "ContextCompactionItem",
+    "EnteredReviewModeItem",
+    "ExitedReviewModeItem",
     "FunctionCallOutputItem",
     "ImageViewItem",
     "ReasoningItem",
@@ -105,6 +107,22 @@ class ContextCompactionItem(_Out):
     id: str
 
 
+class EnteredReviewModeItem(_Out):
+    """A review turn began; ``review`` says what is reviewed (e.g. ``current changes``)."""
+
+    type: Literal["enteredReviewMode"] = "enteredReviewMode"
+    id: str
+    review: str
+
+
+class ExitedReviewModeItem(_Out):
+    """A review turn ended; ``review`` is its rendered result."""
+
+    type: Literal["exitedReviewMode"] = "exitedReviewMode"
+    id: str
+    review: str
+
+
 ThreadItem = (
     UserMessageItem
     | FunctionCallOutputItem
@@ -115,5 +133,7 @@ ThreadItem = (
     | WebSearchItem
     | ContextCompactionItem
     | ImageViewItem
+    | EnteredReviewModeItem
+    | ExitedReviewModeItem
     | McpToolCallItem
 )

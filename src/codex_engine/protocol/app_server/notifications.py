@@ -14,11 +14,14 @@ __all__ = [
     "AgentMessageDeltaNotification",
     "CommandExecutionOutputDeltaNotification",
     "ConfigWarningNotification",
+    "DeprecationNoticeNotification",
     "ErrorNotification",
     "ItemCompletedNotification",
     "ItemStartedNotification",
+    "ModelReroutedNotification",
     "ReasoningSummaryPartAddedNotification",
     "ReasoningSummaryTextDeltaNotification",
+    "ReasoningTextDeltaNotification",
     "ThreadIdNotification",
     "ThreadNameUpdatedNotification",
     "ThreadStartedNotification",
@@ -101,6 +104,29 @@ class ReasoningSummaryPartAddedNotification(_Out):
     turn_id: str
     item_id: str
     summary_index: int
+
+
+class ReasoningTextDeltaNotification(_Out):
+    """Raw reasoning text (not its summary), by content part."""
+
+    thread_id: str
+    turn_id: str
+    item_id: str
+    delta: str
+    content_index: int
+
+
+class ModelReroutedNotification(_Out):
+    thread_id: str
+    turn_id: str
+    from_model: str
+    to_model: str
+    reason: Literal["highRiskCyberActivity"]
+
+
+class DeprecationNoticeNotification(_Out):
+    summary: str
+    details: str | None = None
 
 
 class ReasoningSummaryTextDeltaNotification(_Out):

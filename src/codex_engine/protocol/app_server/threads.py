@@ -17,6 +17,7 @@ from codex_engine.protocol.app_server.turns import Turn
 
 __all__ = [
     "Thread",
+    "ThreadEnvironment",
     "ThreadForkParams",
     "ThreadIdParams",
     "ThreadListParams",
@@ -103,6 +104,20 @@ def active_status(*, waiting_on_approval: bool = False) -> dict[str, Any]:
     return {"type": "active", "activeFlags": ["waitingOnApproval"] if waiting_on_approval else []}
 
 
+_EXPERIMENTAL: dict[str, Any] = {"experimental": True}
+
+#: The one environment codex-engine runs a thread's commands in: this machine.
+LOCAL_ENVIRONMENT = "local"
+
+
+class ThreadEnvironment(_Out):
+    """Where a loaded thread's work runs: its cwd and the roots ``:workspace_roots`` means."""
+
+    environment_id: str = LOCAL_ENVIRONMENT
+    cwd: str
+    runtime_workspace_roots: list[str]
+
+
 class Thread(_Out):
     id: str
     session_id: str
@@ -127,6 +142,16 @@ class Thread(_Out):
     git_info: dict[str, Any] | None = None
     name: str | None = None
     turns: list[Turn] = Field(default_factory=list)
+    #: When the thread was last active (ordering by recency): its last update.
+    recency_at: int | None = None
+    #: codex-engine records legacy rollouts (no paged turns/items store yet).
+    history_mode: Literal["legacy", "paginated"] = "legacy"
+    #: The client's analytics label for the thread (``threadSource`` of thread/start).
+    thread_source: str | None = None
+    #: A loaded thread's environments (``None``: not loaded).
+    environments: list[ThreadEnvironment] | None = Field(
+        default=None, json_schema_extra=_EXPERIMENTAL
+    )
 
 
 class ThreadStartResponse(_Out):
@@ -141,6 +166,14 @@ class ThreadStartResponse(_Out):
     sandbox: dict[str, Any]
     reasoning_effort: str | None = None
     disabled_plugin_ids: list[str] = Field(default_factory=list)
+    #: The roots ``:workspace_roots`` stands for in this thread (its cwd).
+    runtime_workspace_roots: list[str] = Field(
+        default_factory=list, json_schema_extra=_EXPERIMENTAL
+    )
+    #: codex-engine has no named permission profiles: none produced the active permissions.
+    active_permission_profile: dict[str, Any] | None = Field(
+        default=None, json_schema_extra=_EXPERIMENTAL
+    )
 
 
 class ThreadResumeResponse(ThreadStartResponse):
@@ -151,6 +184,8 @@ class ThreadListResponse(_Out):
     data: list[Thread]
     next_cursor: str | None = None
     backwards_cursor: str | None = None
+    #: ``None``: codex-engine keeps no durable read state (nothing is marked read or unread).
+    read_states: dict[str, Any] | None = Field(default=None, json_schema_extra=_EXPERIMENTAL)
 
 
 class ThreadUnarchiveResponse(_Out):
@@ -159,3 +194,5 @@ class ThreadUnarchiveResponse(_Out):
 
 class ThreadReadResponse(_Out):
     thread: Thread
+    #: ``None``: codex-engine keeps no durable read state for the thread.
+    read_state: dict[str, Any] | None = Field(default=None, json_schema_extra=_EXPERIMENTAL)

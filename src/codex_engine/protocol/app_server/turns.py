@@ -81,6 +81,8 @@ class TurnError(_Out):
 
 class Turn(_Out):
     id: str
+    #: The first turn of the chain of work this turn belongs to (itself, for a user's turn).
+    root_turn_id: str | None = None
     items: list[ThreadItem] = Field(default_factory=list)
     items_view: Literal["notLoaded", "summary", "full"] = "full"
     status: TurnStatus
