@@ -1,17 +1,16 @@
 """Settings nothing reads warn and never fail (as 0.163, which names them and goes on): keys the
 reference knows are "not supported by codex-engine", others are "unknown"; nested ones are named
-by their dotted path. A profile file (`-p NAME`) is a whole layer: it may define providers."""
+by their dotted path."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from codex_engine.config import load_config, parse_override
+from codex_engine.config import load_config
 from codex_engine.config.loader import ConfigProfile, ConfigToml
 from codex_engine.config.unknown_keys import REFERENCE_TOP_LEVEL_KEYS, model_keys
 from codex_engine.emulator import Reply, ResponsesEmulator
-from codex_engine.errors import ConfigError
 from tests.conftest import emulator_flags, run_cli
 from tests.test_app_server import RawClient, start_thread
 
@@ -119,54 +118,3 @@ async def test_the_app_server_sends_a_config_warning(
     finally:
         assert await client.close() == 0
     assert client.schema_errors() == []
-
-
-# -- model providers in a profile file ---------------------------------------------------------
-
-
-def test_a_provider_defined_only_in_the_profile_file_is_used(tmp_path: Path) -> None:
-    home = _home(tmp_path, 'model = "gpt-5.5"\n')
-    (home / "work.config.toml").write_text(
-        'model_provider = "lab"\n'
-        '[model_providers.lab]\nname = "Lab"\nbase_url = "http://127.0.0.1:9/v1"\n'
-    )
-    config = load_config(codex_home=home, profile="work", cwd=tmp_path)
-    assert config.model_provider_id == "lab"
-    assert config.model_provider.base_url == "http://127.0.0.1:9/v1"
-    assert config.feature_warnings == []
-    # Without -p the provider does not exist.
-    assert "lab" not in load_config(codex_home=home, cwd=tmp_path).model_providers
-
-
-def test_profile_file_provider_keys_merge_over_config_toml_and_under_overrides(
-    tmp_path: Path,
-) -> None:
-    home = _home(
-        tmp_path,
-        '[model_providers.lab]\nname = "Lab"\nbase_url = "http://a/v1"\nrequest_max_retries = 1\n'
-        '[model_providers.other]\nname = "Other"\nbase_url = "http://o/v1"\n',
-    )
-    (home / "work.config.toml").write_text('[model_providers.lab]\nbase_url = "http://b/v1"\n')
-    config = load_config(codex_home=home, profile="work", cwd=tmp_path)
-    lab = config.model_providers["lab"]
-    assert (lab.base_url, lab.request_max_retries) == ("http://b/v1", 1)
-    assert config.model_providers["other"].base_url == "http://o/v1"
-    overridden = load_config(
-        codex_home=home,
-        profile="work",
-        cwd=tmp_path,
-        overrides=[parse_override('model_providers.lab.base_url="http://c/v1"')],
-    )
-    assert overridden.model_providers["lab"].base_url == "http://c/v1"
-
-
-def test_a_bad_provider_in_the_profile_file_names_that_file(tmp_path: Path) -> None:
-    home = _home(tmp_path, "")
-    (home / "work.config.toml").write_text('[model_providers.lab]\nname = "Lab"\nwire_api = 3\n')
-    try:
-        load_config(codex_home=home, profile="work", cwd=tmp_path)
-    except ConfigError as exc:
-        message = str(exc)
-    else:
-        raise AssertionError("a bad provider table was accepted")
-    assert "work.config.toml" in message and "wire_api" in message and "\n" not in message

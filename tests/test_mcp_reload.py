@@ -4,14 +4,13 @@ schema: added servers start and their tools are offered on the next turn, remove
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.mcp_support import children_of, pid_alive, read_pid, stdio_entry, tool_names
+from tests.mcp_support import app_server, children_of, pid_alive, read_pid, stdio_entry, tool_names
 from tests.test_app_server import Json, RawClient, start_thread, start_turn
 
 
@@ -19,16 +18,8 @@ from tests.test_app_server import Json, RawClient, start_thread, start_turn
 async def client(
     emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
 ) -> AsyncIterator[RawClient]:
-    work = tmp_path / "work"
-    work.mkdir()
-    raw = await RawClient.start(codex_home, work, emulator)
-    try:
-        await raw.initialize()
+    async with app_server(codex_home, tmp_path, emulator) as raw:
         yield raw
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            assert await raw.close() == 0
-    assert raw.schema_errors() == []
 
 
 def write_config(home: Path, *entries: str) -> None:
