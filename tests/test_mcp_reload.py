@@ -182,3 +182,18 @@ async def test_a_broken_config_is_refused_and_the_running_servers_are_left_alone
     assert error["code"] == -32600
     assert "config.toml" in error["message"] and "invalid TOML" in error["message"]
     assert pid_alive(pid)
+
+
+async def test_a_server_whose_tools_changed_has_them_offered_on_the_next_turn(
+    client: RawClient, emulator: ResponsesEmulator, codex_home: Path
+) -> None:
+    write_config(codex_home, stdio_entry("docs", "--growing"))
+    thread_id = await start_thread(client, approvalPolicy="never", sandbox="danger-full-access")
+    await settled(client, "docs")
+    emulator.enqueue(Reply.function_call("mcp__docs__grow", {}, call_id="g1"), Reply.text("ok"))
+    turn = await client.turn_completed(await start_turn(client, thread_id, "grow"))
+    assert turn["status"] == "completed"
+    first = tool_names(emulator.requests_of("http")[0].body)
+    assert "mcp__docs__grow" in first and "mcp__docs__grown" not in first
+    # The server sent notifications/tools/list_changed while `grow` ran: listed again.
+    assert "mcp__docs__grown" in await offered_tools(client, emulator, thread_id)

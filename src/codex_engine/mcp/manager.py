@@ -85,7 +85,12 @@ class McpManager:
         from codex_engine.mcp.connection import ServerConnection
 
         for name in names:
-            connection = ServerConnection(self.configs[name], environ=self._environ, cwd=self._cwd)
+            connection = ServerConnection(
+                self.configs[name],
+                environ=self._environ,
+                cwd=self._cwd,
+                on_tools_changed=self._forget_tools,
+            )
             self.connections[name] = connection
             self.reported[name] = "starting"
             connection.start()
@@ -134,11 +139,16 @@ class McpManager:
         self.reported[connection.name] = connection.status
         await self._tell(connection.name, connection.status, connection.error)
 
+    def _forget_tools(self) -> None:
+        self._tools = None
+
     async def wait_started(self) -> None:
-        """Until every server is ready or failed (each bounded by its own startup timeout)."""
+        """Until every server is ready or failed (each bounded by its own startup timeout), and
+        tools a server said had changed are listed again."""
         watchers = list(self._watchers.values())
         if watchers:
             await asyncio.gather(*(asyncio.shield(w) for w in watchers), return_exceptions=True)
+        await asyncio.gather(*(c.wait_tools() for c in list(self.connections.values())))
 
     async def check_required(self) -> None:
         """Wait for the required servers; McpStartupError naming those that did not start."""
