@@ -239,6 +239,7 @@ IMPLEMENTED = {
     "mcpServerStatus/list",
     "mcpServer/tool/call",
     "mcpServer/resource/read",
+    "config/mcpServer/reload",
 }
 
 

@@ -114,10 +114,11 @@ class McpManager:
         self.configs = configs
         self._tools = None
         await asyncio.gather(*(c.close() for c in stopping))
-        self._start(fresh)
-        for name in fresh:
-            if name in self.connections:
+        if fresh and sdk_available():
+            # Told before they start, so no listener hears a server settle before it started.
+            for name in fresh:
                 await self._tell(name, "starting", None)
+        self._start(fresh)
         return fresh
 
     async def _tell(self, name: str, status: Status, error: str | None) -> None:
