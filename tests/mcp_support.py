@@ -16,6 +16,7 @@ from typing import Any
 from codex_engine.config.loader import Config, load_config
 from codex_engine.emulator import ResponsesEmulator
 from tests import conftest
+from tests.test_app_server import RawClient
 
 STDIO_SERVER = Path(__file__).resolve().parent / "mcp_servers" / "stdio_server.py"
 
@@ -44,6 +45,24 @@ def http_entry(name: str, url: str, **keys: Any) -> str:
         else:
             lines.append(f"{key} = {toml_value(value)}")
     return "\n".join(lines) + "\n"
+
+
+@contextlib.asynccontextmanager
+async def app_server(
+    home: Path, tmp_path: Path, emulator: ResponsesEmulator
+) -> AsyncIterator[RawClient]:
+    """An initialized app-server in ``tmp_path/work``; on leaving, it must exit 0 and every
+    message it sent must have followed the reference schema."""
+    work = tmp_path / "work"
+    work.mkdir()
+    raw = await RawClient.start(home, work, emulator)
+    try:
+        await raw.initialize()
+        yield raw
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            assert await raw.close() == 0
+    assert raw.schema_errors() == []
 
 
 def emulator_flags(emulator: ResponsesEmulator) -> list[str]:

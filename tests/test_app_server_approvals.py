@@ -23,8 +23,8 @@ from codex_engine.app_server.approvals import (
 )
 from codex_engine.emulator import Reply, ResponsesEmulator
 from tests.conftest import cli_env
+from tests.session_support import outputs_sent
 from tests.test_app_server import Json, RawClient, start_thread, start_turn
-from tests.test_session_turns import outputs_sent
 
 openai_codex = pytest.importorskip("openai_codex")
 

@@ -244,6 +244,7 @@ IMPLEMENTED = {
     "command/exec/resize",
     "command/exec/terminate",
     "review/start",
+    "config/mcpServer/reload",
 }
 
 

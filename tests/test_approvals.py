@@ -12,7 +12,6 @@ import pytest
 from codex_engine.config.loader import SandboxMode
 from codex_engine.core.approvals import (
     APPROVALS_REVIEWERS,
-    ApprovalRequest,
     AutoReview,
     automatic_decision,
     is_automatic_reviewer,
@@ -22,7 +21,14 @@ from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.session import Session, SessionDeps
 from codex_engine.emulator import ResponsesEmulator
 from tests.conftest import make_client
-from tests.test_session_turns import outputs_sent, run, settings
+from tests.session_support import (
+    NO_SANDBOX,
+    RecordingApprover,
+    one_turn,
+    outputs_sent,
+    run,
+    settings,
+)
 
 MODES: tuple[SandboxMode, ...] = get_args(SandboxMode)
 SCHEMA = Path("/work/shared/reference/app-server-schema/v2/ThreadStartParams.json")
@@ -76,31 +82,20 @@ def test_an_unknown_reviewer_is_treated_as_automatic() -> None:
     assert decision is not None and not decision.approved
 
 
-NO_SANDBOX = SandboxSupport(available=False, reason="disabled for this test")
-
-
 async def test_automatic_reviewer_declines_an_unconfined_command_and_the_model_is_told(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
-    asked: list[ApprovalRequest] = []
-
-    async def approve_everything(request: ApprovalRequest) -> bool:
-        asked.append(request)
-        return True
-
+    approve_everything = RecordingApprover(True)
     target = tmp_path / "written"
-    async with make_client(emulator.base_url) as client:
-        session = Session(
-            settings(tmp_path, sandbox_mode="workspace-write", approval_policy="on-request"),
-            SessionDeps(
-                client,
-                approver=approve_everything,
-                sandbox=NO_SANDBOX,
-                approvals_reviewer="auto_review",
-            ),
-        )
-        events = await run(session, f"run `touch {target}`")
-    assert not asked  # the engine decided, not the (accept-everything) client handler
+    events = await one_turn(
+        emulator,
+        settings(tmp_path, sandbox_mode="workspace-write", approval_policy="on-request"),
+        f"run `touch {target}`",
+        approver=approve_everything,
+        sandbox=NO_SANDBOX,
+        approvals_reviewer="auto_review",
+    )
+    assert not approve_everything.asked  # the engine decided, not the accept-everything client
     assert not target.exists()
     rejected = [e for e in events if isinstance(e, CommandRejected)]
     assert len(rejected) == 1 and not rejected[0].declined_by_user
@@ -113,12 +108,7 @@ async def test_automatic_reviewer_declines_an_unconfined_command_and_the_model_i
 async def test_the_user_reviewer_is_asked_with_the_sandbox_facts(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
-    asked: list[ApprovalRequest] = []
-
-    async def deny(request: ApprovalRequest) -> bool:
-        asked.append(request)
-        return False
-
+    deny = RecordingApprover(False)
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="workspace-write", approval_policy="on-request"),
@@ -126,8 +116,8 @@ async def test_the_user_reviewer_is_asked_with_the_sandbox_facts(
         )
         assert session.approvals_reviewer == "user"
         await run(session, "run `touch x`")
-    assert len(asked) == 1
-    assert asked[0].sandboxed is False and asked[0].sandbox_mode == "workspace-write"
+    assert len(deny.asked) == 1
+    assert deny.asked[0].sandboxed is False and deny.asked[0].sandbox_mode == "workspace-write"
 
 
 @pytest.fixture
@@ -161,24 +151,19 @@ async def test_automatic_reviewer_approves_under_danger_full_access(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     target = tmp_path / "made"
-    async with make_client(emulator.base_url) as client:
-        session = Session(
-            settings(tmp_path, sandbox_mode="danger-full-access", approval_policy="untrusted"),
-            SessionDeps(client, approvals_reviewer="guardian_subagent"),
-        )
-        await run(session, f"run `touch {target}`")
+    await one_turn(
+        emulator,
+        settings(tmp_path, sandbox_mode="danger-full-access", approval_policy="untrusted"),
+        f"run `touch {target}`",
+        approvals_reviewer="guardian_subagent",
+    )
     assert target.exists()
 
 
 async def test_a_reviewer_change_applies_to_the_next_command(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
-    asked: list[ApprovalRequest] = []
-
-    async def approve(request: ApprovalRequest) -> bool:
-        asked.append(request)
-        return True
-
+    approve = RecordingApprover(True)
     async with make_client(emulator.base_url) as client:
         session = Session(
             settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
@@ -186,7 +171,7 @@ async def test_a_reviewer_change_applies_to_the_next_command(
         )
         session.approvals_reviewer = "auto_review"
         await run(session, f"run `touch {tmp_path / 'a'}`")
-        assert not asked and not (tmp_path / "a").exists()
+        assert not approve.asked and not (tmp_path / "a").exists()
         session.approvals_reviewer = "user"
         await run(session, f"run `touch {tmp_path / 'b'}`")
-    assert len(asked) == 1 and (tmp_path / "b").exists()
+    assert len(approve.asked) == 1 and (tmp_path / "b").exists()

@@ -3,7 +3,6 @@ schema: startup notices, `mcpToolCall` items, status listing, direct calls, appr
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.mcp_support import pid_alive, read_pid, stdio_entry
+from tests.mcp_support import app_server, pid_alive, read_pid, stdio_entry
 from tests.test_app_server import Json, RawClient, start_thread, start_turn
 
 
@@ -28,16 +27,8 @@ async def client(
         stdio_entry("docs", "--pid-file", str(pid_file))
         + stdio_entry("broken", "--fail", "no such database")
     )
-    work = tmp_path / "work"
-    work.mkdir()
-    raw = await RawClient.start(codex_home, work, emulator)
-    try:
-        await raw.initialize()
+    async with app_server(codex_home, tmp_path, emulator) as raw:
         yield raw
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            assert await raw.close() == 0
-    assert raw.schema_errors() == []
 
 
 def statuses(client: RawClient) -> list[tuple[str, str]]:

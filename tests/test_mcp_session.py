@@ -291,3 +291,21 @@ async def test_servers_start_in_parallel_so_slow_ones_cost_the_longest_not_the_s
     # One after the other they would take 7.5 s; together, about one timeout.
     assert 2.0 < waited < 6.0
     assert len([e for e in events if isinstance(e, WarningEvent)]) == 3
+
+
+async def test_a_server_that_dies_after_saying_its_tools_changed_keeps_its_last_list(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    config = mcp_config(codex_home, emulator, tmp_path, stdio_entry("s", "--growing"))
+    emulator.enqueue(
+        Reply.function_call("mcp__s__grow", {"then_exit": True}, call_id="grow"),
+        Reply.text("done"),
+        Reply.text("again"),
+    )
+    async with open_session(config, ephemeral=True) as session:
+        events = await run(session, "go")
+        assert finished(events)["grow"].error is not None
+        assert isinstance((await run(session, "next"))[-1], TurnCompleted)
+    # Listing again failed (the server is gone): the next turn offers the tools it had.
+    names = tool_names(emulator.requests_of("http")[-1].body)
+    assert "mcp__s__grow" in names and "mcp__s__grown" not in names

@@ -5,32 +5,33 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from codex_engine.client.credentials import StaticCredentials
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import load_config
-from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.core.events import TurnCompleted
 from codex_engine.core.launch import open_session
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.events import Completed
 from codex_engine.protocol.items import user_message
-from codex_engine.protocol.request import Prompt, RequestContext
+from codex_engine.protocol.request import Prompt
 from codex_engine.protocol.server_timing import ServerTiming
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.summary import RuntimeSummary
 from codex_engine.telemetry.testing import InMemoryMetricExporter
 from tests.conftest import run_cli
+from tests.metrics_support import (  # noqa: F401 (fixtures)
+    CTX,
+    PROMPT,
+    exporter_fixture,
+    metered_client,
+    metrics_fixture,
+)
 
 HEADER = "x-responsesapi-include-timing-metrics"
-PROMPT = Prompt(input=[user_message("hello")], base_instructions="Be brief.")
-CTX = RequestContext(model="gpt-5.1-codex", thread_id="thread-t")
 # The emulator's default timing values (emulator/script.py DEFAULT_TIMING_METRICS), by the
 # histogram and the summary field each one lands in.
 EXPECTED = {
@@ -49,18 +50,6 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def exporter() -> InMemoryMetricExporter:
-    return InMemoryMetricExporter()
-
-
-@pytest.fixture
-async def metrics(exporter: InMemoryMetricExporter) -> AsyncIterator[Metrics]:
-    m = Metrics([exporter], export_interval_s=math.inf)
-    yield m
-    m.shutdown()
-
-
 def client_for(
     emulator: ResponsesEmulator,
     metrics: Metrics,
@@ -69,17 +58,8 @@ def client_for(
     websockets: bool = True,
     preconnect: bool = False,
 ) -> ModelClient:
-    return ModelClient(
-        provider=ModelProviderInfo(
-            name="test", base_url=emulator.base_url, supports_websockets=websockets
-        ),
-        credentials=StaticCredentials("sk-timing-test"),
-        thread_id="thread-t",
-        enable_websockets=websockets,
-        enable_preconnect=preconnect,
-        include_timing_metrics=timing,
-        metrics=metrics,
-        env={},
+    return metered_client(
+        emulator, metrics, websockets=websockets, preconnect=preconnect, timing=timing
     )
 
 

@@ -13,7 +13,7 @@ from codex_engine.core.session import Session, SessionDeps
 from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.emulator import ResponsesEmulator
 from tests.conftest import make_client
-from tests.test_session_turns import settings
+from tests.session_support import settings
 
 
 def test_a_settings_change_names_only_session_settings() -> None:

@@ -20,38 +20,20 @@ from codex_engine.core.events import (
     TurnInterrupted,
     WarningEvent,
 )
-from codex_engine.core.sandbox import SandboxSupport, detect_sandbox
-from codex_engine.core.session import ApprovalRequest, Session, SessionDeps, SessionSettings
+from codex_engine.core.sandbox import detect_sandbox
+from codex_engine.core.session import Session, SessionDeps
 from codex_engine.core.settings import SettingsChange
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.errors import InvalidRequestError
 from tests.conftest import make_client
-
-
-def settings(cwd: Path, **overrides: Any) -> SessionSettings:
-    info, _ = find_model_info("gpt-5.1-codex")
-    values: dict[str, Any] = {
-        "cwd": cwd,
-        "model_info": info,
-        "base_instructions": "You are a test agent.",
-        "approval_policy": "never",
-        "sandbox_mode": "danger-full-access",
-    }
-    values.update(overrides)
-    return SessionSettings(**values)
-
-
-async def run(session: Session, text: str) -> list[TurnEvent]:
-    return [event async for event in session.run_turn(text)]
-
-
-def outputs_sent(emulator: ResponsesEmulator) -> list[str]:
-    found = []
-    for request in emulator.requests_of("http"):
-        for item in request.body["input"]:
-            if item.get("type") == "function_call_output":
-                found.append(item["output"])
-    return found
+from tests.session_support import (
+    NO_SANDBOX,
+    RecordingApprover,
+    one_turn,
+    outputs_sent,
+    run,
+    settings,
+)
 
 
 async def test_tool_turn_runs_the_command_and_answers_from_its_output(
@@ -77,9 +59,6 @@ async def test_tool_turn_runs_the_command_and_answers_from_its_output(
     assert {b["instructions"] for b in bodies} == {"You are a test agent."}
     assert bodies[0]["input"][0] == bodies[1]["input"][0]
     assert "<environment_context>" in bodies[0]["input"][0]["content"][0]["text"]
-
-
-NO_SANDBOX = SandboxSupport(available=False, reason="disabled for this test")
 
 
 async def test_without_a_sandbox_a_command_that_may_write_is_refused(
@@ -132,19 +111,15 @@ async def test_read_only_command_runs_without_approval(
 async def test_approver_decides_commands_that_need_approval(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
-    asked: list[ApprovalRequest] = []
-
-    async def deny(request: ApprovalRequest) -> bool:
-        asked.append(request)
-        return False
-
-    async with make_client(emulator.base_url) as client:
-        session = Session(
-            settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
-            SessionDeps(client, approver=deny, sandbox=NO_SANDBOX),
-        )
-        await run(session, "run `touch x`")
-    assert len(asked) == 1 and asked[0].command[-1] == "touch x"
+    deny = RecordingApprover(False)
+    await one_turn(
+        emulator,
+        settings(tmp_path, sandbox_mode="read-only", approval_policy="on-request"),
+        "run `touch x`",
+        approver=deny,
+        sandbox=NO_SANDBOX,
+    )
+    assert len(deny.asked) == 1 and deny.asked[0].command[-1] == "touch x"
     assert "declined" in outputs_sent(emulator)[-1]
 
 

@@ -6,70 +6,49 @@ the wire's own names), WebSocket requests, API requests, the preconnect and the 
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from codex_engine.client.credentials import StaticCredentials
 from codex_engine.client.model_client import ModelClient
-from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.emulator import HandshakeReply, RawEvent, Reply, ResponsesEmulator
 from codex_engine.errors import CodexError, StreamError
 from codex_engine.protocol.events import Completed
 from codex_engine.protocol.headers import HeaderInputs, default_identity, handshake_headers
 from codex_engine.protocol.items import user_message
-from codex_engine.protocol.request import Prompt, RequestContext, build_request_body
+from codex_engine.protocol.request import Prompt, build_request_body
 from codex_engine.telemetry.metrics import Metrics
-from codex_engine.telemetry.testing import InMemoryMetricExporter, MetricsSnapshot
+from codex_engine.telemetry.testing import InMemoryMetricExporter
 from codex_engine.transport.websocket import connect_websocket
+from tests.metrics_support import (  # noqa: F401 (fixtures)
+    BEARER,
+    CTX,
+    PROMPT,
+    exported,
+    exporter_fixture,
+    metered_client,
+    metrics_fixture,
+)
 
-PROMPT = Prompt(input=[user_message("hello")], base_instructions="Be brief.")
-CTX = RequestContext(model="gpt-5.1-codex", thread_id="thread-m")
 WS_EVENT = "codex.websocket.event"
 SSE_EVENT = "codex.sse_event"
-
-
-@pytest.fixture
-def exporter() -> InMemoryMetricExporter:
-    return InMemoryMetricExporter()
-
-
-@pytest.fixture
-async def metrics(exporter: InMemoryMetricExporter) -> AsyncIterator[Metrics]:
-    m = Metrics([exporter], export_interval_s=math.inf)
-    yield m
-    m.shutdown()
 
 
 def client_for(
     emulator: ResponsesEmulator, metrics: Metrics, *, websockets: bool, preconnect: bool = False
 ) -> ModelClient:
-    return ModelClient(
-        provider=ModelProviderInfo(
-            name="test",
-            base_url=emulator.base_url,
-            supports_websockets=websockets,
-            stream_max_retries=0,
-            request_max_retries=0,
-        ),
-        credentials=StaticCredentials("sk-metrics-test"),
-        thread_id="thread-m",
-        enable_websockets=websockets,
-        enable_preconnect=preconnect,
-        metrics=metrics,
-        env={},
+    return metered_client(
+        emulator,
+        metrics,
+        websockets=websockets,
+        preconnect=preconnect,
+        stream_max_retries=0,
+        request_max_retries=0,
     )
 
 
 async def stream_once(client: ModelClient) -> list[Any]:
     return [event async for event in client.new_session().stream(PROMPT, CTX)]
-
-
-def exported(metrics: Metrics, exporter: InMemoryMetricExporter) -> MetricsSnapshot:
-    assert metrics.force_flush()
-    return exporter.latest()
 
 
 #: The `type` of every event the emulator streams for a one-word text reply, in order; the
@@ -220,7 +199,7 @@ async def test_a_request_the_socket_cannot_send_is_a_failed_websocket_request(
 ) -> None:
     emulator.enqueue(Reply.text("cut", drop_after=1))
     headers = handshake_headers(
-        HeaderInputs(identity=default_identity(), thread_id="thread-m", bearer="sk-metrics-test")
+        HeaderInputs(identity=default_identity(), thread_id=CTX.thread_id, bearer=BEARER)
     )
     connection = await connect_websocket(
         emulator.ws_url, headers, connect_timeout=5.0, idle_timeout=5.0

@@ -13,7 +13,7 @@ from codex_engine.core.tools.toolset import ToolContext
 from codex_engine.emulator import Reply, ResponsesEmulator
 from codex_engine.protocol.items import FunctionCall, FunctionCallOutput
 from tests.conftest import make_client
-from tests.test_session_turns import outputs_sent, run, settings
+from tests.session_support import outputs_sent, run, settings
 
 _LOOKUP = {
     "type": "function",

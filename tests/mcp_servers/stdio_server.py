@@ -1,7 +1,8 @@
 """A stdio MCP server for the tests.
 
 Arguments: NAME, then optional `--delay SECONDS` (sleep before serving: a slow or hung start),
-`--pid-file PATH` (write this process's pid first), `--fail MESSAGE` (print it to stderr, exit 1).
+`--pid-file PATH` (write this process's pid first), `--fail MESSAGE` (print it to stderr, exit 1),
+`--growing` (a `grow` tool adds a tool and sends `notifications/tools/list_changed`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def main() -> None:
     parser.add_argument("--pid-file")
     parser.add_argument("--fail")
     parser.add_argument("--env-file")
+    parser.add_argument("--growing", action="store_true")
     args = parser.parse_args()
     if args.pid_file:
         Path(args.pid_file).write_text(str(os.getpid()))
@@ -34,7 +36,7 @@ def main() -> None:
         time.sleep(args.delay)
     from tests.mcp_servers.tools import build
 
-    build(args.name).run()
+    build(args.name, growing=args.growing).run()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import zlib
 from struct import pack
 
 import anyio
-from mcp.server.mcpserver import Image, MCPServer
+from mcp.server.mcpserver import Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel
@@ -39,8 +39,23 @@ class Weather(BaseModel):
     temp: float
 
 
-def build(name: str) -> MCPServer:
+def build(name: str, *, growing: bool = False) -> MCPServer:
     server: MCPServer = MCPServer(name)
+
+    if growing:
+
+        @server.tool(annotations=READ_ONLY)
+        async def grow(ctx: Context, then_exit: bool = False) -> str:
+            """Add the tool `grown` and tell the client its tools changed (then exit, if asked)."""
+
+            @server.tool(name="grown", annotations=READ_ONLY)
+            def grown() -> str:
+                return "grown"
+
+            await ctx.session.send_tool_list_changed()
+            if then_exit:
+                os._exit(3)
+            return "grew"
 
     @server.tool(annotations=READ_ONLY)
     def echo(text: str) -> str:

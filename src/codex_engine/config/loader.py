@@ -25,7 +25,7 @@ from codex_engine.config.overrides import Override, apply_overrides
 from codex_engine.config.providers import (
     OPENAI_PROVIDER_ID,
     ModelProviderInfo,
-    built_in_providers,
+    resolve_providers,
 )
 from codex_engine.config.shell_environment import (
     POLICY_TABLE,
@@ -33,6 +33,7 @@ from codex_engine.config.shell_environment import (
     ShellEnvironmentPolicyToml,
     resolve_shell_environment_policy,
 )
+from codex_engine.config.unknown_keys import ignored_keys_warnings, model_keys
 from codex_engine.errors import ConfigError
 
 __all__ = [
@@ -239,6 +240,39 @@ def _read_profile_file(path: Path) -> dict[str, Any]:
     return table
 
 
+#: Tables a profile file may hold beside the profile keys, merged entry by entry.
+_LAYER_TABLES = frozenset({"model_providers", "mcp_servers"})
+
+
+def _merge_layer_tables(base: dict[str, Any], layer: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``layer``'s provider and server entries merged in (key by key); ``base``
+    itself when the layer has none."""
+    merged: dict[str, Any] | None = None
+    for table in sorted(_LAYER_TABLES):
+        entries = layer.get(table)
+        if not isinstance(entries, Mapping) or not entries:
+            continue
+        merged = dict(base) if merged is None else merged
+        combined = dict(merged.get(table) or {})
+        for name, entry in entries.items():
+            below = combined.get(name)
+            if isinstance(below, Mapping) and isinstance(entry, Mapping):
+                combined[name] = {**below, **entry}
+            else:
+                combined[name] = entry
+        merged[table] = combined
+    return base if merged is None else merged
+
+
+def _ignored_keys(file_table: Mapping[str, Any], file_source: str) -> list[str]:
+    return ignored_keys_warnings(
+        file_table,
+        source=file_source,
+        known=model_keys(ConfigToml),
+        profile_known=model_keys(ConfigProfile),
+    )
+
+
 def load_config(
     *,
     codex_home: Path | None = None,
@@ -276,6 +310,8 @@ def load_config(
     def source_for(loc: Sequence[str | int]) -> str:
         return OVERRIDE_SOURCE if _touches(loc, overrides) else file_source
 
+    ignored_warnings = _ignored_keys(file_table, file_source)
+
     # -- profile: its keys replace top-level ones; `-c` on top-level keys still wins.
     profile_name = profile if profile is not None else with_cli.get("profile")
     profiles: dict[str, Any] = with_cli.get("profiles") or {}
@@ -293,6 +329,29 @@ def load_config(
             )
         profile_table = _read_profile_file(profile_file)
         profile_source = str(profile_file)
+        ignored_warnings += ignored_keys_warnings(
+            profile_table,
+            source=profile_source,
+            known=model_keys(ConfigProfile) | _LAYER_TABLES,
+            profile_known=model_keys(ConfigProfile),
+        )
+        # A profile file is a whole config layer (as 0.163): its provider and server tables
+        # merge entry by entry over config.toml's, under the command line's overrides.
+        layered = _merge_layer_tables(file_table, profile_table)
+        if layered is not file_table:
+            with_cli = apply_overrides(layered, overrides)
+            try:
+                ConfigToml.model_validate(with_cli)
+            except ValidationError as exc:
+                raise validation_error(exc, source_for=lambda _loc: profile_source) from None
+            in_file = profile_source
+
+            def source_for(loc: Sequence[str | int]) -> str:
+                if _touches(loc, overrides):
+                    return OVERRIDE_SOURCE
+                if len(loc) >= 2 and loc[1] in (profile_table.get(str(loc[0])) or {}):
+                    return in_file
+                return file_source
     elif profile_name is not None:
         if profile_name not in profiles:
             known = ", ".join(sorted(profiles)) or "none defined"
@@ -307,7 +366,9 @@ def load_config(
         profile_table = dict(profiles[profile_name])
     top_level_cli = [o for o in overrides if o[0][0] not in ("profile", "profiles", "features")]
     effective = dict(with_cli)
-    effective.update({k: v for k, v in profile_table.items() if k != "features"})
+    effective.update(
+        {k: v for k, v in profile_table.items() if k != "features" and k not in _LAYER_TABLES}
+    )
     if isinstance(profile_table.get(POLICY_TABLE), dict):
         # Merged key by key, as the reference layers a profile over config.toml.
         effective[POLICY_TABLE] = {
@@ -337,7 +398,7 @@ def load_config(
     )
 
     # -- providers
-    providers = _resolve_providers(
+    providers = resolve_providers(
         parsed.model_providers or {},
         openai_base_url=parsed.openai_base_url or env.get("OPENAI_BASE_URL", "").strip() or None,
         source_for=source_for,
@@ -363,7 +424,7 @@ def load_config(
     mcp_servers, mcp_warnings = parse_mcp_servers(
         with_cli.get("mcp_servers"), source_for=source_for
     )
-    feature_warnings = [*feature_warnings, *shell_warnings, *mcp_warnings]
+    feature_warnings = [*ignored_warnings, *feature_warnings, *shell_warnings, *mcp_warnings]
 
     web_search = parsed.web_search
     if web_search is None:
@@ -416,39 +477,6 @@ def load_config(
             parsed.tools and parsed.tools.update_plan and parsed.tools.update_plan.enabled
         ),
     )
-
-
-_PROVIDER_KEYS = tuple(ModelProviderInfo.model_fields)
-
-
-def _resolve_providers(
-    tables: Mapping[str, Mapping[str, Any]],
-    *,
-    openai_base_url: str | None,
-    source_for: Callable[[Sequence[str | int]], str],
-) -> dict[str, ModelProviderInfo]:
-    """Built-ins, with user tables merged field by field over same-id built-ins or added."""
-    providers = built_in_providers()
-    for provider_id, table in tables.items():
-        base = providers.get(provider_id)
-        # exclude_unset keeps the merge honest: only fields the built-in set are inherited.
-        data: dict[str, Any] = (
-            base.model_dump(exclude_unset=True) if base is not None else {"name": provider_id}
-        )
-        data.update(table)
-        try:
-            providers[provider_id] = ModelProviderInfo.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(
-                exc,
-                source_for=source_for,
-                prefix=("model_providers", provider_id),
-                known_keys=_PROVIDER_KEYS,
-            ) from None
-    openai = providers.get(OPENAI_PROVIDER_ID)
-    if openai is not None and openai_base_url and openai.base_url is None:
-        providers[OPENAI_PROVIDER_ID] = openai.model_copy(update={"base_url": openai_base_url})
-    return providers
 
 
 def _resolve_base_instructions(

@@ -5,12 +5,13 @@ Retry and timeout knobs live here too because they are per provider (SPEC §12.1
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from codex_engine.config.config_file import validation_error
 from codex_engine.errors import AuthError
 from codex_engine.protocol.headers import provider_headers
 
@@ -28,6 +29,7 @@ __all__ = [
     "ModelProviderInfo",
     "built_in_providers",
     "chatgpt_responses_base_url",
+    "resolve_providers",
 ]
 
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -220,3 +222,36 @@ def built_in_providers() -> dict[str, ModelProviderInfo]:
             supports_websockets=True,
         ),
     }
+
+
+_PROVIDER_KEYS = tuple(ModelProviderInfo.model_fields)
+
+
+def resolve_providers(
+    tables: Mapping[str, Mapping[str, Any]],
+    *,
+    openai_base_url: str | None,
+    source_for: Callable[[Sequence[str | int]], str],
+) -> dict[str, ModelProviderInfo]:
+    """Built-ins, with user tables merged field by field over same-id built-ins or added."""
+    providers = built_in_providers()
+    for provider_id, table in tables.items():
+        base = providers.get(provider_id)
+        # exclude_unset keeps the merge honest: only fields the built-in set are inherited.
+        data: dict[str, Any] = (
+            base.model_dump(exclude_unset=True) if base is not None else {"name": provider_id}
+        )
+        data.update(table)
+        try:
+            providers[provider_id] = ModelProviderInfo.model_validate(data)
+        except ValidationError as exc:
+            raise validation_error(
+                exc,
+                source_for=source_for,
+                prefix=("model_providers", provider_id),
+                known_keys=_PROVIDER_KEYS,
+            ) from None
+    openai = providers.get(OPENAI_PROVIDER_ID)
+    if openai is not None and openai_base_url and openai.base_url is None:
+        providers[OPENAI_PROVIDER_ID] = openai.model_copy(update={"base_url": openai_base_url})
+    return providers

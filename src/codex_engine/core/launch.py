@@ -394,7 +394,8 @@ async def _session(
             git_info=git,
             approver=approver,
             load_warnings=tuple(warnings),
-            toolsets=(McpToolset(mcp),) if mcp.configured else (),
+            # Always there, even empty: `config/mcpServer/reload` may add servers later.
+            toolsets=(McpToolset(mcp),),
         )
         session = Session(settings, deps, history=history)
         try:

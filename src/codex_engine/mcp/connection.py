@@ -4,7 +4,8 @@ The official `mcp` SDK speaks the protocol (stdio and streamable HTTP transports
 requests); this module only owns the lifetime. The task enters the SDK's transport and session,
 initializes and lists the tools within the startup timeout, then holds them open until
 :meth:`ServerConnection.close`; leaving the SDK's stdio transport closes the server's stdin and
-kills its process group (the SDK starts it in a new session).
+kills its process group (the SDK starts it in a new session). A server's
+``notifications/tools/list_changed`` has its tools listed again, for the next turn.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import contextlib
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -78,7 +79,14 @@ def http_headers(
 class ServerConnection:
     """A configured server: its status, its tools once ready, and calls into it."""
 
-    def __init__(self, config: McpServerConfig, *, environ: Mapping[str, str], cwd: Path) -> None:
+    def __init__(
+        self,
+        config: McpServerConfig,
+        *,
+        environ: Mapping[str, str],
+        cwd: Path,
+        on_tools_changed: Callable[[], None] | None = None,
+    ) -> None:
         self.config = config
         self.name = config.name
         self.status: Status = "starting"
@@ -94,6 +102,9 @@ class ServerConnection:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stderr: IO[str] | None = None
+        self._on_tools_changed = on_tools_changed
+        #: Re-listing the tools after the server said they changed (awaited by `wait_tools`).
+        self._relisting: asyncio.Task[None] | None = None
 
     # -- lifetime ------------------------------------------------------------------------------
 
@@ -118,6 +129,8 @@ class ServerConnection:
     async def close(self) -> None:
         """Stop the server (its process group is killed if it does not exit) and wait for it."""
         self._stop.set()
+        if self._relisting is not None:
+            self._relisting.cancel()
         task = self._task
         if task is None:
             self._settle("cancelled")
@@ -181,7 +194,40 @@ class ServerConnection:
             read, write = await stack.enter_async_context(
                 streamable_http_client(transport.url, http_client=client)
             )
-        return await stack.enter_async_context(ClientSession(read, write, client_info=_CLIENT_INFO))
+        return await stack.enter_async_context(
+            ClientSession(read, write, client_info=_CLIENT_INFO, message_handler=self._on_message)
+        )
+
+    async def _on_message(self, message: mcp_types.ServerNotification | Exception) -> None:
+        if isinstance(message, mcp_types.ToolListChangedNotification) and self._session is not None:
+            # Listed from a task of its own: this handler runs on the session's reader, which a
+            # request made from here would wait on.
+            previous = self._relisting
+            self._relisting = asyncio.create_task(self._relist(previous))
+
+    async def _relist(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await previous
+        session = self._session
+        if session is None:
+            return
+        try:
+            with anyio.fail_after(self.config.tool_timeout_s):
+                tools = await self._list_tools(session)
+        except Exception as exc:  # the last list stays; a later notice may fix it
+            log.warning("MCP server `%s`: listing its changed tools failed: %s", self.name, exc)
+            return
+        self.tools = [tool for tool in tools if self._allowed(tool)]
+        if self._on_tools_changed is not None:
+            self._on_tools_changed()
+
+    async def wait_tools(self) -> None:
+        """Until the tools the server last said had changed are listed again (if any)."""
+        relisting = self._relisting
+        if relisting is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.shield(relisting)
 
     def _stderr_tail(self) -> str:
         if self._stderr is None:

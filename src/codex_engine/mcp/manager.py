@@ -3,7 +3,8 @@
 Every enabled server starts at once in a task of its own, so a slow one delays nobody but
 whoever waits for it, and never longer than its own startup timeout. Failures are kept as one
 line per server (reported once by whoever drains :meth:`McpManager.take_warnings`); a required
-server's failure is raised by :meth:`McpManager.check_required`.
+server's failure is raised by :meth:`McpManager.check_required`. :meth:`McpManager.reload`
+swaps in a new set of servers, restarting only the ones whose configuration changed.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ class McpManager:
         self._environ = dict(environ)
         self._cwd = cwd
         self._listeners: list[StatusListener] = []
-        self._watchers: list[asyncio.Task[None]] = []
+        self._watchers: dict[str, asyncio.Task[None]] = {}
         self._warnings: list[str] = []
         self._tools: dict[str, McpTool] | None = None
         #: What listeners have been told so far, per server ("starting" until it settles).
@@ -70,40 +71,85 @@ class McpManager:
         """Start every enabled server; returns at once."""
         if not self.configs or self.connections:
             return
+        self._start(list(self.configs))
+
+    def _start(self, names: list[str]) -> None:
+        if not names:
+            return
         if not sdk_available():
-            names = ", ".join(self.configs)
             self._warnings.append(
-                f"MCP servers are configured ({names}) but not started: the `mcp` package is "
-                "not installed; install it with `pip install 'codex-engine[mcp]'`"
+                f"MCP servers are configured ({', '.join(names)}) but not started: the `mcp` "
+                "package is not installed; install it with `pip install 'codex-engine[mcp]'`"
             )
             return
         from codex_engine.mcp.connection import ServerConnection
 
-        for name, config in self.configs.items():
-            connection = ServerConnection(config, environ=self._environ, cwd=self._cwd)
+        for name in names:
+            connection = ServerConnection(
+                self.configs[name],
+                environ=self._environ,
+                cwd=self._cwd,
+                on_tools_changed=self._forget_tools,
+            )
             self.connections[name] = connection
             self.reported[name] = "starting"
             connection.start()
-            self._watchers.append(asyncio.create_task(self._watch(connection)))
+            self._watchers[name] = asyncio.create_task(self._watch(connection))
+
+    async def reload(self, servers: Mapping[str, McpServerConfig]) -> list[str]:
+        """Use ``servers`` from now on: stop the removed and changed ones (their processes are
+        gone when this returns), start the new and changed ones in the background.
+
+        Returns the names started, each already reported ``starting`` to the listeners.
+        """
+        configs = {name: cfg for name, cfg in servers.items() if cfg.enabled}
+        stale = [name for name, cfg in self.configs.items() if configs.get(name) != cfg]
+        fresh = [name for name, cfg in configs.items() if self.configs.get(name) != cfg]
+        stopping = [self.connections.pop(name) for name in stale if name in self.connections]
+        for name in stale:
+            self.reported.pop(name, None)
+            watcher = self._watchers.pop(name, None)
+            if watcher is not None:
+                watcher.cancel()
+        self.configs = configs
+        self._tools = None
+        await asyncio.gather(*(c.close() for c in stopping))
+        if fresh and sdk_available():
+            # Told before they start, so no listener hears a server settle before it started.
+            for name in fresh:
+                await self._tell(name, "starting", None)
+        self._start(fresh)
+        return fresh
+
+    async def _tell(self, name: str, status: Status, error: str | None) -> None:
+        for listener in list(self._listeners):
+            outcome = listener(name, status, error)
+            if outcome is not None:
+                await outcome
 
     def add_listener(self, listener: StatusListener) -> None:
         self._listeners.append(listener)
 
     async def _watch(self, connection: ServerConnection) -> None:
         await connection.wait_settled()
+        if self.connections.get(connection.name) is not connection:
+            return  # replaced or removed by a reload meanwhile
         self._tools = None
         if connection.status == "failed" and connection.error:
             self._warnings.append(connection.error)
         self.reported[connection.name] = connection.status
-        for listener in list(self._listeners):
-            outcome = listener(connection.name, connection.status, connection.error)
-            if outcome is not None:
-                await outcome
+        await self._tell(connection.name, connection.status, connection.error)
+
+    def _forget_tools(self) -> None:
+        self._tools = None
 
     async def wait_started(self) -> None:
-        """Until every server is ready or failed (each bounded by its own startup timeout)."""
-        if self._watchers:
-            await asyncio.gather(*(asyncio.shield(w) for w in self._watchers))
+        """Until every server is ready or failed (each bounded by its own startup timeout), and
+        tools a server said had changed are listed again."""
+        watchers = list(self._watchers.values())
+        if watchers:
+            await asyncio.gather(*(asyncio.shield(w) for w in watchers), return_exceptions=True)
+        await asyncio.gather(*(c.wait_tools() for c in list(self.connections.values())))
 
     async def check_required(self) -> None:
         """Wait for the required servers; McpStartupError naming those that did not start."""
@@ -149,9 +195,10 @@ class McpManager:
 
     async def close(self) -> None:
         """Stop every server and wait until their processes are gone."""
-        for watcher in self._watchers:
+        watchers = list(self._watchers.values())
+        for watcher in watchers:
             watcher.cancel()
         await asyncio.gather(*(c.close() for c in self.connections.values()))
-        for watcher in self._watchers:
+        for watcher in watchers:
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher

@@ -107,11 +107,9 @@ PENDING: dict[str, str] = {
     **dict.fromkeys(
         ("skills/list", "skills/extraRoots/set", "skills/config/write", "hooks/list"), _SKILLS
     ),
-    # mcpServerStatus/list, mcpServer/tool/call and mcpServer/resource/read: handlers/mcp.py.
+    # mcpServerStatus/list, mcpServer/tool/call, mcpServer/resource/read and
+    # config/mcpServer/reload: handlers/mcp.py.
     "mcpServer/oauth/login": "OAuth for MCP servers is not supported; use bearer_token_env_var",
-    "config/mcpServer/reload": (
-        "each thread starts its MCP servers from config.toml; start a new thread to pick up changes"
-    ),
     **dict.fromkeys(
         (
             "account/gatewayOAuth/read",

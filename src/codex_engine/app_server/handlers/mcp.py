@@ -1,8 +1,9 @@
-"""``mcpServer*`` methods: server status, direct tool calls, resource reads; startup notices.
+"""``mcpServer*`` methods: server status, direct tool calls, resource reads, config reload;
+startup notices.
 
 A loaded thread's servers are its session's (``threadId``). ``mcpServerStatus/list`` without a
 thread starts the configured servers just to look at them and stops them again, as the
-reference does. OAuth login and config reload are not supported (start a new thread instead).
+reference does. ``config/mcpServer/reload`` re-reads ``[mcp_servers]`` for every loaded thread.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import (
     InvalidParamsError,
     InvalidRequestError,
+    NoParams,
     method,
 )
 from codex_engine.app_server.state import ThreadState
+from codex_engine.config.loader import Config
 from codex_engine.config.mcp_servers import HttpTransport, McpServerConfig
 from codex_engine.core.tools.mcp import McpToolset
 from codex_engine.mcp import McpCallError, McpManager
@@ -197,3 +200,19 @@ async def mcp_resource_read(ctx: ServerContext, p: McpResourceReadParams, reply:
             raise InvalidRequestError(f"MCP server `{p.server}` is not running")
         result = await connection.read_resource(p.uri)
     return McpResourceReadResponse(contents=[_dump(c) for c in result.contents]).to_wire()
+
+
+@method("config/mcpServer/reload", NoParams)
+async def mcp_server_reload(ctx: ServerContext, p: NoParams, reply: Reply) -> Any:
+    """Every loaded thread's servers follow config.toml again: removed or changed ones stop
+    (their processes are gone before the answer), new or changed ones start in the background
+    and report through ``mcpServer/startupStatus/updated``; unchanged ones keep running."""
+    # Every thread's config is read first, so a broken config.toml changes nothing.
+    plans: list[tuple[McpManager, Config]] = []
+    for thread in list(ctx.threads.values()):
+        manager = _manager(thread)
+        if manager is not None:
+            plans.append((manager, ctx.load_config(cwd=thread.config.cwd)))
+    for manager, config in plans:
+        await manager.reload(config.mcp_servers)
+    return {}

@@ -179,6 +179,7 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         "McpResourceReadResponse",
         McpResourceReadResponse,
     ),
+    "config/mcpServer/reload": _shape(None, None, "McpServerRefreshResponse", EmptyResponse),
     "initialize": _shape(
         "InitializeParams", InitializeParams, "InitializeResponse", InitializeResponse
     ),
