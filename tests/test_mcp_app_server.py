@@ -164,3 +164,12 @@ async def test_a_tool_that_may_write_asks_the_client_and_follows_its_answer(
     assert items["w1"]["error"]["message"] == "user rejected MCP tool call"
     assert items["w2"]["status"] == "completed"
     assert items["r1"]["status"] == "completed"
+
+
+async def test_oauth_sign_in_is_refused_as_not_supported_naming_the_token_alternative(
+    client: RawClient,
+) -> None:
+    error = await client.error("mcpServer/oauth/login", {"name": "docs"})
+    assert error["code"] == -32600
+    assert "not supported by codex-engine" in error["message"]
+    assert "bearer_token_env_var" in error["message"]

@@ -43,6 +43,10 @@ UNSUPPORTED: dict[str, str] = {
     **dict.fromkeys(("app/read", "app/list", "app/installed"), _APPS),
     **dict.fromkeys(("windowsSandbox/setupStart", "windowsSandbox/readiness"), _WINDOWS),
     "feedback/upload": _FEEDBACK,
+    "mcpServer/oauth/login": (
+        "OAuth sign-in for MCP servers is not supported by codex-engine; give the server a token"
+        " with bearer_token_env_var or http_headers"
+    ),
     **dict.fromkeys(
         (
             "thread/realtime/start",
@@ -108,8 +112,7 @@ PENDING: dict[str, str] = {
         ("skills/list", "skills/extraRoots/set", "skills/config/write", "hooks/list"), _SKILLS
     ),
     # mcpServerStatus/list, mcpServer/tool/call, mcpServer/resource/read and
-    # config/mcpServer/reload: handlers/mcp.py.
-    "mcpServer/oauth/login": "OAuth for MCP servers is not supported; use bearer_token_env_var",
+    # config/mcpServer/reload: handlers/mcp.py; mcpServer/oauth/login is in UNSUPPORTED.
     **dict.fromkeys(
         (
             "account/gatewayOAuth/read",
