@@ -100,3 +100,12 @@ async def test_no_beta_features_header_without_an_eligible_feature(
     assert result.code == 0, result.stderr
     (request,) = emulator.requests_of("http")
     assert "x-codex-beta-features" not in request.headers
+
+
+async def test_features_list_warnings_keep_bracketed_table_names(
+    codex_home: Path, repo: Path
+) -> None:
+    (codex_home / "config.toml").write_text("[shell_environment_policy]\nno_such_key = 1\n")
+    result = await run_cli("features", "list", home=codex_home, cwd=repo)
+    assert result.code == 0, result.stderr
+    assert "[shell_environment_policy]" in result.stderr

@@ -80,6 +80,7 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from codex_engine.cli.ansi import AnsiConsole, escape
     from codex_engine.config.features import Stage
     from codex_engine.config.loader import load_config
     from codex_engine.errors import ConfigError
@@ -99,9 +100,9 @@ def features_list(ctx: click.Context, /, **flag_values: Any) -> None:
             continue  # accepted in config with a warning, but nothing to turn on
         table.add_row(key, stage.value, "true" if enabled else "false")
     Console(highlight=False).print(table)
-    err = Console(stderr=True, highlight=False)
-    for warning in config.feature_warnings:
-        err.print(f"[yellow]warning:[/yellow] {warning}")
+    err = AnsiConsole(sys.stderr)
+    for warning in config.feature_warnings:  # escaped: warnings name `[tables]`
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}")
 
 
 def main() -> None:
