@@ -20,6 +20,7 @@ from codex_engine.app_server.mcp_approvals import McpApprovals
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
+from codex_engine.core.goals import ThreadGoal
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.protocol.app_server import (
     FunctionCallOutputItem,
@@ -32,6 +33,11 @@ from codex_engine.protocol.app_server import (
     UserMessageItem,
     active_status,
     idle_status,
+)
+from codex_engine.protocol.app_server.goals import (
+    ThreadGoalClearedNotification,
+    ThreadGoalUpdatedNotification,
+    goal_wire,
 )
 
 __all__ = ["THREAD_SOURCE", "ItemsView", "ThreadState", "TurnKind", "TurnRecord"]
@@ -142,6 +148,18 @@ class ThreadState:
         """The session opened for this thread; it decides for automatic reviewers itself."""
         self.session = session
         session.approvals_reviewer = self._approvals_reviewer
+        session.goals.listeners.append(self._goal_changed)
+
+    async def _goal_changed(self, goal: ThreadGoal | None, turn_id: str | None) -> None:
+        """Announce a goal change, whoever made it (a client, the model, the accounting)."""
+        if goal is None:
+            cleared = ThreadGoalClearedNotification(thread_id=self.id)
+            await self.peer.notify("thread/goal/cleared", cleared.to_wire())
+            return
+        note = ThreadGoalUpdatedNotification(
+            thread_id=self.id, turn_id=turn_id, goal=goal_wire(goal.to_json())
+        )
+        await self.peer.notify("thread/goal/updated", note.to_wire())
 
     @property
     def id(self) -> str:

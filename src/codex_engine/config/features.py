@@ -97,6 +97,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
         True,
         "Give the model the shell tool for running commands.",
     ),
+    FeatureSpec(
+        "goals",
+        Stage.STABLE,
+        True,
+        "Give the model the goal tools (get_goal, create_goal, update_goal) and clients the "
+        "thread/goal methods, for objectives pursued across turns.",
+    ),
     # Kept only so configs that still set them get a warning instead of an unknown-key notice.
     FeatureSpec(
         "shell_snapshot",

@@ -20,6 +20,7 @@ from codex_engine.client.credentials import CredentialSource, credentials_for_pr
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
 from codex_engine.core.git_info import collect_git_info
+from codex_engine.core.goals import ThreadGoal, goal_from_events
 from codex_engine.core.instructions.agents_md import agents_md_instructions
 from codex_engine.core.rollout import (
     RolloutContents,
@@ -76,6 +77,7 @@ def settings_from_config(
         verbosity=config.model_verbosity if model_info.support_verbosity else None,
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
+        goals=config.features.enabled("goals"),
         extra_writable_roots=config.additional_writable_roots,
         user_instructions=agents_md_instructions(
             config.codex_home,
@@ -277,6 +279,7 @@ async def _recorded(
             thread_id=contents.meta.id,
             rollout=recorder,
             history=contents.items,
+            goal=goal_from_events(contents.events, contents.meta.id),
             approver=approver,
             credentials=credentials,
             identity=identity,
@@ -316,6 +319,7 @@ async def _session(
     history: Sequence[ResponseItem] = (),
     warnings: Sequence[str] = (),
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+    goal: ThreadGoal | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     if settings.shell_env is None:
@@ -393,6 +397,7 @@ async def _session(
             approver=approver,
             load_warnings=tuple(warnings),
             toolsets=(McpToolset(mcp),) if mcp.configured else (),
+            goal=goal,
         )
         yield Session(settings, deps, history=history)
     finally:

@@ -44,6 +44,8 @@ class SessionSettings:
     network_access: bool = False
     #: Feature ``shell_tool``: whether the model is offered the ``shell`` tool at all.
     shell_tool: bool = True
+    #: Feature ``goals``: whether the model is offered the goal tools (recorded threads only).
+    goals: bool = True
     #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
     extra_writable_roots: tuple[Path, ...] = ()
 

@@ -1,8 +1,8 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
 The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the built-in ``shell``, the
-hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), then the extra
-toolsets the session was given (``SessionDeps.toolsets``).
+hosted ``web_search``, ``apply_patch`` (also intercepted in shell commands), the goal tools, then
+the extra toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from codex_engine.core.goals import GoalBook
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
+from codex_engine.core.tools.goals import GoalToolset
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import ToolContext, Toolset, call_name
 from codex_engine.core.web_search import resolve_web_search_mode, web_search_tool
@@ -50,12 +52,21 @@ class ToolDispatcher:
         sandbox: SandboxSupport | None = None,
         extra: Sequence[Toolset] = (),
         shell: bool = True,
+        goals: GoalBook | None = None,
     ) -> None:
         # Without ``shell`` (feature ``shell_tool`` off) the tool is neither offered nor run: a
         # call to it is answered like any unknown tool.
         self.shell = shell
         builtin: tuple[Toolset, ...] = (ShellTool(sandbox),) if shell else ()
-        self.toolsets: tuple[Toolset, ...] = (*builtin, HostedWebSearch(), ApplyPatchTool(), *extra)
+        # The goal tools (``get_goal``, ``create_goal``, ``update_goal``) act on ``goals``.
+        goal_tools: tuple[Toolset, ...] = (GoalToolset(goals),) if goals is not None else ()
+        self.toolsets: tuple[Toolset, ...] = (
+            *builtin,
+            HostedWebSearch(),
+            ApplyPatchTool(),
+            *goal_tools,
+            *extra,
+        )
 
     async def prepare(self) -> list[str]:
         """Every toolset made ready for a turn's first request; their problems, in order."""

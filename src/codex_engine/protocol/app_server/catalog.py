@@ -60,6 +60,15 @@ from codex_engine.protocol.app_server.fs import (
     FuzzyFileSearchParams,
     FuzzyFileSearchResponse,
 )
+from codex_engine.protocol.app_server.goals import (
+    ThreadGoalClearedNotification,
+    ThreadGoalClearParams,
+    ThreadGoalClearResponse,
+    ThreadGoalGetResponse,
+    ThreadGoalSetParams,
+    ThreadGoalSetResponse,
+    ThreadGoalUpdatedNotification,
+)
 from codex_engine.protocol.app_server.initialize import InitializeParams, InitializeResponse
 from codex_engine.protocol.app_server.mcp import (
     ListMcpServerStatusParams,
@@ -212,6 +221,18 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     "thread/delete": _shape(
         "ThreadDeleteParams", ThreadIdParams, "ThreadDeleteResponse", EmptyResponse
     ),
+    "thread/goal/set": _shape(
+        "ThreadGoalSetParams", ThreadGoalSetParams, "ThreadGoalSetResponse", ThreadGoalSetResponse
+    ),
+    "thread/goal/get": _shape(
+        "ThreadGoalGetParams", ThreadIdParams, "ThreadGoalGetResponse", ThreadGoalGetResponse
+    ),
+    "thread/goal/clear": _shape(
+        "ThreadGoalClearParams",
+        ThreadGoalClearParams,
+        "ThreadGoalClearResponse",
+        ThreadGoalClearResponse,
+    ),
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
     ),
@@ -313,6 +334,8 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
+        ("thread/goal/updated", None, ThreadGoalUpdatedNotification),
+        ("thread/goal/cleared", None, ThreadGoalClearedNotification),
         ("fs/changed", None, FsChangedNotification),
         ("thread/tokenUsage/updated", None, ThreadTokenUsageUpdatedNotification),
         ("turn/started", None, TurnStartedNotification),
