@@ -187,3 +187,29 @@ async def test_ephemeral_threads_and_the_disabled_feature_offer_no_goal_tools(
     assert _offered(emulator) == {}
     disabled = await off.error("thread/goal/set", {"threadId": thread, "objective": "x"})
     assert "features" in disabled["message"]
+
+
+async def test_the_sdk_sets_pauses_and_clears_a_goal(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    openai_codex = pytest.importorskip("openai_codex")
+    from openai_codex.generated.v2_all import ThreadGoalStatus
+
+    from tests.sdk_support import sdk_client
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    async with sdk_client(emulator, codex_home, workdir) as (codex, wire):
+        thread = await codex.thread_start()
+        client = codex._client
+        assert isinstance(codex, openai_codex.AsyncCodex)
+        made = await client.thread_goal_set(
+            thread.id, objective="write the docs", status=ThreadGoalStatus.active
+        )
+        assert made.goal.objective == "write the docs" and made.goal.status.value == "active"
+        paused = await client.pause_goal(thread.id)
+        assert paused.goal.status.value == "paused" and paused.goal.thread_id == thread.id
+        assert (await client.thread_goal_clear(thread.id)).cleared is True
+        assert (await client.thread_goal_clear(thread.id)).cleared is False
+    notes = [m["method"] for m in wire.load().of("server") if "goal" in m.get("method", "")]
+    assert notes == ["thread/goal/updated", "thread/goal/updated", "thread/goal/cleared"]

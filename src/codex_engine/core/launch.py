@@ -233,12 +233,34 @@ async def fork_session(
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
     auth_manager: AuthManager | None = None,
+    ephemeral: bool = False,
 ) -> AsyncIterator[Session]:
     """A new thread that starts as a copy of a recorded one (up to a cut point).
 
-    Its rollout names the source in ``forked_from_id``; base instructions carry over.
+    Its rollout names the source in ``forked_from_id``; base instructions carry over. An
+    ``ephemeral`` fork writes no rollout: it starts from the source's history in memory.
     """
     source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
+    if ephemeral:
+        contents = await asyncio.to_thread(
+            load_rollout, source_path, cut_after_user_turns=cut_after_user_turns
+        )
+        async with _session(
+            config,
+            _resumed_settings(config, contents, cwd),
+            thread_id=new_thread_id(),
+            rollout=None,
+            history=contents.items,
+            approver=approver,
+            credentials=credentials,
+            identity=identity,
+            env=env,
+            auth_manager=auth_manager,
+            source="exec",
+            warnings=contents.warnings,
+        ) as session:
+            yield session
+        return
     recorder = await RolloutRecorder.fork(
         source_path,
         config.codex_home,

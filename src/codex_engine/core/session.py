@@ -147,6 +147,16 @@ class Session:
         self.history.extend(items)
         self._record(items)
 
+    def inject(self, items: Sequence[ResponseItem]) -> None:
+        """Append items from outside a turn (``thread/inject_items``) to what the model sees
+        next; the session's prefix (instructions, environment) stays first."""
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("items cannot be injected while a turn is running")
+        if not self._prefix_recorded:
+            self.remember(self._session_prefix())
+            self._prefix_recorded = True
+        self.remember(items)
+
     def add_usage(self, usage: TokenUsage) -> TokenUsage:
         """Count a response's tokens; returns the session's total."""
         self.total_usage = self.total_usage + usage

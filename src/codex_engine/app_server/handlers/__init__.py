@@ -19,6 +19,7 @@ from codex_engine.app_server.handlers import (
     mcp,
     models,
     thread_admin,
+    thread_history,
     threads,
     turns,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "mcp",
     "models",
     "thread_admin",
+    "thread_history",
     "threads",
     "turns",
 ]

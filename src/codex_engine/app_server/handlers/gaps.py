@@ -94,9 +94,6 @@ PENDING: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "thread/turns/list",
-            "thread/items/list",
-            "thread/inject_items",
             "thread/revert",
             "thread/shellCommand",
             "thread/approveGuardianDeniedAction",

@@ -240,10 +240,6 @@ async def _fork_source(ctx: ServerContext, p: ThreadForkParams) -> tuple[Path, b
 
 @method("thread/fork", ThreadForkParams)
 async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> None:
-    if p.ephemeral:
-        raise InvalidParamsError(
-            "ephemeral forks are not supported yet in codex-engine; fork without `ephemeral`"
-        )
     path, archived = await _fork_source(ctx, p)
     stored = await _read_stored(path, archived, with_turns=True)
     cut: int | None = None
@@ -258,7 +254,9 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     overrides = thread_overrides(p)
     settings_from_history(p, stored, overrides)
     config, settings, model_warning = load_settings(ctx, overrides, cwd)
-    thread = _new_state(ctx, config, settings, approvals_reviewer=p.approvals_reviewer)
+    thread = _new_state(
+        ctx, config, settings, approvals_reviewer=p.approvals_reviewer, ephemeral=bool(p.ephemeral)
+    )
     opener = fork_session(
         config,
         path,
@@ -267,6 +265,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         approver=thread.approve,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
+        ephemeral=thread.ephemeral,
     )
     await _launch(ctx, thread, opener)
     new_path = thread.rollout_path()
@@ -275,6 +274,11 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         thread.preview = forked.preview
         thread.past_turns = forked.turns
         thread.name = forked.name
+    else:
+        # Ephemeral: nothing written; the copied turns are the source's, through the cut.
+        thread.preview = stored.preview
+        thread.past_turns = stored.turns[:cut] if cut is not None else stored.turns
+        thread.name = stored.name
     thread.forked_from_id = stored.meta.id
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _announce(ctx, thread, config, model_warning)

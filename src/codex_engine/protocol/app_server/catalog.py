@@ -103,6 +103,13 @@ from codex_engine.protocol.app_server.thread_admin import (
     ThreadLoadedListResponse,
     ThreadUnsubscribeResponse,
 )
+from codex_engine.protocol.app_server.thread_history import (
+    ThreadInjectItemsParams,
+    ThreadItemsListParams,
+    ThreadItemsListResponse,
+    ThreadTurnsListParams,
+    ThreadTurnsListResponse,
+)
 from codex_engine.protocol.app_server.threads import (
     ThreadForkParams,
     ThreadIdParams,
@@ -232,6 +239,24 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         ThreadGoalClearParams,
         "ThreadGoalClearResponse",
         ThreadGoalClearResponse,
+    ),
+    "thread/turns/list": _shape(
+        "ThreadTurnsListParams",
+        ThreadTurnsListParams,
+        "ThreadTurnsListResponse",
+        ThreadTurnsListResponse,
+    ),
+    "thread/items/list": _shape(
+        "ThreadItemsListParams",
+        ThreadItemsListParams,
+        "ThreadItemsListResponse",
+        ThreadItemsListResponse,
+    ),
+    "thread/inject_items": _shape(
+        "ThreadInjectItemsParams",
+        ThreadInjectItemsParams,
+        "ThreadInjectItemsResponse",
+        EmptyResponse,
     ),
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
