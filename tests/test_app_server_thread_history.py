@@ -182,3 +182,53 @@ async def test_injected_items_reach_the_model_and_bad_ones_are_refused(
     assert "items.1" in bad["message"]
     unloaded = await client.error("thread/inject_items", {"threadId": "nope", "items": [note]})
     assert "not loaded" in unloaded["message"]
+
+
+async def test_metadata_update_patches_git_info_and_it_is_kept_in_the_rollout(
+    start: Start,
+) -> None:
+    client = await start()
+    thread, _turns = await _thread_with_turns(client, "one")
+    updated = await client.result(
+        "thread/metadata/update",
+        {"threadId": thread, "gitInfo": {"branch": "feature/x", "sha": "abc123"}},
+    )
+    assert updated["thread"]["gitInfo"] == {
+        "sha": "abc123",
+        "branch": "feature/x",
+        "originUrl": None,
+    }
+    cleared = await client.result(
+        "thread/metadata/update", {"threadId": thread, "gitInfo": {"sha": None}}
+    )
+    assert cleared["thread"]["gitInfo"] == {"sha": None, "branch": "feature/x", "originUrl": None}
+    read = await client.result("thread/read", {"threadId": thread})
+    assert read["thread"]["gitInfo"]["branch"] == "feature/x"
+
+    await client.result("thread/unsubscribe", {"threadId": thread})
+    await client.wait_for(
+        lambda m: (
+            m["method"] == "thread/status/changed"
+            and m["params"]["status"] == {"type": "notLoaded"}
+        )
+    )
+    stored = await client.result("thread/read", {"threadId": thread})
+    assert stored["thread"]["gitInfo"]["branch"] == "feature/x"
+    offline = await client.result(
+        "thread/metadata/update",
+        {"threadId": thread, "gitInfo": {"originUrl": "https://example.com/r.git"}},
+    )
+    assert offline["thread"]["gitInfo"] == {
+        "sha": None,
+        "branch": "feature/x",
+        "originUrl": "https://example.com/r.git",
+    }
+    resumed = await client.result("thread/resume", {"threadId": thread})
+    assert resumed["thread"]["gitInfo"]["originUrl"] == "https://example.com/r.git"
+
+    empty = await client.error(
+        "thread/metadata/update", {"threadId": thread, "gitInfo": {"branch": " "}}
+    )
+    assert "gitInfo.branch" in empty["message"]
+    missing = await client.error("thread/metadata/update", {"threadId": "nope"})
+    assert "no thread nope" in missing["message"]

@@ -114,6 +114,8 @@ class ThreadState:
         self.preview = ""
         self.name: str | None = None
         self.forked_from_id: str | None = None
+        #: ``gitInfo`` as ``thread/metadata/update`` last left it; ``None``: the session's own.
+        self.git_override: dict[str, Any] | None = None
         #: Turns recorded before this server loaded the thread (resume, fork).
         self.past_turns: list[Turn] = []
         self.turns: list[TurnRecord] = []
@@ -176,6 +178,10 @@ class ThreadState:
         return active_status(waiting_on_approval=self.approvals.waiting > 0)
 
     def git_info(self) -> dict[str, Any] | None:
+        if self.git_override is not None:
+            # thread/metadata/update patched it (all fields null: cleared).
+            shown = any(value is not None for value in self.git_override.values())
+            return dict(self.git_override) if shown else None
         git = self.session.git_info if self.session is not None else None
         if git is None:
             return None

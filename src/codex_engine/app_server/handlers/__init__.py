@@ -20,6 +20,7 @@ from codex_engine.app_server.handlers import (
     models,
     thread_admin,
     thread_history,
+    thread_meta,
     threads,
     turns,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "models",
     "thread_admin",
     "thread_history",
+    "thread_meta",
     "threads",
     "turns",
 ]

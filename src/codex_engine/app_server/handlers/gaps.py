@@ -88,7 +88,6 @@ PENDING: dict[str, str] = {
             "threadSection/create",
             "threadSection/update",
             "threadSection/delete",
-            "thread/metadata/update",
         ),
         _SECTIONS,
     ),

@@ -16,6 +16,7 @@ from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.handlers.mcp import announce_startup
+from codex_engine.app_server.handlers.thread_meta import recorded_git_info
 from codex_engine.app_server.pagination import CursorError
 from codex_engine.app_server.registry import (
     InvalidParamsError,
@@ -213,6 +214,7 @@ async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply)
         auth_manager=ctx.auth_for(config),
     )
     await _launch(ctx, thread, opener)
+    thread.git_override = await asyncio.to_thread(recorded_git_info, path)
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _warn(ctx, thread, model_warning)
     await announce_startup(ctx, thread)
@@ -318,6 +320,9 @@ async def thread_read(ctx: ServerContext, p: ThreadReadParams, reply: Reply) -> 
         path, archived = await _find_stored(ctx, p.thread_id)
         stored = await _read_stored(path, archived, with_turns=p.include_turns)
         thread = stored_wire(ctx, stored, include_turns=p.include_turns)
+        git = await asyncio.to_thread(recorded_git_info, path)
+        if git is not None:
+            thread.git_info = git if any(v is not None for v in git.values()) else None
     return ThreadReadResponse(thread=thread).to_wire()
 
 

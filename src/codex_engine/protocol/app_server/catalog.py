@@ -107,6 +107,8 @@ from codex_engine.protocol.app_server.thread_history import (
     ThreadInjectItemsParams,
     ThreadItemsListParams,
     ThreadItemsListResponse,
+    ThreadMetadataUpdateParams,
+    ThreadMetadataUpdateResponse,
     ThreadTurnsListParams,
     ThreadTurnsListResponse,
 )
@@ -251,6 +253,12 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         ThreadItemsListParams,
         "ThreadItemsListResponse",
         ThreadItemsListResponse,
+    ),
+    "thread/metadata/update": _shape(
+        "ThreadMetadataUpdateParams",
+        ThreadMetadataUpdateParams,
+        "ThreadMetadataUpdateResponse",
+        ThreadMetadataUpdateResponse,
     ),
     "thread/inject_items": _shape(
         "ThreadInjectItemsParams",
