@@ -212,6 +212,11 @@ async def test_metadata_update_patches_git_info_and_it_is_kept_in_the_rollout(
             and m["params"]["status"] == {"type": "notLoaded"}
         )
     )
+    # Unloading closes the thread (after its status says notLoaded).
+    closed = await client.wait_for(lambda m: m["method"] == "thread/closed")
+    assert closed["params"] == {"threadId": thread}
+    methods = [m["method"] for m in client.notifications]
+    assert methods.index("thread/closed") > methods.index("thread/status/changed")
     stored = await client.result("thread/read", {"threadId": thread})
     assert stored["thread"]["gitInfo"]["branch"] == "feature/x"
     offline = await client.result(

@@ -98,6 +98,7 @@ from codex_engine.protocol.app_server.notifications import (
     WarningNotification,
 )
 from codex_engine.protocol.app_server.thread_admin import (
+    ThreadClosedNotification,
     ThreadDeletedNotification,
     ThreadLoadedListParams,
     ThreadLoadedListResponse,
@@ -367,6 +368,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
+        ("thread/closed", None, ThreadClosedNotification),
         ("thread/goal/updated", None, ThreadGoalUpdatedNotification),
         ("thread/goal/cleared", None, ThreadGoalClearedNotification),
         ("fs/changed", None, FsChangedNotification),
