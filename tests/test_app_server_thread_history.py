@@ -237,3 +237,43 @@ async def test_metadata_update_patches_git_info_and_it_is_kept_in_the_rollout(
     assert "gitInfo.branch" in empty["message"]
     missing = await client.error("thread/metadata/update", {"threadId": "nope"})
     assert "no thread nope" in missing["message"]
+
+
+async def test_revert_drops_a_turn_and_all_later_ones_for_good(
+    start: Start, emulator: ResponsesEmulator
+) -> None:
+    client = await start()
+    thread, turns = await _thread_with_turns(client, "keep alpha", "drop beta", "drop gamma")
+    bad = await client.error("thread/revert", {"threadId": thread, "beforeTurnId": "nope"})
+    assert "beforeTurnId" in bad["message"]
+
+    reverted = await client.result("thread/revert", {"threadId": thread, "beforeTurnId": turns[1]})
+    assert reverted["thread"]["turns"] == []
+    assert reverted["turnsBackwardsCursor"] == f"from:{turns[0]}"
+    await client.wait_for(
+        lambda m: m["method"] == "thread/reverted" and m["params"] == {"threadId": thread}
+    )
+    page = await client.result(
+        "thread/turns/list", {"threadId": thread, "cursor": reverted["turnsBackwardsCursor"]}
+    )
+    assert [t["id"] for t in page["data"]] == [turns[0]]
+    items = await client.result(
+        "thread/items/list",
+        {"threadId": thread, "cursor": reverted["itemsBackwardsCursor"], "sortDirection": "desc"},
+    )
+    assert {e["turnId"] for e in items["data"]} == {turns[0]}
+
+    await client.turn_completed(await start_turn(client, thread, "next delta"))
+    sent = _texts(emulator.requests_of("http")[-1].body["input"])
+    assert "keep alpha" in sent and "next delta" in sent
+    assert "drop beta" not in sent and "drop gamma" not in sent
+
+    # Recorded: after unloading, the thread reads and resumes without the dropped turns.
+    await client.result("thread/unsubscribe", {"threadId": thread})
+    await client.wait_for(lambda m: m["method"] == "thread/closed")
+    read = await client.result("thread/read", {"threadId": thread, "includeTurns": True})
+    assert len(read["thread"]["turns"]) == 2 and read["thread"]["turns"][0]["id"] == turns[0]
+    await client.result("thread/resume", {"threadId": thread})
+    await client.turn_completed(await start_turn(client, thread, "after resume"))
+    sent = _texts(emulator.requests_of("http")[-1].body["input"])
+    assert "keep alpha" in sent and "next delta" in sent and "drop beta" not in sent

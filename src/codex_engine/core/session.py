@@ -32,7 +32,7 @@ from codex_engine.core.events import (
 from codex_engine.core.git_info import GitInfo, git_context_message
 from codex_engine.core.goals import GoalBook, ThreadGoal
 from codex_engine.core.prompt_history import prompt_items
-from codex_engine.core.rollout import RolloutError, RolloutRecorder
+from codex_engine.core.rollout import ROLLBACK_EVENT, RolloutError, RolloutRecorder
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.core.tool_dispatch import ToolDispatcher
@@ -156,6 +156,15 @@ class Session:
             self.remember(self._session_prefix())
             self._prefix_recorded = True
         self.remember(items)
+
+    def revert(self, turns: int) -> None:
+        """Drop the last ``turns`` user turns from the history (and record that); files the
+        turns changed stay as they are. ``ValueError`` when fewer turns are held."""
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("a thread cannot be reverted while a turn is running")
+        self.history = compaction.without_last_user_turns(self.history, turns)
+        if self.recorder is not None:
+            self.recorder.record("event_msg", {"type": ROLLBACK_EVENT, "num_turns": turns})
 
     def add_usage(self, usage: TokenUsage) -> TokenUsage:
         """Count a response's tokens; returns the session's total."""

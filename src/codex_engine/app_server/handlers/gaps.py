@@ -93,7 +93,6 @@ PENDING: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
-            "thread/revert",
             "thread/shellCommand",
             "thread/approveGuardianDeniedAction",
         ),

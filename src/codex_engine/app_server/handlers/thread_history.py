@@ -1,5 +1,5 @@
-"""A thread's history in pages and additions to it: ``thread/turns/list``, ``thread/items/list``
-(loaded or recorded threads) and ``thread/inject_items`` (a loaded thread's model input).
+"""A thread's history in pages and edits to it: ``thread/turns/list``, ``thread/items/list``
+(loaded or recorded threads), ``thread/inject_items`` and ``thread/revert`` (loaded threads).
 
 Pages are cut by :func:`~codex_engine.app_server.pagination.anchor_page`: a cursor names a turn
 or an item, so pages stay right while the thread grows.
@@ -24,6 +24,9 @@ from codex_engine.protocol.app_server.thread_history import (
     ThreadItemEntry,
     ThreadItemsListParams,
     ThreadItemsListResponse,
+    ThreadRevertedNotification,
+    ThreadRevertParams,
+    ThreadRevertResponse,
     ThreadTurnsListParams,
     ThreadTurnsListResponse,
 )
@@ -148,3 +151,38 @@ async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, re
     if thread.session.recorder is not None:
         await thread.session.recorder.flush()
     return EmptyResponse().to_wire()
+
+
+@method("thread/revert", ThreadRevertParams)
+async def thread_revert(ctx: ServerContext, p: ThreadRevertParams, reply: Reply) -> None:
+    """Drop ``beforeTurnId`` and every later turn from the history the model sees and from the
+    record; files those turns changed are left as they are."""
+    thread = ctx.thread(p.thread_id)
+    if thread.active is not None:
+        raise InvalidRequestError(
+            f"thread {p.thread_id} has turn {thread.active.id} in progress; wait for "
+            "turn/completed or interrupt it before reverting"
+        )
+    turns = thread.to_wire(include_turns=True).turns
+    ids = [turn.id for turn in turns]
+    if p.before_turn_id not in ids:
+        raise InvalidParamsError(f"`beforeTurnId` {p.before_turn_id} is not a turn of this thread")
+    keep = ids.index(p.before_turn_id)
+    session = thread.session
+    assert session is not None
+    try:
+        session.revert(len(turns) - keep)
+    except ValueError as exc:
+        raise InvalidRequestError(f"cannot revert thread {p.thread_id}: {exc}") from None
+    if session.recorder is not None:
+        await session.recorder.flush()
+    thread.past_turns, thread.turns = turns[:keep], []
+    last_items = [item for turn in turns[:keep] for item in turn.items]
+    response = ThreadRevertResponse(
+        thread=thread.to_wire(),
+        turns_backwards_cursor=f"from:{ids[keep - 1]}" if keep else None,
+        items_backwards_cursor=f"from:{last_items[-1].id}" if last_items else None,
+    )
+    await reply.result(response.to_wire())
+    note = ThreadRevertedNotification(thread_id=p.thread_id)
+    await ctx.peer.notify("thread/reverted", note.to_wire())

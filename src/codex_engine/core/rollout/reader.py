@@ -26,8 +26,10 @@ from codex_engine.core.compaction import (
     collect_user_messages,
     compacted_history,
     is_user_turn_message,
+    without_last_user_turns,
 )
 from codex_engine.core.rollout.records import (
+    ROLLBACK_EVENT,
     RolloutError,
     SessionMeta,
     decode_line,
@@ -186,6 +188,12 @@ def load_rollout(path: Path, *, cut_after_user_turns: int | None = None) -> Roll
             contents.turn_contexts.append(record.payload)
         elif record.kind == "event_msg":
             contents.events.append(record.payload)
+            dropped = record.payload.get("num_turns")
+            if record.payload.get("type") == ROLLBACK_EVENT and isinstance(dropped, int):
+                try:
+                    contents.items = without_last_user_turns(contents.items, dropped)
+                except ValueError as exc:
+                    warnings.append(f"{path}:{record.number}: ignored a revert ({exc})")
         elif record.kind == "session_meta":
             warnings.append(f"{path}:{record.number}: ignored a second session_meta line")
         else:

@@ -110,6 +110,9 @@ from codex_engine.protocol.app_server.thread_history import (
     ThreadItemsListResponse,
     ThreadMetadataUpdateParams,
     ThreadMetadataUpdateResponse,
+    ThreadRevertedNotification,
+    ThreadRevertParams,
+    ThreadRevertResponse,
     ThreadTurnsListParams,
     ThreadTurnsListResponse,
 )
@@ -261,6 +264,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         "ThreadMetadataUpdateResponse",
         ThreadMetadataUpdateResponse,
     ),
+    "thread/revert": _shape(
+        "ThreadRevertParams", ThreadRevertParams, "ThreadRevertResponse", ThreadRevertResponse
+    ),
     "thread/inject_items": _shape(
         "ThreadInjectItemsParams",
         ThreadInjectItemsParams,
@@ -369,6 +375,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
         ("thread/closed", None, ThreadClosedNotification),
+        ("thread/reverted", None, ThreadRevertedNotification),
         ("thread/goal/updated", None, ThreadGoalUpdatedNotification),
         ("thread/goal/cleared", None, ThreadGoalClearedNotification),
         ("fs/changed", None, FsChangedNotification),

@@ -1,5 +1,5 @@
 """A thread's history in pages and edits to it: ``thread/turns/list``, ``thread/items/list``,
-``thread/inject_items`` and ``thread/metadata/update``."""
+``thread/inject_items``, ``thread/metadata/update`` and ``thread/revert``."""
 
 from __future__ import annotations
 
@@ -20,6 +20,9 @@ __all__ = [
     "ThreadItemsListResponse",
     "ThreadMetadataUpdateParams",
     "ThreadMetadataUpdateResponse",
+    "ThreadRevertParams",
+    "ThreadRevertResponse",
+    "ThreadRevertedNotification",
     "ThreadTurnsListParams",
     "ThreadTurnsListResponse",
 ]
@@ -84,3 +87,18 @@ class ThreadMetadataUpdateParams(_Params):
 
 class ThreadMetadataUpdateResponse(_Out):
     thread: Thread
+
+
+class ThreadRevertParams(_Params):
+    thread_id: str
+    before_turn_id: str
+
+
+class ThreadRevertResponse(_Out):
+    thread: Thread
+    items_backwards_cursor: str | None = None
+    turns_backwards_cursor: str | None = None
+
+
+class ThreadRevertedNotification(_Out):
+    thread_id: str
