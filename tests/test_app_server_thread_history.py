@@ -277,3 +277,49 @@ async def test_revert_drops_a_turn_and_all_later_ones_for_good(
     await client.turn_completed(await start_turn(client, thread, "after resume"))
     sent = _texts(emulator.requests_of("http")[-1].body["input"])
     assert "keep alpha" in sent and "next delta" in sent and "drop beta" not in sent
+
+
+async def test_the_sdk_forks_ephemerally_async_and_sync(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    import asyncio
+
+    openai_codex = pytest.importorskip("openai_codex")
+    from tests.conftest import cli_env
+    from tests.sdk_support import sdk_client, wiretapped_binary
+
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    async with sdk_client(emulator, codex_home, workdir) as (codex, _wire):
+        source = await codex.thread_start()
+        await source.run("alpha for the fork")
+        forked = await codex.thread_fork(source.id, ephemeral=True)
+        result = await forked.run("beta after the fork")
+        assert result.status.value == "completed"
+        read = (await forked.read(include_turns=True)).thread
+        assert read.ephemeral is True and read.path is None and len(read.turns) == 2
+        source_id = source.id
+
+    sync_dir = tmp_path / "sync"
+    sync_dir.mkdir()
+    binary, log = wiretapped_binary(sync_dir)
+    config = openai_codex.CodexConfig(
+        codex_bin=str(binary),
+        config_overrides=(
+            "model_provider=emulator",
+            f"model_providers.emulator.base_url={emulator.base_url}",
+        ),
+        env=cli_env(codex_home),
+        cwd=str(workdir),
+    )
+
+    def sync_fork() -> tuple[bool, str | None, str]:
+        with openai_codex.Codex(config) as codex_sync:
+            forked_sync = codex_sync.thread_fork(source_id, ephemeral=True)
+            answer = forked_sync.run("gamma, synchronously")
+            thread = forked_sync.read().thread
+            return thread.ephemeral, thread.path, answer.final_response or ""
+
+    ephemeral, path, answer = await asyncio.to_thread(sync_fork)
+    assert ephemeral is True and path is None and "gamma" in answer
+    assert log.load().schema_errors() == []
