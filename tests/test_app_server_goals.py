@@ -177,9 +177,13 @@ async def test_ephemeral_threads_and_the_disabled_feature_offer_no_goal_tools(
     ephemeral = await start_thread(client, ephemeral=True)
     await client.turn_completed(await start_turn(client, ephemeral, "hi"))
     assert _offered(emulator) == {}
-    refused = await client.error("thread/goal/set", {"threadId": ephemeral, "objective": "x"})
-    assert "ephemeral" in refused["message"]
-    assert await client.result("thread/goal/clear", {"threadId": ephemeral}) == {"cleared": False}
+    for method, params in (
+        ("thread/goal/set", {"threadId": ephemeral, "objective": "x"}),
+        ("thread/goal/get", {"threadId": ephemeral}),
+        ("thread/goal/clear", {"threadId": ephemeral}),
+    ):
+        refused = await client.error(method, params)
+        assert "ephemeral" in refused["message"] and refused["code"] == -32600
 
     off = await start("-c", "features.goals=false")
     thread = await start_thread(off)

@@ -85,6 +85,9 @@ async def test_an_ephemeral_fork_writes_no_rollout_and_continues_from_the_cut(
     assert len(read["thread"]["turns"]) == 2 and read["thread"]["ephemeral"] is True
     listed = await client.result("thread/list", {})
     assert thread["id"] not in [t["id"] for t in listed["data"]]
+    # As on the reference, only recorded history is paged.
+    unpaged = await client.error("thread/turns/list", {"threadId": thread["id"]})
+    assert "ephemeral" in unpaged["message"]
     # Nothing recorded, so nothing to fork from it.
     refused = await client.error("thread/fork", {"threadId": thread["id"]})
     assert "ephemeral" in refused["message"]
@@ -235,8 +238,13 @@ async def test_metadata_update_patches_git_info_and_it_is_kept_in_the_rollout(
         "thread/metadata/update", {"threadId": thread, "gitInfo": {"branch": " "}}
     )
     assert "gitInfo.branch" in empty["message"]
-    missing = await client.error("thread/metadata/update", {"threadId": "nope"})
+    missing = await client.error(
+        "thread/metadata/update", {"threadId": "nope", "gitInfo": {"branch": "b"}}
+    )
     assert "no thread nope" in missing["message"]
+    for params in ({"threadId": thread}, {"threadId": thread, "gitInfo": {}}):
+        nothing = await client.error("thread/metadata/update", params)
+        assert "at least one" in nothing["message"]
 
 
 async def test_revert_drops_a_turn_and_all_later_ones_for_good(

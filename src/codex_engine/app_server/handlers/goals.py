@@ -25,9 +25,16 @@ from codex_engine.protocol.app_server.threads import ThreadIdParams
 
 
 def _book(ctx: ServerContext, thread_id: str) -> GoalBook:
+    """The loaded thread's goals; an ephemeral thread has none (as on the reference)."""
     thread = ctx.thread(thread_id)
     assert thread.session is not None
-    return thread.session.goals
+    book = thread.session.goals
+    if not book.available:
+        raise InvalidRequestError(
+            f"thread {thread_id} is ephemeral: goals need a recorded thread; start one "
+            "without `ephemeral`"
+        )
+    return book
 
 
 def _check_feature(ctx: ServerContext, thread_id: str) -> None:
@@ -43,11 +50,6 @@ def _check_feature(ctx: ServerContext, thread_id: str) -> None:
 async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Reply) -> Any:
     _check_feature(ctx, p.thread_id)
     book = _book(ctx, p.thread_id)
-    if not book.available:
-        raise InvalidRequestError(
-            f"thread {p.thread_id} is ephemeral: goals need a recorded thread; start one "
-            "without `ephemeral`"
-        )
     budget_given = "token_budget" in p.model_fields_set
     if p.token_budget is not None and p.token_budget <= 0:
         raise InvalidParamsError("`tokenBudget` must be a positive integer (or null for none)")
@@ -78,7 +80,4 @@ async def thread_goal_get(ctx: ServerContext, p: ThreadIdParams, reply: Reply) -
 
 @method("thread/goal/clear", ThreadGoalClearParams)
 async def thread_goal_clear(ctx: ServerContext, p: ThreadGoalClearParams, reply: Reply) -> Any:
-    book = _book(ctx, p.thread_id)
-    if not book.available:
-        return ThreadGoalClearResponse(cleared=False).to_wire()
-    return ThreadGoalClearResponse(cleared=await book.clear()).to_wire()
+    return ThreadGoalClearResponse(cleared=await _book(ctx, p.thread_id).clear()).to_wire()

@@ -37,6 +37,12 @@ async def thread_turns(ctx: ServerContext, thread_id: str) -> list[Turn]:
     """Every turn of a thread with all its items: as loaded here, else as recorded."""
     loaded = ctx.threads.get(thread_id)
     if loaded is not None:
+        if loaded.ephemeral:
+            # As on the reference: only recorded history is paged.
+            raise InvalidRequestError(
+                f"thread {thread_id} is ephemeral: its history is not paged; read it with "
+                "thread/read and includeTurns"
+            )
         return loaded.to_wire(include_turns=True).turns
     try:
         found = await asyncio.to_thread(index_for(ctx.codex_home).find, thread_id)

@@ -62,6 +62,10 @@ def _patched(current: dict[str, Any] | None, p: ThreadMetadataUpdateParams) -> d
 async def thread_metadata_update(
     ctx: ServerContext, p: ThreadMetadataUpdateParams, reply: Reply
 ) -> Any:
+    if p.git_info is None or not p.git_info.model_fields_set:
+        raise InvalidParamsError(
+            "thread/metadata/update needs `gitInfo` with at least one of sha, branch, originUrl"
+        )
     loaded = ctx.threads.get(p.thread_id)
     if loaded is not None:
         git = _patched(loaded.git_info(), p)
