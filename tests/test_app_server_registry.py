@@ -239,6 +239,14 @@ IMPLEMENTED = {
     "mcpServerStatus/list",
     "mcpServer/tool/call",
     "mcpServer/resource/read",
+    "thread/goal/set",
+    "thread/goal/get",
+    "thread/goal/clear",
+    "thread/turns/list",
+    "thread/items/list",
+    "thread/inject_items",
+    "thread/metadata/update",
+    "thread/revert",
 }
 
 
