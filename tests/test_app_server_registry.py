@@ -245,6 +245,14 @@ IMPLEMENTED = {
     "command/exec/terminate",
     "review/start",
     "config/mcpServer/reload",
+    "thread/goal/set",
+    "thread/goal/get",
+    "thread/goal/clear",
+    "thread/turns/list",
+    "thread/items/list",
+    "thread/inject_items",
+    "thread/metadata/update",
+    "thread/revert",
 }
 
 

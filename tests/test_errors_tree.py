@@ -44,6 +44,7 @@ OUTSIDE_THE_TREE: dict[str, tuple[str, frozenset[str]]] = {
                 "app_server/handlers/thread_admin.py",
                 "app_server/handlers/config.py",
                 "app_server/handlers/models.py",
+                "app_server/handlers/thread_history.py",
             }
         ),
     ),

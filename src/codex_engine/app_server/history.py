@@ -20,6 +20,7 @@ from codex_engine.app_server.projector import REVIEW_WITHOUT_RESULT, command_act
 from codex_engine.auth.tokens import parse_timestamp
 from codex_engine.core.compaction import is_user_turn_message
 from codex_engine.core.rollout import (
+    ROLLBACK_EVENT,
     IndexEntry,
     RolloutIndex,
     SessionMeta,
@@ -306,6 +307,10 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
             builder.turn_complete(payload)
         elif kind == "event_msg" and payload.get("type") in _REVIEW_EVENTS:
             builder.review(payload)
+        elif kind == "event_msg" and payload.get("type") == ROLLBACK_EVENT:
+            dropped = payload.get("num_turns")
+            if isinstance(dropped, int) and dropped > 0:
+                del builder.turns[-dropped:]
         elif kind == "compacted":
             builder.compacted()
     return builder.turns

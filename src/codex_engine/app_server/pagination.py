@@ -1,7 +1,8 @@
 """Cursor pagination as pure functions: entries, a sort key, a cursor and a page size -> a page.
 
 :func:`keyset_page` serves ``thread/list`` (the cursor is the sort key of the last entry shown,
-so a page stays right while new threads are recorded); :func:`offset_page` serves ``model/list``.
+so a page stays right while new threads are recorded); :func:`offset_page` serves ``model/list``;
+:func:`anchor_page` serves a thread's turns and items (the cursor names one of them).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-__all__ = ["CursorError", "Page", "keyset_page", "offset_page"]
+__all__ = ["AnchorPage", "CursorError", "Page", "anchor_page", "keyset_page", "offset_page"]
 
 E = TypeVar("E")
 T = TypeVar("T")
@@ -79,3 +80,42 @@ def offset_page(items: Sequence[T], *, cursor: str | None, limit: int | None) ->
         raise CursorError(cursor) from None
     end = start + limit if limit else len(items)
     return Page(list(items[start:end]), str(end) if end < len(items) else None)
+
+
+@dataclass(frozen=True)
+class AnchorPage(Generic[T]):
+    items: list[T]
+    #: Continue after the last item shown, in the same direction; ``None`` at the end.
+    next_cursor: str | None
+    #: From the first item shown (included again), in the opposite direction.
+    backwards_cursor: str | None
+
+
+def anchor_page(
+    items: Sequence[T],
+    *,
+    key: Callable[[T], str],
+    cursor: str | None,
+    limit: int | None,
+    descending: bool,
+) -> AnchorPage[T]:
+    """A page of ``items`` (kept in their order, read backwards when ``descending``) that stays
+    right while items are appended: a cursor names an item by ``key``, ``after:`` it (exclusive,
+    the next page) or ``from:`` it (inclusive, the way back). Raises :class:`CursorError` for a
+    cursor naming no item."""
+    ordered = list(reversed(items)) if descending else list(items)
+    start = 0
+    if cursor:
+        mode, _, anchor = cursor.partition(":")
+        keys = [key(item) for item in ordered]
+        if mode not in ("after", "from") or anchor not in keys:
+            raise CursorError(cursor)
+        start = keys.index(anchor) + (1 if mode == "after" else 0)
+    end = start + limit if limit else len(ordered)
+    page = ordered[start:end]
+    more = end < len(ordered)
+    return AnchorPage(
+        page,
+        f"after:{key(page[-1])}" if page and more else None,
+        f"from:{key(page[0])}" if page else None,
+    )

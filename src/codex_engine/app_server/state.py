@@ -20,6 +20,7 @@ from codex_engine.app_server.mcp_approvals import McpApprovals
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
+from codex_engine.core.goals import ThreadGoal
 from codex_engine.core.session import Session, SessionSettings
 from codex_engine.protocol.app_server import (
     FunctionCallOutputItem,
@@ -32,6 +33,11 @@ from codex_engine.protocol.app_server import (
     UserMessageItem,
     active_status,
     idle_status,
+)
+from codex_engine.protocol.app_server.goals import (
+    ThreadGoalClearedNotification,
+    ThreadGoalUpdatedNotification,
+    goal_wire,
 )
 from codex_engine.protocol.app_server.threads import ThreadEnvironment
 
@@ -112,6 +118,8 @@ class ThreadState:
         self.forked_from_id: str | None = None
         #: The client's analytics label for the thread (thread/start's ``threadSource``).
         self.thread_source: str | None = None
+        #: ``gitInfo`` as ``thread/metadata/update`` last left it; ``None``: the session's own.
+        self.git_override: dict[str, Any] | None = None
         #: Turns recorded before this server loaded the thread (resume, fork).
         self.past_turns: list[Turn] = []
         self.turns: list[TurnRecord] = []
@@ -146,6 +154,18 @@ class ThreadState:
         """The session opened for this thread; it decides for automatic reviewers itself."""
         self.session = session
         session.approvals_reviewer = self._approvals_reviewer
+        session.goals.listeners.append(self._goal_changed)
+
+    async def _goal_changed(self, goal: ThreadGoal | None, turn_id: str | None) -> None:
+        """Announce a goal change, whoever made it (a client, the model, the accounting)."""
+        if goal is None:
+            cleared = ThreadGoalClearedNotification(thread_id=self.id)
+            await self.peer.notify("thread/goal/cleared", cleared.to_wire())
+            return
+        note = ThreadGoalUpdatedNotification(
+            thread_id=self.id, turn_id=turn_id, goal=goal_wire(goal.to_json())
+        )
+        await self.peer.notify("thread/goal/updated", note.to_wire())
 
     @property
     def id(self) -> str:
@@ -162,6 +182,10 @@ class ThreadState:
         return active_status(waiting_on_approval=self.approvals.waiting > 0)
 
     def git_info(self) -> dict[str, Any] | None:
+        if self.git_override is not None:
+            # thread/metadata/update patched it (all fields null: cleared).
+            shown = any(value is not None for value in self.git_override.values())
+            return dict(self.git_override) if shown else None
         git = self.session.git_info if self.session is not None else None
         if git is None:
             return None

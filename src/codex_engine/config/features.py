@@ -106,6 +106,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Run the model's commands with exec_command/write_stdin (processes that keep running "
         "between calls, in a PTY if asked) instead of the shell tool.",
     ),
+    FeatureSpec(
+        "goals",
+        Stage.STABLE,
+        True,
+        "Give the model the goal tools (get_goal, create_goal, update_goal) and clients the "
+        "thread/goal methods, for objectives pursued across turns.",
+    ),
     # Kept only so configs that still set them get a warning instead of an unknown-key notice.
     FeatureSpec(
         "shell_snapshot",

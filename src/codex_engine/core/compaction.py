@@ -164,3 +164,17 @@ def compacted_history(
     )
     items.append(summary_message(summary_text))
     return items
+
+
+def without_last_user_turns(history: Sequence[ResponseItem], turns: int) -> list[ResponseItem]:
+    """``history`` before the last ``turns`` user turns (a revert); ``ValueError`` when it holds
+    fewer user turns than that (earlier ones were compacted away)."""
+    starts = [index for index, item in enumerate(history) if is_user_turn_message(item)]
+    if turns <= 0:
+        return list(history)
+    if len(starts) < turns:
+        raise ValueError(
+            f"cannot drop {turns} turns: the history holds {len(starts)} (older turns were "
+            "compacted)"
+        )
+    return list(history[: starts[-turns]])

@@ -20,6 +20,7 @@ from codex_engine.client.credentials import CredentialSource, credentials_for_pr
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
 from codex_engine.core.git_info import collect_git_info
+from codex_engine.core.goals import ThreadGoal, goal_from_events
 from codex_engine.core.instructions.agents_md import agents_md_instructions
 from codex_engine.core.rollout import (
     RolloutContents,
@@ -77,6 +78,7 @@ def settings_from_config(
         web_search=config.web_search,
         shell_tool=config.features.enabled("shell_tool"),
         unified_exec=config.features.enabled("unified_exec"),
+        goals=config.features.enabled("goals"),
         extra_writable_roots=config.additional_writable_roots,
         update_plan_tool=config.update_plan_tool,
         user_instructions=agents_md_instructions(
@@ -233,12 +235,34 @@ async def fork_session(
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
     auth_manager: AuthManager | None = None,
+    ephemeral: bool = False,
 ) -> AsyncIterator[Session]:
     """A new thread that starts as a copy of a recorded one (up to a cut point).
 
-    Its rollout names the source in ``forked_from_id``; base instructions carry over.
+    Its rollout names the source in ``forked_from_id``; base instructions carry over. An
+    ``ephemeral`` fork writes no rollout: it starts from the source's history in memory.
     """
     source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
+    if ephemeral:
+        contents = await asyncio.to_thread(
+            load_rollout, source_path, cut_after_user_turns=cut_after_user_turns
+        )
+        async with _session(
+            config,
+            _resumed_settings(config, contents, cwd),
+            thread_id=new_thread_id(),
+            rollout=None,
+            history=contents.items,
+            approver=approver,
+            credentials=credentials,
+            identity=identity,
+            env=env,
+            auth_manager=auth_manager,
+            source="exec",
+            warnings=contents.warnings,
+        ) as session:
+            yield session
+        return
     recorder = await RolloutRecorder.fork(
         source_path,
         config.codex_home,
@@ -279,6 +303,7 @@ async def _recorded(
             thread_id=contents.meta.id,
             rollout=recorder,
             history=contents.items,
+            goal=goal_from_events(contents.events, contents.meta.id),
             approver=approver,
             credentials=credentials,
             identity=identity,
@@ -318,6 +343,7 @@ async def _session(
     history: Sequence[ResponseItem] = (),
     warnings: Sequence[str] = (),
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+    goal: ThreadGoal | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     if settings.shell_env is None:
@@ -396,6 +422,7 @@ async def _session(
             load_warnings=tuple(warnings),
             # Always there, even empty: `config/mcpServer/reload` may add servers later.
             toolsets=(McpToolset(mcp),),
+            goal=goal,
         )
         session = Session(settings, deps, history=history)
         try:

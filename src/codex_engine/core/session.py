@@ -30,8 +30,9 @@ from codex_engine.core.events import (
     WarningEvent,
 )
 from codex_engine.core.git_info import GitInfo, git_context_message
+from codex_engine.core.goals import GoalBook, ThreadGoal
 from codex_engine.core.prompt_history import prompt_items
-from codex_engine.core.rollout import RolloutError, RolloutRecorder
+from codex_engine.core.rollout import ROLLBACK_EVENT, RolloutError, RolloutRecorder
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.core.tool_dispatch import ToolDispatcher
@@ -82,6 +83,8 @@ class SessionDeps:
     load_warnings: tuple[str, ...] = ()
     #: Tools offered after the built-in ones (see ``core/tool_dispatch.py``), e.g. MCP servers'.
     toolsets: tuple[Toolset, ...] = ()
+    #: The goal the thread had when it was recorded last (resume, fork).
+    goal: ThreadGoal | None = None
 
 
 class Session:
@@ -103,8 +106,12 @@ class Session:
         #: Who decides on commands that need approval: the user (through ``approver``) or the
         #: engine itself (see ``core/approvals.py``). May change between turns.
         self.approvals_reviewer: ApprovalsReviewer = deps.approvals_reviewer
+        #: The thread's goal (see ``core/goals.py``), kept in the rollout.
+        self.goals = GoalBook(self.thread_id, recorder=deps.recorder, goal=deps.goal)
         #: The tools the model is offered and who carries out each call.
-        self.tool_dispatch = ToolDispatcher(sandbox=deps.sandbox, extra=deps.toolsets)
+        self.tool_dispatch = ToolDispatcher(
+            sandbox=deps.sandbox, extra=deps.toolsets, goals=self.goals
+        )
         #: Tokens of the last response: near the context window, the next request compacts first.
         self.context_tokens = 0
         self._prefix_recorded = bool(self.history)
@@ -146,6 +153,25 @@ class Session:
         """Add items to the conversation and to the rollout."""
         self.history.extend(items)
         self._record(items)
+
+    def inject(self, items: Sequence[ResponseItem]) -> None:
+        """Append items from outside a turn (``thread/inject_items``) to what the model sees
+        next; the session's prefix (instructions, environment) stays first."""
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("items cannot be injected while a turn is running")
+        if not self._prefix_recorded:
+            self.remember(self._session_prefix())
+            self._prefix_recorded = True
+        self.remember(items)
+
+    def revert(self, turns: int) -> None:
+        """Drop the last ``turns`` user turns from the history (and record that); files the
+        turns changed stay as they are. ``ValueError`` when fewer turns are held."""
+        if self._turn_task is not None and not self._turn_task.done():
+            raise RuntimeError("a thread cannot be reverted while a turn is running")
+        self.history = compaction.without_last_user_turns(self.history, turns)
+        if self.recorder is not None:
+            self.recorder.record("event_msg", {"type": ROLLBACK_EVENT, "num_turns": turns})
 
     def add_usage(self, usage: TokenUsage) -> TokenUsage:
         """Count a response's tokens; returns the session's total."""
@@ -242,6 +268,7 @@ class Session:
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.
+        self.goals.current_turn = state.turn_id
         task = asyncio.create_task(sample_until_done(self, turn, state, channel))
         task.add_done_callback(lambda _task: channel.put(DONE))
         self._turn_task = task
@@ -259,6 +286,9 @@ class Session:
                 await asyncio.shield(asyncio.gather(task, return_exceptions=True))
             await turn.aclose()
         summary = self._summary(turn, state)
+        self.goals.current_turn = None
+        # An active goal is charged what the turn spent (a goal made during the turn too).
+        await self.goals.account(state.usage, summary.duration_s, turn_id=state.turn_id)
         if self.recorder is not None:
             self.recorder.record(
                 "event_msg",

@@ -47,6 +47,8 @@ class SessionSettings:
     #: Feature ``unified_exec``: commands through ``exec_command``/``write_stdin`` instead of
     #: ``shell`` (a model's catalog ``shell_type`` may ask for them too).
     unified_exec: bool = False
+    #: Feature ``goals``: whether the model is offered the goal tools (recorded threads only).
+    goals: bool = True
     #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
     extra_writable_roots: tuple[Path, ...] = ()
     #: ``[tools.update_plan] enabled``: whether the model is offered ``update_plan``.

@@ -2,8 +2,8 @@
 
 The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the command tool (``shell``,
 or ``exec_command`` + ``write_stdin``: :func:`command_tool` chooses), the hosted ``web_search``,
-``apply_patch`` (also intercepted in commands), ``view_image``, ``update_plan``, then the extra
-toolsets the session was given (``SessionDeps.toolsets``).
+``apply_patch`` (also intercepted in commands), ``view_image``, ``update_plan``, the goal tools,
+then the extra toolsets the session was given (``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -13,9 +13,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import Literal
 
+from codex_engine.core.goals import GoalBook
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
+from codex_engine.core.tools.goals import GoalToolset
 from codex_engine.core.tools.plan import UpdatePlanTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
@@ -77,9 +79,12 @@ class ToolDispatcher:
         *,
         sandbox: SandboxSupport | None = None,
         extra: Sequence[Toolset] = (),
+        goals: GoalBook | None = None,
     ) -> None:
         self.shell = ShellTool(sandbox)
         self.unified_exec = UnifiedExecTool(sandbox)
+        # The goal tools (``get_goal``, ``create_goal``, ``update_goal``) act on ``goals``.
+        goal_tools: tuple[Toolset, ...] = (GoalToolset(goals),) if goals is not None else ()
         self.toolsets: tuple[Toolset, ...] = (
             self.shell,
             self.unified_exec,
@@ -87,6 +92,7 @@ class ToolDispatcher:
             ApplyPatchTool(),
             ViewImageTool(),
             UpdatePlanTool(),
+            *goal_tools,
             *extra,
         )
 

@@ -73,7 +73,6 @@ UNSUPPORTED: dict[str, str] = {
 }
 
 _CHATGPT = "needs the ChatGPT account backend"
-_GOALS = "thread goals come with the goal tool"
 _SECTIONS = "thread sections and attachments need the new rollout index"
 _HISTORY = "paged turns and items need the new rollout store"
 _SKILLS = "skills and hooks are not loaded yet"
@@ -81,7 +80,6 @@ _EXTERNAL = "importing other agents' configuration is not built yet"
 
 #: Stable reference methods codex-engine will implement -> what each waits for.
 PENDING: dict[str, str] = {
-    **dict.fromkeys(("thread/goal/set", "thread/goal/get", "thread/goal/clear"), _GOALS),
     **dict.fromkeys(
         (
             "thread/attachment/add",
@@ -93,16 +91,11 @@ PENDING: dict[str, str] = {
             "threadSection/create",
             "threadSection/update",
             "threadSection/delete",
-            "thread/metadata/update",
         ),
         _SECTIONS,
     ),
     **dict.fromkeys(
         (
-            "thread/turns/list",
-            "thread/items/list",
-            "thread/inject_items",
-            "thread/revert",
             "thread/shellCommand",
             "thread/approveGuardianDeniedAction",
         ),

@@ -26,6 +26,7 @@ from codex_engine.protocol.app_server import (
     ThreadStatusChangedNotification,
     ThreadUnsubscribeResponse,
 )
+from codex_engine.protocol.app_server.thread_admin import ThreadClosedNotification
 
 #: How long an unsubscribed thread's running turn gets to end after it is interrupted.
 UNLOAD_GRACE_S = 5.0
@@ -40,6 +41,8 @@ async def _unload(ctx: ServerContext, thread: ThreadState) -> None:
     await thread.stack.aclose()
     note = ThreadStatusChangedNotification(thread_id=thread_id, status={"type": "notLoaded"})
     await ctx.peer.notify("thread/status/changed", note.to_wire())
+    closed = ThreadClosedNotification(thread_id=thread_id)
+    await ctx.peer.notify("thread/closed", closed.to_wire())
 
 
 @method("thread/loaded/list", ThreadLoadedListParams)

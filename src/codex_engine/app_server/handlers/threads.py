@@ -16,6 +16,7 @@ from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.handlers.mcp import announce_startup
+from codex_engine.app_server.handlers.thread_meta import recorded_git_info
 from codex_engine.app_server.pagination import CursorError
 from codex_engine.app_server.registry import (
     InvalidParamsError,
@@ -224,6 +225,7 @@ async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply)
         auth_manager=ctx.auth_for(config),
     )
     await _launch(ctx, thread, opener)
+    thread.git_override = await asyncio.to_thread(recorded_git_info, path)
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _warn(ctx, thread, model_warning)
     await announce_startup(ctx, thread)
@@ -251,10 +253,6 @@ async def _fork_source(ctx: ServerContext, p: ThreadForkParams) -> tuple[Path, b
 
 @method("thread/fork", ThreadForkParams)
 async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> None:
-    if p.ephemeral:
-        raise InvalidParamsError(
-            "ephemeral forks are not supported yet in codex-engine; fork without `ephemeral`"
-        )
     path, archived = await _fork_source(ctx, p)
     stored = await _read_stored(path, archived, with_turns=True)
     cut: int | None = None
@@ -269,7 +267,9 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
     overrides = thread_overrides(p)
     settings_from_history(p, stored, overrides)
     config, settings, model_warning = load_settings(ctx, overrides, cwd)
-    thread = _new_state(ctx, config, settings, approvals_reviewer=p.approvals_reviewer)
+    thread = _new_state(
+        ctx, config, settings, approvals_reviewer=p.approvals_reviewer, ephemeral=bool(p.ephemeral)
+    )
     thread.thread_source = p.thread_source if isinstance(p.thread_source, str) else None
     opener = fork_session(
         config,
@@ -279,6 +279,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         approver=thread.approve,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
+        ephemeral=thread.ephemeral,
     )
     await _launch(ctx, thread, opener)
     new_path = thread.rollout_path()
@@ -287,6 +288,11 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         thread.preview = forked.preview
         thread.past_turns = forked.turns
         thread.name = forked.name
+    else:
+        # Ephemeral: nothing written; the copied turns are the source's, through the cut.
+        thread.preview = stored.preview
+        thread.past_turns = stored.turns[:cut] if cut is not None else stored.turns
+        thread.name = stored.name
     thread.forked_from_id = stored.meta.id
     await reply.result(_session_response(thread, include_turns=not p.exclude_turns))
     await _announce(ctx, thread, config, model_warning)
@@ -357,6 +363,9 @@ async def thread_read(ctx: ServerContext, p: ThreadReadParams, reply: Reply) -> 
         path, archived = await _find_stored(ctx, p.thread_id)
         stored = await _read_stored(path, archived, with_turns=p.include_turns)
         thread = stored_wire(ctx, stored, include_turns=p.include_turns)
+        git = await asyncio.to_thread(recorded_git_info, path)
+        if git is not None:
+            thread.git_info = git if any(v is not None for v in git.values()) else None
     return ThreadReadResponse(thread=thread).to_wire()
 
 

@@ -23,6 +23,7 @@ from codex_engine.core.rollout.paths import archive_file, rollout_path, unarchiv
 from codex_engine.core.rollout.reader import RolloutContents, load_rollout, read_rollout
 from codex_engine.core.rollout.records import (
     NAME_EVENT,
+    ROLLBACK_EVENT,
     RolloutError,
     RolloutKind,
     SessionMeta,
@@ -32,6 +33,7 @@ from codex_engine.core.rollout.writer import RolloutRecorder, append_record, for
 
 __all__ = [
     "NAME_EVENT",
+    "ROLLBACK_EVENT",
     "IndexEntry",
     "RolloutContents",
     "RolloutError",

@@ -26,8 +26,10 @@ from codex_engine.core.compaction import (
     collect_user_messages,
     compacted_history,
     is_user_turn_message,
+    without_last_user_turns,
 )
 from codex_engine.core.rollout.records import (
+    ROLLBACK_EVENT,
     RolloutError,
     SessionMeta,
     decode_line,
@@ -154,8 +156,9 @@ def _parse(path: Path, record: Record, data: Any) -> ResponseItem:
         raise RolloutError(f"{path}:{record.number}: invalid response item ({first})") from None
 
 
-def load_rollout(path: Path) -> RolloutContents:
-    """Read a rollout and rebuild the history a resumed session continues from.
+def load_rollout(path: Path, *, cut_after_user_turns: int | None = None) -> RolloutContents:
+    """Read a rollout and rebuild the history a resumed session continues from (up to user
+    turn ``cut_after_user_turns``, as a fork through it copies, when given).
 
     Lines follow the module's rule; beyond it, a ``response_item`` that is not a valid item
     raises :class:`RolloutError` naming file and line. Blocking: call via ``asyncio.to_thread``.
@@ -163,7 +166,10 @@ def load_rollout(path: Path) -> RolloutContents:
     rollout = read_rollout(path)
     warnings = list(rollout.warnings)
     contents = RolloutContents(path=path, meta=rollout.meta, warnings=warnings)
-    for record in rollout.records:
+    records = rollout.records
+    if cut_after_user_turns is not None:
+        records = first_user_turns(records, cut_after_user_turns)
+    for record in records:
         if record.kind == "response_item":
             contents.items.append(_parse(path, record, record.payload))
         elif record.kind == "compacted":
@@ -182,6 +188,12 @@ def load_rollout(path: Path) -> RolloutContents:
             contents.turn_contexts.append(record.payload)
         elif record.kind == "event_msg":
             contents.events.append(record.payload)
+            dropped = record.payload.get("num_turns")
+            if record.payload.get("type") == ROLLBACK_EVENT and isinstance(dropped, int):
+                try:
+                    contents.items = without_last_user_turns(contents.items, dropped)
+                except ValueError as exc:
+                    warnings.append(f"{path}:{record.number}: ignored a revert ({exc})")
         elif record.kind == "session_meta":
             warnings.append(f"{path}:{record.number}: ignored a second session_meta line")
         else:

@@ -15,6 +15,7 @@ from codex_engine.errors import RolloutError  # defined in the one error tree; i
 __all__ = [
     "KINDS",
     "NAME_EVENT",
+    "ROLLBACK_EVENT",
     "RolloutError",
     "RolloutKind",
     "SessionMeta",
@@ -28,6 +29,8 @@ RolloutKind = Literal["session_meta", "turn_context", "response_item", "event_ms
 KINDS: frozenset[str] = frozenset(get_args(RolloutKind))
 #: The ``event_msg`` type that records a thread's name (written by ``thread/name/set``).
 NAME_EVENT = "thread_name_updated"
+#: The ``event_msg`` type that drops a thread's last ``num_turns`` turns (``thread/revert``).
+ROLLBACK_EVENT = "thread_rolled_back"
 
 
 def rfc3339_now() -> str:

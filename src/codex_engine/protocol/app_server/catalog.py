@@ -68,6 +68,15 @@ from codex_engine.protocol.app_server.fs import (
     FuzzyFileSearchParams,
     FuzzyFileSearchResponse,
 )
+from codex_engine.protocol.app_server.goals import (
+    ThreadGoalClearedNotification,
+    ThreadGoalClearParams,
+    ThreadGoalClearResponse,
+    ThreadGoalGetResponse,
+    ThreadGoalSetParams,
+    ThreadGoalSetResponse,
+    ThreadGoalUpdatedNotification,
+)
 from codex_engine.protocol.app_server.initialize import InitializeParams, InitializeResponse
 from codex_engine.protocol.app_server.mcp import (
     ListMcpServerStatusParams,
@@ -101,10 +110,23 @@ from codex_engine.protocol.app_server.notifications import (
 )
 from codex_engine.protocol.app_server.review import ReviewStartParams, ReviewStartResponse
 from codex_engine.protocol.app_server.thread_admin import (
+    ThreadClosedNotification,
     ThreadDeletedNotification,
     ThreadLoadedListParams,
     ThreadLoadedListResponse,
     ThreadUnsubscribeResponse,
+)
+from codex_engine.protocol.app_server.thread_history import (
+    ThreadInjectItemsParams,
+    ThreadItemsListParams,
+    ThreadItemsListResponse,
+    ThreadMetadataUpdateParams,
+    ThreadMetadataUpdateResponse,
+    ThreadRevertedNotification,
+    ThreadRevertParams,
+    ThreadRevertResponse,
+    ThreadTurnsListParams,
+    ThreadTurnsListResponse,
 )
 from codex_engine.protocol.app_server.threads import (
     ThreadForkParams,
@@ -224,6 +246,45 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     ),
     "thread/delete": _shape(
         "ThreadDeleteParams", ThreadIdParams, "ThreadDeleteResponse", EmptyResponse
+    ),
+    "thread/goal/set": _shape(
+        "ThreadGoalSetParams", ThreadGoalSetParams, "ThreadGoalSetResponse", ThreadGoalSetResponse
+    ),
+    "thread/goal/get": _shape(
+        "ThreadGoalGetParams", ThreadIdParams, "ThreadGoalGetResponse", ThreadGoalGetResponse
+    ),
+    "thread/goal/clear": _shape(
+        "ThreadGoalClearParams",
+        ThreadGoalClearParams,
+        "ThreadGoalClearResponse",
+        ThreadGoalClearResponse,
+    ),
+    "thread/turns/list": _shape(
+        "ThreadTurnsListParams",
+        ThreadTurnsListParams,
+        "ThreadTurnsListResponse",
+        ThreadTurnsListResponse,
+    ),
+    "thread/items/list": _shape(
+        "ThreadItemsListParams",
+        ThreadItemsListParams,
+        "ThreadItemsListResponse",
+        ThreadItemsListResponse,
+    ),
+    "thread/metadata/update": _shape(
+        "ThreadMetadataUpdateParams",
+        ThreadMetadataUpdateParams,
+        "ThreadMetadataUpdateResponse",
+        ThreadMetadataUpdateResponse,
+    ),
+    "thread/revert": _shape(
+        "ThreadRevertParams", ThreadRevertParams, "ThreadRevertResponse", ThreadRevertResponse
+    ),
+    "thread/inject_items": _shape(
+        "ThreadInjectItemsParams",
+        ThreadInjectItemsParams,
+        "ThreadInjectItemsResponse",
+        EmptyResponse,
     ),
     "turn/start": _shape(
         "TurnStartParams", TurnStartParams, "TurnStartResponse", TurnStartResponse
@@ -352,6 +413,10 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
+        ("thread/closed", None, ThreadClosedNotification),
+        ("thread/reverted", None, ThreadRevertedNotification),
+        ("thread/goal/updated", None, ThreadGoalUpdatedNotification),
+        ("thread/goal/cleared", None, ThreadGoalClearedNotification),
         ("fs/changed", None, FsChangedNotification),
         ("command/exec/outputDelta", None, CommandExecOutputDeltaNotification),
         ("thread/tokenUsage/updated", None, ThreadTokenUsageUpdatedNotification),

@@ -1,5 +1,6 @@
 """Which threads a server holds and letting go of them: ``thread/loaded/list``,
-``thread/unsubscribe``, ``thread/delete`` and the ``thread/deleted`` notification."""
+``thread/unsubscribe``, ``thread/delete`` and the ``thread/closed`` and ``thread/deleted``
+notifications."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import Field
 from codex_engine.protocol.app_server._base import _Out, _Params
 
 __all__ = [
+    "ThreadClosedNotification",
     "ThreadDeletedNotification",
     "ThreadLoadedListParams",
     "ThreadLoadedListResponse",
@@ -33,4 +35,10 @@ class ThreadUnsubscribeResponse(_Out):
 
 
 class ThreadDeletedNotification(_Out):
+    thread_id: str
+
+
+class ThreadClosedNotification(_Out):
+    """A loaded thread was let go (unloaded): its record stays, resume loads it again."""
+
     thread_id: str
