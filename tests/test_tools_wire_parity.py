@@ -28,10 +28,6 @@ NOT_YET = {
     "write_stdin",
     # Asking the user mid-turn: another branch.
     "request_user_input",
-    # Goals: another branch.
-    "get_goal",
-    "create_goal",
-    "update_goal",
     # Sub-agents (a namespace of tools): not planned yet.
     "multi_agent_v1",
     # Client-side tool search over deferred tools (`type: tool_search`): not planned yet.
