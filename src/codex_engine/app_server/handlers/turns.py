@@ -96,6 +96,13 @@ def _user_input(items: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]
     return "\n\n".join(texts), content
 
 
+def _output_schema(schema: Any) -> dict[str, Any] | None:
+    """The turn's ``outputSchema``: a JSON schema object, sent as this turn's ``text.format``."""
+    if schema is None or isinstance(schema, dict):
+        return schema
+    raise InvalidParamsError("`outputSchema` must be a JSON object (a JSON schema)")
+
+
 def _ensure_idle(thread: ThreadState) -> None:
     if thread.active is not None:
         what = "compaction" if thread.active.kind == "compaction" else "turn"
@@ -264,6 +271,7 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if p.approvals_reviewer is not None:
         thread.approvals_reviewer = p.approvals_reviewer
     options = TurnOptions(
+        output_schema=_output_schema(p.output_schema),
         tool_output=delivered[0] if delivered is not None else None,
         service_tier=p.service_tier_for_turn,
         trigger=p.turn_trigger,
