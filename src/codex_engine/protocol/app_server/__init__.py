@@ -181,6 +181,7 @@ from codex_engine.protocol.app_server.turns import (
     TurnStartResponse,
     TurnStatus,
     TurnSteerParams,
+    TurnSteerResponse,
     TurnToolOutput,
 )
 
@@ -325,6 +326,7 @@ __all__ = [
     "TurnStartedNotification",
     "TurnStatus",
     "TurnSteerParams",
+    "TurnSteerResponse",
     "TurnToolOutput",
     "UserMessageItem",
     "WarningNotification",

@@ -112,6 +112,8 @@ from codex_engine.protocol.app_server.turns import (
     TurnInterruptParams,
     TurnStartParams,
     TurnStartResponse,
+    TurnSteerParams,
+    TurnSteerResponse,
 )
 
 __all__ = [
@@ -217,6 +219,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     ),
     "turn/interrupt": _shape(
         "TurnInterruptParams", TurnInterruptParams, "TurnInterruptResponse", EmptyResponse
+    ),
+    "turn/steer": _shape(
+        "TurnSteerParams", TurnSteerParams, "TurnSteerResponse", TurnSteerResponse
     ),
     "model/list": _shape(
         "ModelListParams", ModelListParams, "ModelListResponse", ModelListResponse
