@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from codex_engine.errors import InputError
+
 __all__ = [
     "IMAGE_NOT_PROCESSED",
     "ImageInput",
@@ -18,7 +20,6 @@ __all__ = [
     "SkillInput",
     "TextInput",
     "UserInput",
-    "UserInputError",
     "input_text",
     "parse_user_inputs",
     "skill_text",
@@ -28,10 +29,6 @@ __all__ = [
 
 #: What the model reads in place of a local file that is not an image it can be shown.
 IMAGE_NOT_PROCESSED = "image content omitted because it could not be processed"
-
-
-class UserInputError(ValueError):
-    """An input item the app-server answers with invalid params (the message says which)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,25 +69,25 @@ UserInput = TextInput | ImageInput | LocalImageInput | MentionInput | SkillInput
 def _string(item: Mapping[str, Any], key: str, where: str) -> str:
     value = item.get(key)
     if not isinstance(value, str):
-        raise UserInputError(f"`{where}.{key}` should be a string")
+        raise InputError(f"`{where}.{key}` should be a string")
     return value
 
 
 def _detail(item: Mapping[str, Any], where: str) -> str | None:
     value = item.get("detail")
     if value is not None and not isinstance(value, str):
-        raise UserInputError(f"`{where}.detail` should be a string")
+        raise InputError(f"`{where}.detail` should be a string")
     return value
 
 
 def parse_user_inputs(items: Sequence[Any], *, field_name: str = "input") -> list[UserInput]:
-    """The ``UserInput`` objects of a ``turn/start`` or ``turn/steer``; UserInputError names the
+    """The ``UserInput`` objects of a ``turn/start`` or ``turn/steer``; InputError names the
     first bad one."""
     parsed: list[UserInput] = []
     for index, item in enumerate(items):
         where = f"{field_name}.{index}"
         if not isinstance(item, Mapping):
-            raise UserInputError(f"`{where}` should be an object")
+            raise InputError(f"`{where}` should be an object")
         kind = item.get("type")
         if kind == "text":
             elements = item.get("text_elements")
@@ -103,7 +100,7 @@ def parse_user_inputs(items: Sequence[Any], *, field_name: str = "input") -> lis
         elif kind == "image":
             url = _string(item, "url", where)
             if not url.startswith("data:"):
-                raise UserInputError(
+                raise InputError(
                     "remote image URLs are not supported; use an inline data URL instead"
                 )
             parsed.append(ImageInput(url, _detail(item, where)))
@@ -114,7 +111,7 @@ def parse_user_inputs(items: Sequence[Any], *, field_name: str = "input") -> lis
         elif kind == "skill":
             parsed.append(SkillInput(_string(item, "name", where), _string(item, "path", where)))
         else:
-            raise UserInputError(
+            raise InputError(
                 f"`{where}` has type {kind!r}; use text, image, localImage, mention or skill"
             )
     return parsed

@@ -28,7 +28,7 @@ from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
 from codex_engine.core.turn_options import TurnOptions
 from codex_engine.core.user_input import PreparedInput, prepare_input
-from codex_engine.errors import CodexError
+from codex_engine.errors import CodexError, InputError
 from codex_engine.protocol.app_server import (
     ContextCompactionItem,
     FunctionCallOutputItem,
@@ -48,7 +48,7 @@ from codex_engine.protocol.app_server import (
     WarningNotification,
 )
 from codex_engine.protocol.items import DeliveredToolOutput
-from codex_engine.protocol.user_input import UserInputError, parse_user_inputs
+from codex_engine.protocol.user_input import parse_user_inputs
 
 __all__ = ["interrupt_all", "wait_all"]
 
@@ -77,7 +77,7 @@ def _user_input(
     the model reads and what the thread shows; InvalidRequestError for a bad item."""
     try:
         inputs = parse_user_inputs(items)
-    except UserInputError as exc:
+    except InputError as exc:
         # Answered in the reference's words, with no prefix (e.g. a remote image URL).
         raise InvalidRequestError(str(exc)) from None
     return prepare_input(inputs, cwd=thread.settings.cwd, skill_roots=[ctx.codex_home / "skills"])
