@@ -184,3 +184,31 @@ async def test_input_steered_while_the_model_finishes_starts_a_follow_up_request
     assert user_texts(second) == ["question", "more"]
     assert json.dumps(second["input"]).count("first answer") == 1
     assert [i["text"] for i in turn["items"]] == ["first answer", "second"]
+
+
+async def test_a_tool_output_joins_a_running_turn(
+    client: RawClient, emulator: ResponsesEmulator, workdir: Path
+) -> None:
+    thread_id = await start_thread(client, approvalPolicy="never", sandbox="danger-full-access")
+    emulator.enqueue(waiting_call(workdir), Reply.text("read the peer's note"))
+    turn_id = await start_turn(client, thread_id, "work")
+    await client.wait_for(
+        lambda m: (
+            m["method"] == "item/started" and m["params"]["item"]["type"] == "commandExecution"
+        )
+    )
+    joined = await client.result(
+        "turn/start",
+        {"threadId": thread_id, "input": [], "toolOutput": {"name": "peer", "output": "hi"}},
+    )
+    assert joined["turn"]["id"] == turn_id
+    shown = await client.wait_for(
+        lambda m: (
+            m["method"] == "item/completed" and m["params"]["item"]["type"] == "functionCallOutput"
+        )
+    )
+    assert shown["params"]["turnId"] == turn_id and shown["params"]["item"]["name"] == "peer"
+    (workdir / "go").touch()
+    assert (await client.turn_completed(turn_id))["status"] == "completed"
+    last = emulator.requests_of("http")[-1].body["input"][-1]
+    assert (last["type"], last["name"], last["output"]) == ("function_call_output", "peer", "hi")

@@ -63,9 +63,11 @@ class TurnRecord:
     task: asyncio.Task[None] | None = None
     #: User messages steered into the turn, each with how many of the model's items came
     #: before it (a full view shows them in that order; a summary leaves them out).
-    steered: list[tuple[int, UserMessageItem]] = field(default_factory=list)
+    steered: list[tuple[int, UserMessageItem | FunctionCallOutputItem]] = field(
+        default_factory=list
+    )
 
-    def steer(self, item: UserMessageItem) -> None:
+    def steer(self, item: UserMessageItem | FunctionCallOutputItem) -> None:
         # After every item that has started (a running command completes after this message).
         projector = self.projector
         self.steered.append((len(projector.completed) + projector.open_items(), item))

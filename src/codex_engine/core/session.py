@@ -226,7 +226,7 @@ class Session:
     def add_user_input(self, prepared: PreparedInput) -> None:
         """Add the user's input to the conversation; the rollout keeps what the thread shows
         (a ``user_message`` event with the content items) before the model's items."""
-        if self.recorder is not None:
+        if self.recorder is not None and prepared.content:
             self.recorder.record(
                 "event_msg",
                 {

@@ -251,13 +251,18 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
         if not p.input:
             raise InvalidParamsError("`input` is empty")
         prepared = _user_input(ctx, thread, p.input)
-        active = thread.active
-        if active is not None and active.kind == "turn":
-            # As the reference: a turn/start on a thread with a running turn joins it (the
-            # input is steered in) and answers with that turn.
-            await _steer(thread, active, prepared, p.client_user_message_id)
-            await reply.result(TurnStartResponse(turn=active.to_wire(items="notLoaded")).to_wire())
-            return
+    active = thread.active
+    if active is not None and active.kind == "turn":
+        # As the reference: a turn/start on a thread with a running turn joins it (the input
+        # or tool output is steered in) and answers with that turn. Its settings are not used.
+        if delivered is not None:
+            steered = PreparedInput(items=(delivered[0],), text="", content=())
+            await _steer(thread, active, steered, delivered[1])
+        else:
+            assert prepared is not None
+            await _steer(thread, active, prepared, _user_item(active, prepared, p))
+        await reply.result(TurnStartResponse(turn=active.to_wire(items="notLoaded")).to_wire())
+        return
     _ensure_idle(thread)
     session = thread.session
     assert session is not None
@@ -346,17 +351,27 @@ async def turn_interrupt(ctx: ServerContext, p: TurnInterruptParams, reply: Repl
     return {}
 
 
+def _user_item(
+    record: TurnRecord, prepared: PreparedInput, p: TurnStartParams | TurnSteerParams
+) -> UserMessageItem:
+    return UserMessageItem(
+        id=record.projector.new_item_id(),
+        client_id=p.client_user_message_id,
+        content=list(prepared.content),
+    )
+
+
 async def _steer(
-    thread: ThreadState, record: TurnRecord, prepared: PreparedInput, client_id: str | None
+    thread: ThreadState,
+    record: TurnRecord,
+    prepared: PreparedInput,
+    item: UserMessageItem | FunctionCallOutputItem,
 ) -> None:
-    """Steer input into the running turn and show it as a userMessage item of that turn."""
+    """Steer input into the running turn and show it as an item of that turn."""
     assert thread.session is not None
     if thread.session.steer(prepared) is None:
         raise InvalidRequestError("no active turn to steer")
     projector = record.projector
-    item = UserMessageItem(
-        id=projector.new_item_id(), client_id=client_id, content=list(prepared.content)
-    )
     notes = [projector.started(item), projector.finished(item)]
     # The turn's summary (turn/completed) lists what the model did, not the user's messages.
     projector.completed.remove(item)
@@ -379,7 +394,7 @@ async def turn_steer(ctx: ServerContext, p: TurnSteerParams, reply: Reply) -> An
     if not p.input:
         raise InvalidRequestError("input must not be empty")
     prepared = _user_input(ctx, thread, p.input)
-    await _steer(thread, active, prepared, p.client_user_message_id)
+    await _steer(thread, active, prepared, _user_item(active, prepared, p))
     return TurnSteerResponse(turn_id=active.id).to_wire()
 
 
