@@ -212,3 +212,29 @@ async def test_a_tool_output_joins_a_running_turn(
     assert (await client.turn_completed(turn_id))["status"] == "completed"
     last = emulator.requests_of("http")[-1].body["input"][-1]
     assert (last["type"], last["name"], last["output"]) == ("function_call_output", "peer", "hi")
+
+
+async def test_a_joining_turn_start_changes_settings_for_the_turns_after(
+    client: RawClient, emulator: ResponsesEmulator, workdir: Path
+) -> None:
+    thread_id = await start_thread(client, approvalPolicy="never", sandbox="danger-full-access")
+    emulator.enqueue(waiting_call(workdir), Reply.text("done"))
+    turn_id = await start_turn(client, thread_id, "work")
+    await client.wait_for(
+        lambda m: (
+            m["method"] == "item/started" and m["params"]["item"]["type"] == "commandExecution"
+        )
+    )
+    first_model = emulator.requests_of("http")[0].body["model"]
+    assert first_model != "gpt-5.5"
+    joined = await client.result(
+        "turn/start", {"threadId": thread_id, "input": text("also"), "model": "gpt-5.5"}
+    )
+    assert joined["turn"]["id"] == turn_id
+    (workdir / "go").touch()
+    assert (await client.turn_completed(turn_id))["status"] == "completed"
+    # The running turn kept its model; the next turn uses the one the joining call asked for.
+    assert emulator.requests_of("http")[1].body["model"] == first_model
+    next_turn = await start_turn(client, thread_id, "next")
+    assert (await client.turn_completed(next_turn))["status"] == "completed"
+    assert emulator.requests_of("http")[2].body["model"] == "gpt-5.5"

@@ -20,7 +20,7 @@ from codex_engine.app_server.mcp_approvals import McpApprovals
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionSettings, SettingsChange
 from codex_engine.protocol.app_server import (
     FunctionCallOutputItem,
     Thread,
@@ -66,6 +66,9 @@ class TurnRecord:
     steered: list[tuple[int, UserMessageItem | FunctionCallOutputItem]] = field(
         default_factory=list
     )
+
+    #: Setting changes of a turn/start that joined this turn, for the turns after it.
+    deferred_changes: list[SettingsChange] = field(default_factory=list)
 
     def steer(self, item: UserMessageItem | FunctionCallOutputItem) -> None:
         # After every item that has started (a running command completes after this message).

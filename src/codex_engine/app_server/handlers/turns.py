@@ -144,6 +144,9 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
     record.duration_ms = outcome.duration_ms
     thread.turns.append(record)
     thread.active = None
+    for change in record.deferred_changes:
+        if thread.session is not None:
+            thread.session.update_settings(change)
     thread.updated_at = record.completed_at
     if peer.closed:
         return
@@ -254,7 +257,11 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     active = thread.active
     if active is not None and active.kind == "turn":
         # As the reference: a turn/start on a thread with a running turn joins it (the input
-        # or tool output is steered in) and answers with that turn. Its settings are not used.
+        # or tool output is steered in) and answers with that turn. Its setting changes (model,
+        # effort, ...) apply to the turns after it, not to the running one.
+        changes, _warning = turn_changes(p, thread.config, thread.settings)
+        if changes:
+            active.deferred_changes.append(changes)
         if delivered is not None:
             steered = PreparedInput(items=(delivered[0],), text="", content=())
             await _steer(thread, active, steered, delivered[1])
