@@ -3,6 +3,7 @@ exchanged validated against the reference schema and against our own generated s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.app_server.catalog import (
@@ -23,6 +24,7 @@ from tests.conftest import cli_env
 from tests.test_app_server import schema_checker
 
 Json = dict[str, Any]
+T = TypeVar("T")
 WIRETAP = Path(__file__).with_name("sdk_wiretap.py")
 
 
@@ -107,11 +109,10 @@ def wiretapped_binary(directory: Path) -> tuple[Path, WireLog]:
     return binary, log
 
 
-@asynccontextmanager
-async def sdk_client(
+def sdk_config(
     emulator: ResponsesEmulator, codex_home: Path, cwd: Path, *overrides: str
-) -> AsyncIterator[tuple[Any, WireLog]]:
-    """An ``AsyncCodex`` on a wiretapped codex-engine; its messages must all validate."""
+) -> tuple[Any, WireLog]:
+    """A ``CodexConfig`` that launches a wiretapped codex-engine against ``emulator``."""
     import openai_codex
 
     binary, log = wiretapped_binary(cwd.parent)
@@ -125,6 +126,39 @@ async def sdk_client(
         env=cli_env(codex_home),
         cwd=str(cwd),
     )
+    return config, log
+
+
+@asynccontextmanager
+async def sdk_client(
+    emulator: ResponsesEmulator, codex_home: Path, cwd: Path, *overrides: str
+) -> AsyncIterator[tuple[Any, WireLog]]:
+    """An ``AsyncCodex`` on a wiretapped codex-engine; its messages must all validate."""
+    import openai_codex
+
+    config, log = sdk_config(emulator, codex_home, cwd, *overrides)
     async with openai_codex.AsyncCodex(config) as client:
         yield client, log
     assert log.load().schema_errors() == []
+
+
+async def run_sync_sdk(
+    emulator: ResponsesEmulator,
+    codex_home: Path,
+    cwd: Path,
+    scenario: Callable[[Any], T],
+    *overrides: str,
+) -> T:
+    """Run ``scenario(codex)`` with the synchronous ``Codex`` client in a worker thread (the
+    emulator keeps serving on this loop); its messages must all validate."""
+    import openai_codex
+
+    config, log = sdk_config(emulator, codex_home, cwd, *overrides)
+
+    def run() -> T:
+        with openai_codex.Codex(config) as codex:
+            return scenario(codex)
+
+    result = await asyncio.to_thread(run)
+    assert log.load().schema_errors() == []
+    return result

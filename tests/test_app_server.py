@@ -431,10 +431,10 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
         "turn/steer",
         {"threadId": thread_id, "expectedTurnId": "t", "input": [{"type": "text", "text": "x"}]},
     )
-    assert "not supported yet" in steer["message"]
+    assert steer["code"] == -32600 and steer["message"] == "no active turn to steer"
     schema = await client.error(
         "turn/start",
-        {"threadId": thread_id, "outputSchema": {}, "input": [{"type": "text", "text": "x"}]},
+        {"threadId": thread_id, "outputSchema": 5, "input": [{"type": "text", "text": "x"}]},
     )
     assert schema["code"] == -32600 and "outputSchema" in schema["message"]
     # Still serving: a real turn completes.

@@ -108,10 +108,28 @@ async def external_login(client: RawClient, tokens: IssuedTokens, account: str) 
 # -- API key, device code, browser ------------------------------------------------------------
 
 
-async def test_api_key_login_read_and_logout(start: Start, codex_home: Path) -> None:
+async def test_a_provider_without_openai_sign_in_shows_no_account(
+    start: Start, codex_home: Path
+) -> None:
+    # As codex 0.163: with a provider that does not use OpenAI sign-in (here the emulator),
+    # account/read shows no account even after an API key was stored.
     client = await start()
+    key = "sk-test-app-server-secret-654321"
+    await client.result("account/login/start", {"type": "apiKey", "apiKey": key})
+    await wait_method(client, "account/updated")
+    assert key in (codex_home / "auth.json").read_text()
+    assert await client.result("account/read", {}) == {
+        "account": None,
+        "requiresOpenaiAuth": False,
+        "workspaceRouting": None,
+    }
+
+
+async def test_api_key_login_read_and_logout(start: Start, codex_home: Path) -> None:
+    # A provider that uses OpenAI sign-in (as the default `openai` provider does).
+    client = await start(chatgpt=True)
     empty = await client.result("account/read", {})
-    assert empty == {"account": None, "requiresOpenaiAuth": False}
+    assert empty == {"account": None, "requiresOpenaiAuth": True, "workspaceRouting": None}
     key = "sk-test-app-server-secret-123456"
     assert await client.result("account/login/start", {"type": "apiKey", "apiKey": key}) == {
         "type": "apiKey"
@@ -122,7 +140,17 @@ async def test_api_key_login_read_and_logout(start: Start, codex_home: Path) -> 
         "error": None,
     }
     assert (await wait_method(client, "account/updated"))[0]["authMode"] == "apikey"
-    assert (await client.result("account/read", {}))["account"] == {"type": "apiKey"}
+    # Exactly what codex 0.163 answers after an API-key sign-in.
+    assert await client.result("account/read", {}) == {
+        "account": {"type": "apiKey"},
+        "requiresOpenaiAuth": True,
+        "workspaceRouting": None,
+    }
+    assert await client.result("account/read", {"refreshToken": True}) == {
+        "account": {"type": "apiKey"},
+        "requiresOpenaiAuth": True,
+        "workspaceRouting": None,
+    }
     assert key in (codex_home / "auth.json").read_text()
     empty_key = await client.error("account/login/start", {"type": "apiKey", "apiKey": " "})
     assert empty_key["code"] == -32603
@@ -143,7 +171,7 @@ async def test_api_key_login_read_and_logout(start: Start, codex_home: Path) -> 
 async def test_device_code_login_completes_against_the_issuer(
     start: Start, emulator: ResponsesEmulator, codex_home: Path
 ) -> None:
-    client = await start()
+    client = await start(chatgpt=True)
     started = await client.result("account/login/start", {"type": "chatgptDeviceCode"})
     assert started["type"] == "chatgptDeviceCode"
     assert started["verificationUrl"] == f"{emulator.issuer_url}/codex/device"
@@ -189,7 +217,7 @@ def approve_browser_sign_in(emulator: ResponsesEmulator, auth_url: str) -> str:
 async def test_browser_login_completes_when_the_callback_arrives(
     start: Start, emulator: ResponsesEmulator
 ) -> None:
-    client = await start(server_args=("--login-callback-port", "0"))
+    client = await start(chatgpt=True, server_args=("--login-callback-port", "0"))
     started = await client.result("account/login/start", {"type": "chatgpt"})
     assert started["type"] == "chatgpt"
     auth_url = started["authUrl"]

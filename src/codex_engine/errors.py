@@ -8,7 +8,7 @@ Exception
 └── CodexError                          base: anything codex-engine raises on purpose
     ├── ConfigError                     config.toml, a ``-c`` override, a flag or env value is wrong
     │   └── ConfigEditError             a config edit has a bad key path or would be invalid
-    ├── InputError                      a CLI argument, stdin prompt or path is not UTF-8
+    ├── InputError                      a CLI argument, stdin prompt, path or turn input is unusable
     ├── AuthError                       no usable credentials, or the server refused them
     │   └── RefreshTokenFailedError     the ChatGPT sign-in cannot be renewed: sign in again
     │       └── RefreshRejectedError    the issuer refused the refresh token (``reason`` says why)
@@ -131,7 +131,8 @@ class ConfigEditError(ConfigError):
 
 
 class InputError(CodexError):
-    """Text from the command line, stdin or the environment that the engine cannot carry."""
+    """Text from the command line, stdin or the environment, or an app-server turn input item,
+    that the engine cannot carry."""
 
 
 # --- credentials

@@ -147,7 +147,9 @@ class AccountService:
         if refresh and isinstance(auth, ChatGptAuth):
             auth = await manager.refresh_token()
         account: dict[str, Any] | None
-        if auth is None:
+        if auth is None or not self.requires_openai_auth:
+            # As the reference: a provider that does not use OpenAI sign-in has no account to
+            # show, whatever auth.json holds.
             account = None
         elif isinstance(auth, ApiKeyAuth):
             account = {"type": "apiKey"}
@@ -157,7 +159,11 @@ class AccountService:
                 "email": auth.email,
                 "planType": plan_type_wire(auth.plan_type) or "unknown",
             }
-        return {"account": account, "requiresOpenaiAuth": self.requires_openai_auth}
+        return {
+            "account": account,
+            "requiresOpenaiAuth": self.requires_openai_auth,
+            "workspaceRouting": None,
+        }
 
     # -- account/logout ------------------------------------------------------------------------
 

@@ -166,6 +166,11 @@ class _TurnBuilder:
         self._commands: dict[str, CommandExecutionItem] = {}
         #: The review turn in progress: user messages until its end are not new turns.
         self._reviewing: str | None = None
+        #: The content of the next user message as the user gave it (its user_message event).
+        self._pending_content: list[dict[str, Any]] | None = None
+        #: Whether the last turn is still open (no turn_complete yet): a user message without
+        #: a turn_context of its own was steered into it.
+        self._open = False
 
     def _current(self) -> Turn | None:
         return self.turns[-1] if self.turns else None
@@ -194,19 +199,26 @@ class _TurnBuilder:
             text = review if isinstance(review, str) else REVIEW_WITHOUT_RESULT
             current.items.append(ExitedReviewModeItem(id=self._item_id(current), review=text))
 
+    def user_content(self, payload: Mapping[str, Any]) -> None:
+        content = payload.get("content")
+        if isinstance(content, list):
+            self._pending_content = [part for part in content if isinstance(part, dict)]
+
     def user_turn(self, text: str) -> None:
         if self._reviewing is not None:
             return  # the review's result, noted for the model
+        content = self._pending_content or [{"type": "text", "text": text, "text_elements": []}]
+        self._pending_content = None
+        current = self._current()
+        if self._pending_turn_id is None and self._open and current is not None:
+            current.items.append(UserMessageItem(id=self._item_id(current), content=content))
+            return
         turn_id = self._pending_turn_id or f"{self.thread_id}-turn-{len(self.turns) + 1}"
         self._pending_turn_id = None
         turn = Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[])
-        turn.items.append(
-            UserMessageItem(
-                id=self._item_id(turn),
-                content=[{"type": "text", "text": text, "text_elements": []}],
-            )
-        )
+        turn.items.append(UserMessageItem(id=self._item_id(turn), content=content))
         self.turns.append(turn)
+        self._open = True
 
     def item(self, payload: Mapping[str, Any]) -> None:
         turn = self._current()
@@ -267,6 +279,7 @@ class _TurnBuilder:
         turn_id = payload.get("turn_id")
         if turn_id == self._reviewing:
             self._reviewing = None
+        self._open = False
         for turn in reversed(self.turns):
             if turn.id == turn_id:
                 turn.status = status
@@ -311,6 +324,8 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
             dropped = payload.get("num_turns")
             if isinstance(dropped, int) and dropped > 0:
                 del builder.turns[-dropped:]
+        elif kind == "event_msg" and payload.get("type") == "user_message":
+            builder.user_content(payload)
         elif kind == "compacted":
             builder.compacted()
     return builder.turns

@@ -143,6 +143,11 @@ class TurnProjector:
     def new_item_id(self) -> str:
         return self._new_id()
 
+    def open_items(self) -> int:
+        """How many items have started and not completed yet."""
+        open_text = (self._message_id is not None) + (self._reasoning_id is not None)
+        return open_text + len(self._commands) + len(self._mcp_calls)
+
     # -- item lifecycle ------------------------------------------------------------------------
 
     def started(self, item: ThreadItem) -> Note:

@@ -131,11 +131,6 @@ def turn_changes(
 ) -> tuple[SettingsChange, str | None]:
     """The session setting changes a turn/start asks for (they stay for later turns)."""
     warning: str | None = None
-    if p.output_schema is not None:
-        raise InvalidParamsError(
-            "`outputSchema` is not supported yet in codex-engine; describe the wanted format in "
-            "the prompt"
-        )
     model_info: ModelInfo | None = None
     if p.model is not None and p.model != s.model_info.slug:
         model_info, warning = dataclasses.replace(config, model=p.model).model_info()

@@ -21,7 +21,7 @@ from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
 from codex_engine.core.approvals import ApprovalRequest, ApprovalsReviewer
 from codex_engine.core.goals import ThreadGoal
-from codex_engine.core.session import Session, SessionSettings
+from codex_engine.core.session import Session, SessionSettings, SettingsChange
 from codex_engine.protocol.app_server import (
     FunctionCallOutputItem,
     Thread,
@@ -68,6 +68,19 @@ class TurnRecord:
     #: Set once the starting request is answered: notifications about the turn come after it.
     responded: asyncio.Event = field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
+    #: User messages steered into the turn, each with how many of the model's items came
+    #: before it (a full view shows them in that order; a summary leaves them out).
+    steered: list[tuple[int, UserMessageItem | FunctionCallOutputItem]] = field(
+        default_factory=list
+    )
+
+    #: Setting changes of a turn/start that joined this turn, for the turns after it.
+    deferred_changes: list[SettingsChange] = field(default_factory=list)
+
+    def steer(self, item: UserMessageItem | FunctionCallOutputItem) -> None:
+        # After every item that has started (a running command completes after this message).
+        projector = self.projector
+        self.steered.append((len(projector.completed) + projector.open_items(), item))
 
     def to_wire(self, *, items: ItemsView) -> Turn:
         if items == "notLoaded":
@@ -75,7 +88,13 @@ class TurnRecord:
         elif items == "summary" or self.user_item is None:
             shown = list(self.projector.completed)
         else:
-            shown = [self.user_item, *self.projector.completed]
+            shown = [self.user_item]
+            done = self.projector.completed
+            start = 0
+            for position, steered in self.steered:
+                shown += [*done[start:position], steered]
+                start = max(start, position)
+            shown += done[start:]
         return Turn(
             id=self.id,
             root_turn_id=self.id,

@@ -7,7 +7,6 @@ starts; the ``-o`` file is replaced atomically, so a reader never sees half of i
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import json
 import mimetypes
@@ -17,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from codex_engine.core.user_input import MAX_IMAGE_BYTES, load_image
 from codex_engine.errors import InputError
 from codex_engine.protocol.items import ContentPart, local_image_parts
 
@@ -32,8 +32,6 @@ __all__ = [
 
 #: The reference refuses user input over 1 MiB of characters (counted as code points).
 MAX_PROMPT_CHARS = 1 << 20
-#: The largest image file ``-i`` attaches; the Responses API refuses much larger payloads.
-MAX_IMAGE_BYTES = 20 * 1024 * 1024
 _IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
@@ -67,19 +65,12 @@ def _data_url(path: Path) -> str:
         raise InputError(
             f"-i {path}: not a supported image type (PNG, JPEG, GIF or WebP, by file extension)"
         )
-    try:
-        size = path.stat().st_size
-        if size > MAX_IMAGE_BYTES:
-            raise InputError(
-                f"-i {path}: the image is {size:,} bytes, over the limit of "
-                f"{MAX_IMAGE_BYTES:,}; scale it down first"
-            )
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(
-            f"-i {path}: cannot read the image ({exc.strerror or exc}); check the path"
-        ) from None
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+    loaded = load_image(path, mime=mime)
+    if isinstance(loaded, str):
+        return loaded
+    if loaded.kind == "too_large":
+        raise InputError(f"-i {path}: {loaded.reason}; scale it down first")
+    raise InputError(f"-i {path}: cannot read the image ({loaded.reason}); check the path")
 
 
 def load_output_schema(path: Path) -> Mapping[str, Any]:

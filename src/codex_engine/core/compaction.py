@@ -38,6 +38,8 @@ CONTEXT_MESSAGE_PREFIXES: tuple[str, ...] = (
     "<git_context>",
     "<user_instructions>",
     "# AGENTS.md instructions for ",
+    # A skill's instructions, injected after the message that names the skill.
+    "<skill>",
     SUMMARY_OPEN_TAG,
 )
 

@@ -40,6 +40,7 @@ from codex_engine.core.tools.toolset import Toolset
 from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, sample_until_done
 from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.core.turn_options import TurnOptions
+from codex_engine.core.user_input import PreparedInput
 from codex_engine.errors import CodexError
 from codex_engine.protocol.events import Completed, OutputItemDone, TokenUsage
 from codex_engine.protocol.ids import new_thread_id
@@ -118,6 +119,8 @@ class Session:
         self._turn_task: asyncio.Task[None] | None = None
         #: A session working for this one (a review's reviewer): interrupted along with it.
         self.delegate: Session | None = None
+        #: The running turn's state (``None`` between turns), for input steered into it.
+        self._turn_state: TurnState | None = None
 
     async def aclose(self) -> None:
         """End what the session's tools still run: no process a command started outlives it.
@@ -244,14 +247,43 @@ class Session:
             self.remember(self._session_prefix())
             self._prefix_recorded = True
 
+    @property
+    def running_turn_id(self) -> str | None:
+        """The id of the turn that runs now, if any."""
+        running = self._turn_task is not None and not self._turn_task.done()
+        return self._turn_state.turn_id if running and self._turn_state is not None else None
+
+    def steer(self, steered: PreparedInput) -> str | None:
+        """Add user input to the running turn: its next model request carries it (after the
+        tool calls in progress). Returns the turn's id, or ``None`` between turns."""
+        state = self._turn_state
+        if state is None or self.running_turn_id is None:
+            return None
+        state.pending_input.append(steered)
+        return state.turn_id
+
+    def add_user_input(self, prepared: PreparedInput) -> None:
+        """Add the user's input to the conversation; the rollout keeps what the thread shows
+        (a ``user_message`` event with the content items) before the model's items."""
+        if self.recorder is not None and prepared.content:
+            self.recorder.record(
+                "event_msg",
+                {
+                    "type": "user_message",
+                    "message": prepared.text,
+                    "content": list(prepared.content),
+                },
+            )
+        self.remember(prepared.items)
+
     async def run_turn(
-        self, text: str | None, *, options: TurnOptions | None = None
+        self, text: str | PreparedInput | None, *, options: TurnOptions | None = None
     ) -> AsyncIterator[TurnEvent]:
         """Run one turn and yield its events; the last one is completed/failed/interrupted.
 
-        The turn opens with the user's ``text`` (after ``options.attachments``), or with
-        ``options.tool_output`` (then ``text`` is ``None``); ``options.output_schema``
-        constrains this turn's answers (Responses ``text.format``).
+        The turn opens with the user's ``text`` (after ``options.attachments``) or prepared
+        input (see ``core/user_input.py``), or with ``options.tool_output`` (then ``text`` is
+        ``None``); ``options.output_schema`` constrains this turn's answers.
         """
         if self._turn_task is not None and not self._turn_task.done():
             raise RuntimeError("a turn is already running in this session")
@@ -263,8 +295,13 @@ class Session:
         channel = EventChannel(_EVENT_HIGH_WATER)
         self.ensure_prefix()
         self._record_turn_context(state.turn_id)
-        opening = options.tool_output or user_message(text or "", attachments=options.attachments)
-        self.remember([opening])
+        if isinstance(text, PreparedInput):
+            self.add_user_input(text)
+        else:
+            opening = options.tool_output or user_message(
+                text or "", attachments=options.attachments
+            )
+            self.remember([opening])
 
         # The task exists before TurnStarted is seen, so an interrupt right after it works; the
         # done callback ends the stream even when the task is cancelled before it ever ran.
@@ -272,6 +309,7 @@ class Session:
         task = asyncio.create_task(sample_until_done(self, turn, state, channel))
         task.add_done_callback(lambda _task: channel.put(DONE))
         self._turn_task = task
+        self._turn_state = state
         yield TurnStarted(state.turn_id)
         try:
             while True:

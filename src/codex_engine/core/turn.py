@@ -32,6 +32,7 @@ from codex_engine.core.events import (
 from codex_engine.core.prompt_history import prompt_items
 from codex_engine.core.tools.toolset import ToolContext
 from codex_engine.core.turn_options import TurnOptions
+from codex_engine.core.user_input import PreparedInput
 from codex_engine.protocol.events import (
     Completed,
     OutputItemAdded,
@@ -101,6 +102,12 @@ class TurnState:
     options: TurnOptions = field(default_factory=TurnOptions)
     #: The turn already reported that the server answered with another model.
     rerouted: bool = False
+    #: User input sent while the turn runs (``Session.steer``), for its next request.
+    pending_input: list[PreparedInput] = field(default_factory=list)
+
+    def take_pending_input(self) -> list[PreparedInput]:
+        taken, self.pending_input = self.pending_input, []
+        return taken
 
 
 def _rerouted(state: TurnState, requested: str, served: str) -> list[TurnEvent]:
@@ -126,6 +133,9 @@ async def sample_until_done(
     for problem in await session.tool_dispatch.prepare():
         emit(WarningEvent(problem))
     while True:
+        # Input steered in since the last request joins the conversation before the next one.
+        for steered in state.take_pending_input():
+            session.add_user_input(steered)
         settings = session.settings
         if compaction.should_auto_compact(session.context_tokens, settings.model_info):
             summary = await session.compact_with(turn, ctx)
@@ -180,6 +190,9 @@ async def sample_until_done(
                 case _:
                     pass  # the rest of the stream (created, part boundaries) is not shown
         if not calls:
+            if state.pending_input:
+                # Steered in while the model answered: the turn goes on with it, as 0.163 does.
+                continue
             return
         turn.summary.tool_calls_made += len(calls)
         tools = ToolContext(

@@ -21,14 +21,14 @@ from codex_engine.app_server.projector import TurnProjector, turn_error
 from codex_engine.app_server.registry import (
     InvalidParamsError,
     InvalidRequestError,
-    NotSupportedError,
     method,
 )
 from codex_engine.app_server.settings import turn_changes
 from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
 from codex_engine.core.turn_options import TurnOptions
-from codex_engine.errors import CodexError
+from codex_engine.core.user_input import PreparedInput, prepare_input
+from codex_engine.errors import CodexError, InputError
 from codex_engine.protocol.app_server import (
     ContextCompactionItem,
     FunctionCallOutputItem,
@@ -42,11 +42,13 @@ from codex_engine.protocol.app_server import (
     TurnStartResponse,
     TurnStatus,
     TurnSteerParams,
+    TurnSteerResponse,
     TurnToolOutput,
     UserMessageItem,
     WarningNotification,
 )
 from codex_engine.protocol.items import DeliveredToolOutput
+from codex_engine.protocol.user_input import parse_user_inputs
 
 __all__ = ["interrupt_all", "wait_all"]
 
@@ -68,32 +70,24 @@ class _Outcome:
     runtime: dict[str, Any] | None = None
 
 
-def _user_input(items: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]]]:
-    """The prompt text and the user message's content; only text items are supported."""
-    if not items:
-        raise InvalidParamsError("`input` is empty")
-    texts: list[str] = []
-    content: list[dict[str, Any]] = []
-    for index, item in enumerate(items):
-        kind = item.get("type")
-        if kind != "text":
-            raise InvalidParamsError(
-                f"`input.{index}` has type {kind!r}, which codex-engine does not support yet; "
-                "send text items"
-            )
-        text = item.get("text")
-        if not isinstance(text, str):
-            raise InvalidParamsError(f"`input.{index}.text` should be a string")
-        elements = item.get("text_elements")
-        texts.append(text)
-        content.append(
-            {
-                "type": "text",
-                "text": text,
-                "text_elements": elements if isinstance(elements, list) else [],
-            }
-        )
-    return "\n\n".join(texts), content
+def _user_input(
+    ctx: ServerContext, thread: ThreadState, items: list[dict[str, Any]]
+) -> PreparedInput:
+    """The user's input items (text, images, local images, mentions, skills) made into what
+    the model reads and what the thread shows; InvalidRequestError for a bad item."""
+    try:
+        inputs = parse_user_inputs(items)
+    except InputError as exc:
+        # Answered in the reference's words, with no prefix (e.g. a remote image URL).
+        raise InvalidRequestError(str(exc)) from None
+    return prepare_input(inputs, cwd=thread.settings.cwd, skill_roots=[ctx.codex_home / "skills"])
+
+
+def _output_schema(schema: Any) -> dict[str, Any] | None:
+    """The turn's ``outputSchema``: a JSON schema object, sent as this turn's ``text.format``."""
+    if schema is None or isinstance(schema, dict):
+        return schema
+    raise InvalidParamsError("`outputSchema` must be a JSON object (a JSON schema)")
 
 
 def _ensure_idle(thread: ThreadState) -> None:
@@ -150,6 +144,9 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
     record.duration_ms = outcome.duration_ms
     thread.turns.append(record)
     thread.active = None
+    for change in record.deferred_changes:
+        if thread.session is not None:
+            thread.session.update_settings(change)
     thread.updated_at = record.completed_at
     if peer.closed:
         return
@@ -245,7 +242,7 @@ def _delivered_output(output: TurnToolOutput) -> tuple[DeliveredToolOutput, Func
 @method("turn/start", TurnStartParams)
 async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> None:
     thread = ctx.thread(p.thread_id)
-    text: str | None = None
+    prepared: PreparedInput | None = None
     delivered: tuple[DeliveredToolOutput, FunctionCallOutputItem] | None = None
     if p.tool_output is not None:
         if p.input:
@@ -254,7 +251,25 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
             )
         delivered = _delivered_output(p.tool_output)
     else:
-        text, content = _user_input(p.input)
+        if not p.input:
+            raise InvalidParamsError("`input` is empty")
+        prepared = _user_input(ctx, thread, p.input)
+    active = thread.active
+    if active is not None and active.kind == "turn":
+        # As the reference: a turn/start on a thread with a running turn joins it (the input
+        # or tool output is steered in) and answers with that turn. Its setting changes (model,
+        # effort, ...) apply to the turns after it, not to the running one.
+        changes, _warning = turn_changes(p, thread.config, thread.settings)
+        if changes:
+            active.deferred_changes.append(changes)
+        if delivered is not None:
+            steered = PreparedInput(items=(delivered[0],), text="", content=())
+            await _steer(thread, active, steered, delivered[1])
+        else:
+            assert prepared is not None
+            await _steer(thread, active, prepared, _user_item(active, prepared, p))
+        await reply.result(TurnStartResponse(turn=active.to_wire(items="notLoaded")).to_wire())
+        return
     _ensure_idle(thread)
     session = thread.session
     assert session is not None
@@ -264,11 +279,12 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if p.approvals_reviewer is not None:
         thread.approvals_reviewer = p.approvals_reviewer
     options = TurnOptions(
+        output_schema=_output_schema(p.output_schema),
         tool_output=delivered[0] if delivered is not None else None,
         service_tier=p.service_tier_for_turn,
         trigger=p.turn_trigger,
     )
-    events = session.run_turn(text, options=options)
+    events = session.run_turn(prepared, options=options)
     # The first event is TurnStarted, yielded before any I/O: it names the turn.
     first = await events.__anext__()
     projector = _projector(thread, getattr(first, "turn_id", ""))
@@ -276,13 +292,16 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if delivered is not None:
         opening = delivered[1]
     else:
+        assert prepared is not None
         opening = UserMessageItem(
-            id=projector.new_item_id(), client_id=p.client_user_message_id, content=content
+            id=projector.new_item_id(),
+            client_id=p.client_user_message_id,
+            content=list(prepared.content),
         )
     record = TurnRecord(projector.turn_id, opening, int(time.time()), projector)
     thread.active = record
-    if not thread.preview and text is not None:
-        thread.preview = text
+    if not thread.preview and prepared is not None and prepared.text:
+        thread.preview = prepared.text
     thread.updated_at = record.started_at
     record.task = asyncio.create_task(
         _run(thread, record, lambda: _stream(thread, record, events, ctx.rate_limits))
@@ -339,13 +358,51 @@ async def turn_interrupt(ctx: ServerContext, p: TurnInterruptParams, reply: Repl
     return {}
 
 
+def _user_item(
+    record: TurnRecord, prepared: PreparedInput, p: TurnStartParams | TurnSteerParams
+) -> UserMessageItem:
+    return UserMessageItem(
+        id=record.projector.new_item_id(),
+        client_id=p.client_user_message_id,
+        content=list(prepared.content),
+    )
+
+
+async def _steer(
+    thread: ThreadState,
+    record: TurnRecord,
+    prepared: PreparedInput,
+    item: UserMessageItem | FunctionCallOutputItem,
+) -> None:
+    """Steer input into the running turn and show it as an item of that turn."""
+    assert thread.session is not None
+    if thread.session.steer(prepared) is None:
+        raise InvalidRequestError("no active turn to steer")
+    projector = record.projector
+    notes = [projector.started(item), projector.finished(item)]
+    # The turn's summary (turn/completed) lists what the model did, not the user's messages.
+    projector.completed.remove(item)
+    record.steer(item)
+    for method_name, params in notes:
+        await thread.peer.notify(method_name, params)
+
+
 @method("turn/steer", TurnSteerParams)
 async def turn_steer(ctx: ServerContext, p: TurnSteerParams, reply: Reply) -> Any:
-    ctx.thread(p.thread_id)
-    raise NotSupportedError(
-        "turn/steer is not supported yet in codex-engine: a running turn cannot take more "
-        "input; interrupt it and start a new turn"
-    )
+    thread = ctx.thread(p.thread_id)
+    active = thread.active
+    # The reference's checks, in its order and words.
+    if active is None or active.kind != "turn":
+        raise InvalidRequestError("no active turn to steer")
+    if active.id != p.expected_turn_id:
+        raise InvalidRequestError(
+            f"expected active turn id `{p.expected_turn_id}` but found `{active.id}`"
+        )
+    if not p.input:
+        raise InvalidRequestError("input must not be empty")
+    prepared = _user_input(ctx, thread, p.input)
+    await _steer(thread, active, prepared, _user_item(active, prepared, p))
+    return TurnSteerResponse(turn_id=active.id).to_wire()
 
 
 async def interrupt_all(ctx: ServerContext, *, wait_s: float = 5) -> None:

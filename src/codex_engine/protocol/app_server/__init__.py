@@ -193,6 +193,7 @@ from codex_engine.protocol.app_server.turns import (
     TurnStartResponse,
     TurnStatus,
     TurnSteerParams,
+    TurnSteerResponse,
     TurnToolOutput,
 )
 
@@ -347,6 +348,7 @@ __all__ = [
     "TurnStartedNotification",
     "TurnStatus",
     "TurnSteerParams",
+    "TurnSteerResponse",
     "TurnToolOutput",
     "UserMessageItem",
     "WarningNotification",

@@ -146,6 +146,8 @@ from codex_engine.protocol.app_server.turns import (
     TurnInterruptParams,
     TurnStartParams,
     TurnStartResponse,
+    TurnSteerParams,
+    TurnSteerResponse,
 )
 
 __all__ = [
@@ -294,6 +296,9 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
     ),
     "turn/interrupt": _shape(
         "TurnInterruptParams", TurnInterruptParams, "TurnInterruptResponse", EmptyResponse
+    ),
+    "turn/steer": _shape(
+        "TurnSteerParams", TurnSteerParams, "TurnSteerResponse", TurnSteerResponse
     ),
     "model/list": _shape(
         "ModelListParams", ModelListParams, "ModelListResponse", ModelListResponse

@@ -22,6 +22,7 @@ __all__ = [
     "TurnStartResponse",
     "TurnStatus",
     "TurnSteerParams",
+    "TurnSteerResponse",
     "TurnToolOutput",
 ]
 
@@ -70,6 +71,11 @@ class TurnSteerParams(_Params):
     thread_id: str
     expected_turn_id: str
     input: list[dict[str, Any]]
+    client_user_message_id: str | None = None
+
+
+class TurnSteerResponse(_Out):
+    turn_id: str
 
 
 class TurnError(_Out):
