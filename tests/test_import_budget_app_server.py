@@ -28,6 +28,7 @@ THIRD_PARTY: dict[str, str] = {
     "brotli": "httpx's optional brotli decoder (probed at import)",
     "brotlicffi": "httpx's optional brotli decoder (probed at import)",
     "zstandard": "httpx's optional zstd decoder (probed at import)",
+    "sniffio": "httpcore asks it which event loop runs (a failed import would search per request)",
 }
 
 #: Our modules the server must not load before a client asks for them: other commands, the
@@ -140,6 +141,19 @@ def test_the_message_models_are_built_on_first_use_not_at_import() -> None:
         "params = wire.ThreadStartParams.model_validate({'approvalPolicy': 'never'})\n"
         "assert params.approval_policy == 'never'\n"
         "assert wire.ThreadStartParams.__pydantic_complete__\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_httpcore_finds_sniffio_so_a_request_does_not_search_the_import_path() -> None:
+    code = (
+        "import asyncio, sys\n"
+        "from httpcore._synchronization import current_async_library\n"
+        "async def main():\n"
+        "    assert current_async_library() == 'asyncio'\n"
+        "asyncio.run(main())\n"
+        "assert 'sniffio' in sys.modules\n"  # imported once, then a dictionary look-up
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
