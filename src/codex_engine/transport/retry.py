@@ -10,6 +10,9 @@ from codex_engine.errors import ApiError, CodexError
 __all__ = ["RetryPolicy", "should_retry_request"]
 
 
+_JITTER = random.Random()
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Exponential backoff ``base * 2**(n-1)`` with ±``jitter`` for retry ``n`` (1-based).
@@ -22,7 +25,8 @@ class RetryPolicy:
     base_delay: float = 0.2
     jitter: float = 0.1
     max_server_delay: float = 60.0
-    rng: random.Random = field(default_factory=random.Random, compare=False)
+    #: Shared by default: a generator holds 2.5 KiB of state, and every session has two policies.
+    rng: random.Random = field(default=_JITTER, compare=False)
 
     def backoff(self, retry: int) -> float:
         if retry < 1:

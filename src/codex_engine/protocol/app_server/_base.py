@@ -1,7 +1,5 @@
 """Shared bases of the app-server message models: what clients send and what the server emits."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -24,14 +22,19 @@ class _Params(BaseModel):
     """What a client sends: strict JSON types, unknown (newer or experimental) fields ignored."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True, frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        strict=True,
+        frozen=True,
+        defer_build=True,
     )
 
 
 class _Out(BaseModel):
     """What the server sends; ``to_wire`` keeps nulls because the schema requires some of them."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")

@@ -1,7 +1,5 @@
 """Accounts: sign-in params, ChatGPT token refresh, account and rate-limit notifications."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from codex_engine.protocol.app_server._base import _Out, _Params

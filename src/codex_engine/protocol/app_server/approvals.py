@@ -1,7 +1,5 @@
 """Server-to-client approval requests and their resolution notification."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -4,8 +4,6 @@ The generated schema (``app-server generate-json-schema``) is built from these t
 list exactly what codex-engine implements; a test keeps them in step with the method registry.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import Any
 

@@ -2,8 +2,6 @@
 the ``command/exec/outputDelta`` notification: a client runs a standalone command in the
 server's sandbox, without a thread."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

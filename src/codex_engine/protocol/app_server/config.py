@@ -2,8 +2,6 @@
 ``configRequirements/read``, ``experimentalFeature/*``, ``permissionProfile/list`` and
 ``modelProvider/capabilities/read``."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,7 +43,7 @@ class ConfigReadParams(_Params):
 class ConfigWire(BaseModel):
     """The effective config as config.toml spells it (snake_case keys, any key kept)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
     model: str | None = None
     model_provider: str | None = None

@@ -2,8 +2,6 @@
 ``fs/getMetadata``, ``fs/readDirectory``, ``fs/remove``, ``fs/copy``, ``fs/watch`` (with
 ``fs/changed``), ``fs/unwatch`` and ``fuzzyFileSearch``."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -94,7 +92,7 @@ class FuzzyFileSearchParams(_Params):
 class FuzzyFileSearchResult(BaseModel):
     """One match; snake_case on the wire, as the reference sends it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     root: str
     path: str

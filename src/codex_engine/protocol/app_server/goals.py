@@ -1,8 +1,6 @@
 """Thread goals: ``thread/goal/set``, ``thread/goal/get``, ``thread/goal/clear`` and the
 ``thread/goal/updated`` / ``thread/goal/cleared`` notifications."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -1,7 +1,5 @@
 """The ``initialize`` handshake."""
 
-from __future__ import annotations
-
 from codex_engine.protocol.app_server._base import _Out, _Params
 
 __all__ = [

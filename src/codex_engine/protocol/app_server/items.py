@@ -1,7 +1,5 @@
 """Thread items: what a turn is made of (user and agent messages, reasoning, commands, searches)."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

@@ -4,8 +4,6 @@ Params validate what clients send (unknown fields ignored); the rest is what the
 shaped to validate against the reference's app-server schema (camelCase on the wire).
 """
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -36,12 +34,17 @@ McpServerConnectionStatus = Literal[
 
 class _Params(BaseModel):
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="ignore", strict=True, frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        strict=True,
+        frozen=True,
+        defer_build=True,
     )
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, mode="json")

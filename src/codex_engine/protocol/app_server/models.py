@@ -1,7 +1,5 @@
 """``model/list``: the catalog as the app-server shows it."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from codex_engine.protocol.app_server._base import _Out, _Params

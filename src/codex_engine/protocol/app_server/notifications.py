@@ -1,7 +1,5 @@
 """Thread, turn and item notifications the server streams while threads run."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from codex_engine.protocol.app_server._base import _Out

@@ -1,8 +1,6 @@
 """``review/start``: what to review (the working tree, a base branch, a commit, or free-form
 instructions) and where the review turn runs (this thread, or a detached new one)."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field

@@ -4,15 +4,13 @@ Not in the reference protocol; clients that do not know it ignore it. Its keys a
 as codex-engine has always sent them.
 """
 
-from __future__ import annotations
-
 from pydantic import BaseModel, ConfigDict
 
 __all__ = ["RequestBytesWire", "RuntimeSummaryWire", "RuntimeTallyWire"]
 
 
 class _Snake(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
 
 class RuntimeTallyWire(_Snake):

@@ -2,8 +2,6 @@
 and laid out like the reference's ``generate-json-schema`` output (``v1/``, ``v2/``, method lists).
 Fields marked ``json_schema_extra={"experimental": True}`` appear only with ``--experimental``."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import BaseModel, TypeAdapter

@@ -2,8 +2,6 @@
 ``thread/unsubscribe``, ``thread/delete`` and the ``thread/closed`` and ``thread/deleted``
 notifications."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

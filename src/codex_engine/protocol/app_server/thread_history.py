@@ -1,8 +1,6 @@
 """A thread's history in pages and edits to it: ``thread/turns/list``, ``thread/items/list``,
 ``thread/inject_items``, ``thread/metadata/update`` and ``thread/revert``."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

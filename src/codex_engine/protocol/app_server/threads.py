@@ -1,7 +1,5 @@
 """Threads: the ``thread/*`` requests, the ``Thread`` object and the responses that carry it."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field

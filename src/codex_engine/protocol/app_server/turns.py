@@ -1,7 +1,5 @@
 """Turns: ``turn/start``, ``turn/interrupt``, ``turn/steer`` and the ``Turn`` object."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
 from pydantic import Field
