@@ -1,0 +1,112 @@
+"""What a one-turn ``exec`` imports, and what each import costs (``-X importtime``).
+
+Reproduce (from the repo root)::
+
+    .venv/bin/python bench/exec_imports.py                 # best of 5, top 25 costs
+    .venv/bin/python bench/exec_imports.py --runs 9 --top 40 --modules /tmp/exec-modules.txt
+
+It compiles the package's bytecode first (this machine sets ``PYTHONDONTWRITEBYTECODE=1``),
+starts the bundled emulator, runs ``codex-engine exec`` against it with
+``PYTHONPROFILEIMPORTTIME=1`` and prints: the total of the top-level entries minus what a bare
+``python -c pass`` imports (the same figure as ``goals.py``'s "imports, exec path"), best and
+median of the runs; the CPU time (user+sys) of the best run; the top-level packages imported; and
+the modules with the largest cumulative cost in the best run, grouped by top-level package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+from app_server_concurrency import ENGINE, bench_env, provider_overrides  # noqa: E402
+from exec_turn import make_repo, start_emulator, stop  # noqa: E402
+from goals import _import_total_ms, interpreter_baseline  # noqa: E402
+
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+
+def run_exec(url: str, tmp: Path, index: int) -> tuple[str, float]:
+    """One ``exec`` turn; its import log and its CPU time (user+sys, seconds)."""
+    home, work = tmp / f"home-{index}", tmp / f"work-{index}"
+    home.mkdir()
+    make_repo(work)
+    argv = [str(ENGINE)]
+    for override in provider_overrides(url):
+        argv += ["-c", override]
+    argv += ["exec", "--skip-git-repo-check", "say hello"]
+    env = {**bench_env(home), "PYTHONPROFILEIMPORTTIME": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(
+        argv, cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+    )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"exec failed: {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return done.stderr, cpu
+
+
+def entries(log: str) -> list[tuple[int, int, str]]:
+    """(self µs, cumulative µs, indented name) per ``import time:`` line."""
+    rows = []
+    for line in log.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        self_us, cumulative_us, name = line.removeprefix("import time:").split("|", 2)
+        rows.append((int(self_us), int(cumulative_us), name))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--modules", type=Path, help="write the best run's module names here")
+    args = parser.parse_args()
+    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+    baseline = interpreter_baseline()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        emulator, url = start_emulator(ENGINE, tmp)
+        try:
+            runs = [run_exec(url, tmp, i) for i in range(args.runs)]
+        finally:
+            stop(emulator)
+    totals = [_import_total_ms(log, baseline) for log, _ in runs]
+    best = min(range(len(runs)), key=totals.__getitem__)
+    log, cpu = runs[best]
+    rows = entries(log)
+    names = [name.strip() for _, _, name in rows]
+    print(f"imports, exec path: best {totals[best]:.1f} ms, median {statistics.median(totals):.1f} ms")
+    print(f"  runs: {', '.join(f'{t:.1f}' for t in totals)} ms; CPU of the best run {cpu:.3f} s")
+    print(f"  CPU (user+sys) per run: {', '.join(f'{c:.3f}' for _, c in runs)} s")
+    packages: dict[str, int] = defaultdict(int)
+    count: dict[str, int] = defaultdict(int)
+    for self_us, _, name in rows:
+        top = name.strip().split(".")[0]
+        if name.strip() in baseline:
+            continue
+        packages[top] += self_us
+        count[top] += 1
+    print(f"\n{len(names)} modules; self time by top-level package (ms, modules):")
+    for top, self_us in sorted(packages.items(), key=lambda kv: -kv[1]):
+        print(f"  {self_us / 1000:7.1f}  {count[top]:4d}  {top}")
+    print(f"\ntop {args.top} cumulative (ms, self ms, module):")
+    ranked = sorted(rows, key=lambda row: -row[1])[: args.top]
+    for self_us, cumulative_us, name in ranked:
+        print(f"  {cumulative_us / 1000:7.1f}  {self_us / 1000:6.1f}  {name.rstrip()}")
+    if args.modules:
+        args.modules.write_text("\n".join(sorted(set(names))) + "\n")
+
+
+if __name__ == "__main__":
+    main()
