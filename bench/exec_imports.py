@@ -86,7 +86,8 @@ def main() -> None:
     log, cpu = runs[best]
     rows = entries(log)
     names = [name.strip() for _, _, name in rows]
-    print(f"imports, exec path: best {totals[best]:.1f} ms, median {statistics.median(totals):.1f} ms")
+    median = statistics.median(totals)
+    print(f"imports, exec path: best {totals[best]:.1f} ms, median {median:.1f} ms")
     print(f"  runs: {', '.join(f'{t:.1f}' for t in totals)} ms; CPU of the best run {cpu:.3f} s")
     print(f"  CPU (user+sys) per run: {', '.join(f'{c:.3f}' for _, c in runs)} s")
     packages: dict[str, int] = defaultdict(int)
