@@ -9,9 +9,11 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from codex_engine.config import catalog
 from codex_engine.emulator import ResponsesEmulator
 from tests.conftest import cli_env, emulator_flags
 
@@ -155,6 +157,28 @@ def test_the_allow_lists_catch_what_they_should() -> None:
         "sqlite3",
     ]
     assert disallowed({"codex_engine.core.session", "json", "httpx._client"}) == []
+
+
+def test_a_model_lookup_validates_only_its_own_catalog_entry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated: list[str] = []
+    real = catalog.ModelInfo.model_validate
+
+    def spy(entry: Any) -> catalog.ModelInfo:
+        validated.append(entry["slug"])
+        return real(entry)
+
+    catalog._bundled_one.cache_clear()
+    monkeypatch.setattr(catalog.ModelInfo, "model_validate", spy)
+    try:
+        info, warning = catalog.find_model_info("gpt-5.1-codex")
+        unknown, unknown_warning = catalog.find_model_info("no-such-model")
+    finally:
+        catalog._bundled_one.cache_clear()
+    assert (info.slug, warning) == ("gpt-5.1-codex", None)
+    assert unknown.used_fallback_model_metadata and unknown_warning
+    assert validated == ["gpt-5.1-codex"]
 
 
 def test_httpx_cli_stays_callable_though_not_imported_by_the_cli(tmp_path: Path) -> None:
