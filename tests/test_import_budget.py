@@ -50,6 +50,9 @@ STDLIB_NOT_ON_PATH = {
     "http.server",
     "xmlrpc",
     "ctypes",
+    # pydantic imports it to discover plugins; the CLI stands in a loader that finds none
+    # (cli/__init__.py). It brings email, zipfile and csv along.
+    "importlib.metadata",
 }
 
 #: Our modules a one-turn exec must not load: other commands, the emulator, sign-in flows, MCP

@@ -1,6 +1,7 @@
 """cli layer: the ``codex-engine`` command line (see cli/main.py).
 
-Importing it also keeps httpx's own command-line client from loading (below).
+Importing it also keeps httpx's command-line client and pydantic's plugin discovery, neither of
+which this process uses, from loading (below).
 """
 
 from __future__ import annotations
@@ -31,4 +32,17 @@ def _defer_httpx_cli() -> None:
     sys.modules.setdefault("httpx._main", stand_in)
 
 
+def _skip_pydantic_plugin_discovery() -> None:
+    # The first time pydantic builds a validator it looks for plugins: it imports
+    # importlib.metadata (with email, zipfile, csv...) and reads the entry points of every
+    # installed distribution. The CLI uses no pydantic plugin, so it gets a loader that finds
+    # none. (Like PYDANTIC_DISABLE_PLUGINS=1, without putting that in every child's environment.)
+    if "pydantic.plugin._loader" in sys.modules:
+        return
+    stand_in = types.ModuleType("pydantic.plugin._loader", "No pydantic plugins in the CLI.")
+    stand_in.get_plugins = tuple  # type: ignore[attr-defined]
+    sys.modules.setdefault("pydantic.plugin._loader", stand_in)
+
+
 _defer_httpx_cli()
+_skip_pydantic_plugin_discovery()
