@@ -4,6 +4,8 @@ Reproduce (from the repo root)::
 
     .venv/bin/python bench/exec_imports.py                 # best of 5, top 25 costs
     .venv/bin/python bench/exec_imports.py --runs 9 --top 40 --modules /tmp/exec-modules.txt
+    # before/after, interleaved run by run: an older tree's src/ (git archive REV src | tar -x)
+    .venv/bin/python bench/exec_imports.py --baseline-src /tmp/before/src
 
 It compiles the package's bytecode first (this machine sets ``PYTHONDONTWRITEBYTECODE=1``),
 starts the bundled emulator, runs ``codex-engine exec`` against it with
@@ -11,6 +13,9 @@ starts the bundled emulator, runs ``codex-engine exec`` against it with
 ``python -c pass`` imports (the same figure as ``goals.py``'s "imports, exec path"), best and
 median of the runs; the CPU time (user+sys) of the best run; the top-level packages imported; and
 the modules with the largest cumulative cost in the best run, grouped by top-level package.
+With ``--baseline-src`` the runs alternate between that tree (on ``PYTHONPATH``, bytecode
+compiled too) and this one, and both summaries are printed: on a loaded machine only figures
+taken side by side compare.
 """
 
 from __future__ import annotations
@@ -34,8 +39,9 @@ from goals import _import_total_ms, interpreter_baseline  # noqa: E402
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
-def run_exec(url: str, tmp: Path, index: int) -> tuple[str, float]:
-    """One ``exec`` turn; its import log and its CPU time (user+sys, seconds)."""
+def run_exec(url: str, tmp: Path, index: str, src: Path | None = None) -> tuple[str, float]:
+    """One ``exec`` turn (of the package in ``src`` when given); its import log and its CPU time
+    (user+sys, seconds)."""
     home, work = tmp / f"home-{index}", tmp / f"work-{index}"
     home.mkdir()
     make_repo(work)
@@ -44,6 +50,8 @@ def run_exec(url: str, tmp: Path, index: int) -> tuple[str, float]:
         argv += ["-c", override]
     argv += ["exec", "--skip-git-repo-check", "say hello"]
     env = {**bench_env(home), "PYTHONPROFILEIMPORTTIME": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         argv, cwd=work, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL
@@ -66,30 +74,49 @@ def entries(log: str) -> list[tuple[int, int, str]]:
     return rows
 
 
+def summary(runs: list[tuple[str, float]], baseline: set[str]) -> str:
+    """Print the import totals and CPU times of ``runs``; the best run's log."""
+    totals = [_import_total_ms(log, baseline) for log, _ in runs]
+    cpus = [cpu for _, cpu in runs]
+    best = min(range(len(runs)), key=totals.__getitem__)
+    median = statistics.median(totals)
+    print(f"imports, exec path: best {totals[best]:.1f} ms, median {median:.1f} ms")
+    print(f"  runs: {', '.join(f'{t:.1f}' for t in totals)} ms")
+    print(
+        f"  CPU (user+sys): best {min(cpus):.3f} s, median {statistics.median(cpus):.3f} s; "
+        f"runs {', '.join(f'{c:.3f}' for c in cpus)} s"
+    )
+    return runs[best][0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--modules", type=Path, help="write the best run's module names here")
+    parser.add_argument("--baseline-src", type=Path, help="another tree's src/ to compare with")
     args = parser.parse_args()
-    subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(ROOT / "src")], check=True)
+    for src in [ROOT / "src", *([args.baseline_src] if args.baseline_src else [])]:
+        subprocess.run([str(PYTHON), "-m", "compileall", "-q", str(src)], check=True)
     baseline = interpreter_baseline()
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         emulator, url = start_emulator(ENGINE, tmp)
         try:
-            runs = [run_exec(url, tmp, i) for i in range(args.runs)]
+            runs, baseline_runs = [], []
+            for i in range(args.runs):
+                if args.baseline_src:
+                    baseline_runs.append(run_exec(url, tmp, f"b{i}", args.baseline_src))
+                runs.append(run_exec(url, tmp, str(i)))
         finally:
             stop(emulator)
-    totals = [_import_total_ms(log, baseline) for log, _ in runs]
-    best = min(range(len(runs)), key=totals.__getitem__)
-    log, cpu = runs[best]
+    if baseline_runs:
+        print(f"baseline {args.baseline_src}:")
+        summary(baseline_runs, baseline)
+        print("this tree:")
+    log = summary(runs, baseline)
     rows = entries(log)
     names = [name.strip() for _, _, name in rows]
-    median = statistics.median(totals)
-    print(f"imports, exec path: best {totals[best]:.1f} ms, median {median:.1f} ms")
-    print(f"  runs: {', '.join(f'{t:.1f}' for t in totals)} ms; CPU of the best run {cpu:.3f} s")
-    print(f"  CPU (user+sys) per run: {', '.join(f'{c:.3f}' for _, c in runs)} s")
     packages: dict[str, int] = defaultdict(int)
     count: dict[str, int] = defaultdict(int)
     for self_us, _, name in rows:
