@@ -95,7 +95,7 @@ def bare_interpreter_modules() -> set[str]:
     return set(done.stdout.split())
 
 
-async def exec_modules(tmp_path: Path, *args: str, home: Path) -> set[str]:
+async def exec_modules(tmp_path: Path, *args: str, home: Path, **env: str) -> set[str]:
     # asyncio's subprocess, not subprocess.run: the emulator answers on this test's event loop
     out = tmp_path / "modules.txt"
     process = await asyncio.create_subprocess_exec(
@@ -106,7 +106,7 @@ async def exec_modules(tmp_path: Path, *args: str, home: Path) -> set[str]:
         "exec",
         *args,
         cwd=tmp_path,
-        env=cli_env(home),
+        env=cli_env(home, **env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -116,10 +116,14 @@ async def exec_modules(tmp_path: Path, *args: str, home: Path) -> set[str]:
     return set(out.read_text().split()) - bare_interpreter_modules()
 
 
-def disallowed(modules: set[str]) -> list[str]:
+def disallowed(modules: set[str], *, also: frozenset[str] = frozenset()) -> list[str]:
+    """The modules outside the allow-lists (``also``: more modules allowed, with their
+    submodules)."""
     problems = []
     for name in sorted(modules):
         top = name.split(".")[0]
+        if any(name == extra or name.startswith(extra + ".") for extra in also):
+            continue
         if top == "codex_engine":
             if any(name == bad or name.startswith(bad + ".") for bad in OWN_NOT_ON_PATH):
                 problems.append(name)
@@ -147,6 +151,33 @@ async def test_a_one_turn_exec_imports_only_allowed_modules(
     assert "codex_engine.core.session" in modules  # the turn really ran in this interpreter
     assert len(emulator.requests_of("http")) == 1
     assert disallowed(modules) == []
+
+
+async def test_a_one_turn_exec_over_websocket_adds_only_the_websockets_library(
+    emulator: ResponsesEmulator, tmp_path: Path, home: Path
+) -> None:
+    provider = (
+        f'model_providers.mock={{name="mock", base_url="{emulator.base_url}", '
+        'env_key="MOCK_KEY", supports_websockets=true}'
+    )
+    modules = await exec_modules(
+        tmp_path,
+        "--skip-git-repo-check",
+        "--enable",
+        "responses_websockets",
+        "-c",
+        "model_provider=mock",
+        "-c",
+        provider,
+        "hi",
+        home=home,
+        MOCK_KEY="sk-mock",
+    )
+    assert len(emulator.requests_of("ws_message")) == 1 and not emulator.requests_of("http")
+    assert "websockets" in modules
+    # The WebSocket transport's library, and nothing else the HTTP turn did not need
+    # (websockets/version.py imports importlib.metadata, unused in a release, unconditionally).
+    assert disallowed(modules, also=frozenset({"websockets", "importlib.metadata"})) == []
 
 
 def test_the_allow_lists_catch_what_they_should() -> None:
