@@ -12,7 +12,8 @@ starts the bundled emulator, runs ``codex-engine exec`` against it with
 ``PYTHONPROFILEIMPORTTIME=1`` and prints: the total of the top-level entries minus what a bare
 ``python -c pass`` imports (the same figure as ``goals.py``'s "imports, exec path"), best and
 median of the runs; the CPU time (user+sys) of the best run; the top-level packages imported; and
-the modules with the largest cumulative cost in the best run, grouped by top-level package.
+the modules with the largest cumulative cost in the best run, grouped by top-level package; and,
+steadier under load, each module's least self time over the runs, summed.
 With ``--baseline-src`` the runs alternate between that tree (on ``PYTHONPATH``, bytecode
 compiled too) and this one, and both summaries are printed: on a loaded machine only figures
 taken side by side compare.
@@ -82,6 +83,17 @@ def summary(runs: list[tuple[str, float]], baseline: set[str]) -> str:
     median = statistics.median(totals)
     print(f"imports, exec path: best {totals[best]:.1f} ms, median {median:.1f} ms")
     print(f"  runs: {', '.join(f'{t:.1f}' for t in totals)} ms")
+    # Each module's least self time over the runs, summed: steadier than any one run's total
+    # on a loaded machine (a run's total counts every moment its process was descheduled).
+    least: dict[str, int] = {}
+    for log, _ in runs:
+        for self_us, _, name in entries(log):
+            if name.strip() not in baseline:
+                least[name.strip()] = min(least.get(name.strip(), self_us), self_us)
+    print(
+        f"  {len(least)} modules; sum of each one's least self time: "
+        f"{sum(least.values()) / 1000:.1f} ms"
+    )
     print(
         f"  CPU (user+sys): best {min(cpus):.3f} s, median {statistics.median(cpus):.3f} s; "
         f"runs {', '.join(f'{c:.3f}' for c in cpus)} s"
@@ -125,7 +137,7 @@ def main() -> None:
             continue
         packages[top] += self_us
         count[top] += 1
-    print(f"\n{len(names)} modules; self time by top-level package (ms, modules):")
+    print(f"\n{sum(count.values())} modules; self time by top-level package (ms, modules):")
     for top, self_us in sorted(packages.items(), key=lambda kv: -kv[1]):
         print(f"  {self_us / 1000:7.1f}  {count[top]:4d}  {top}")
     print(f"\ntop {args.top} cumulative (ms, self ms, module):")
