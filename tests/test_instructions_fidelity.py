@@ -40,6 +40,9 @@ def distinct_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
         for m in catalog.bundled_models()
     )
     monkeypatch.setattr(catalog, "_bundled", lambda: entries)
+    monkeypatch.setattr(
+        catalog, "_bundled_one", lambda slug: next((m for m in entries if m.slug == slug), None)
+    )
     first, _ = catalog.find_model_info("gpt-5.1-codex")
     other, _ = catalog.find_model_info(OTHER_MODEL)
     assert first.base_instructions != other.base_instructions == OTHER_INSTRUCTIONS

@@ -8,11 +8,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Literal
-
-import zstandard
+from typing import TYPE_CHECKING, Literal
 
 from codex_engine.protocol.headers import ZSTD
+
+if TYPE_CHECKING:
+    import zstandard
 
 __all__ = [
     "CONTENT_ENCODING",
@@ -76,6 +77,8 @@ def _compressor(level: int) -> zstandard.ZstdCompressor:
         _local.compressors = cache
     compressor = cache.get(level)
     if compressor is None:
+        import zstandard  # here: only a session that compresses loads the native library
+
         # write_content_size lets servers size their buffer up front; no checksum: TLS and
         # HTTP framing already protect the body.
         compressor = zstandard.ZstdCompressor(level=level, write_content_size=True)

@@ -7,7 +7,6 @@ blank lines between chunks); locating a chunk tolerates whitespace and typograph
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -323,6 +322,8 @@ def apply_chunks(original: str, chunks: Sequence[UpdateChunk], path: str) -> str
 
 def unified_diff(old: str, new: str, *, context: int = 1) -> str:
     """The hunks (``@@ … @@`` and their lines, no file header) that turn ``old`` into ``new``."""
+    import difflib  # here: only a turn that edits files needs it (it is off the exec start-up path)
+
     diff = difflib.unified_diff(
         old.splitlines(keepends=True), new.splitlines(keepends=True), n=context, lineterm="\n"
     )
