@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,7 +56,6 @@ def app_server_command(
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)
         ctx.exit(EXIT_CONFIG)
-    _skip_httpx_cli()
     from codex_engine.app_server import ServerOptions, serve_stdio
 
     extra: dict[str, Any] = {}
@@ -69,14 +67,6 @@ def app_server_command(
         extra["auth_refresh_timeout_s"] = auth_refresh_timeout_ms / 1000
     options = ServerOptions(overrides=overrides, profile=flags.profile, **extra)
     ctx.exit(asyncio.run(serve_stdio(options)))
-
-
-def _skip_httpx_cli() -> None:
-    """Keep httpx's command-line client (``httpx._main``: click, rich, pygments) from loading
-    with httpx: about a tenth of the server's imports, for a function it never calls."""
-    if "httpx" not in sys.modules:  # an importer that already has httpx keeps it as it is
-        # httpx's __init__ falls back to a stub ``main`` when this import fails.
-        sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 
 @app_server_command.command("generate-json-schema")
