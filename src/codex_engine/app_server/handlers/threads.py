@@ -186,6 +186,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
         config,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
         ephemeral=thread.ephemeral,
@@ -221,6 +222,7 @@ async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply)
         path,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
     )
@@ -277,6 +279,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         cut_after_user_turns=cut,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
         ephemeral=thread.ephemeral,
@@ -317,6 +320,7 @@ async def fork_loaded(ctx: ServerContext, source: ThreadState) -> ThreadState:
         cut_after_user_turns=None,
         cwd=settings.cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(source.config),
     )

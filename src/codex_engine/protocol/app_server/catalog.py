@@ -28,6 +28,8 @@ from codex_engine.protocol.app_server.approvals import (
     CommandExecutionRequestApprovalParams,
     CommandExecutionRequestApprovalResponse,
     ServerRequestResolvedNotification,
+    ToolRequestUserInputParams,
+    ToolRequestUserInputResponse,
 )
 from codex_engine.protocol.app_server.command_exec import (
     CommandExecOutputDeltaNotification,
@@ -446,6 +448,10 @@ SERVER_REQUESTS: dict[str, RequestShape] = {
     "item/commandExecution/requestApproval": RequestShape(
         Message("CommandExecutionRequestApprovalParams", CommandExecutionRequestApprovalParams),
         Message("CommandExecutionRequestApprovalResponse", CommandExecutionRequestApprovalResponse),
+    ),
+    "item/tool/requestUserInput": RequestShape(
+        Message("ToolRequestUserInputParams", ToolRequestUserInputParams),
+        Message("ToolRequestUserInputResponse", ToolRequestUserInputResponse),
     ),
     "account/chatgptAuthTokens/refresh": RequestShape(
         Message("ChatgptAuthTokensRefreshParams", ChatgptAuthTokensRefreshParams),

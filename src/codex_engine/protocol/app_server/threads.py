@@ -100,8 +100,13 @@ def idle_status() -> dict[str, Any]:
     return {"type": "idle"}
 
 
-def active_status(*, waiting_on_approval: bool = False) -> dict[str, Any]:
-    return {"type": "active", "activeFlags": ["waitingOnApproval"] if waiting_on_approval else []}
+def active_status(
+    *, waiting_on_approval: bool = False, waiting_on_user_input: bool = False
+) -> dict[str, Any]:
+    flags = ["waitingOnApproval"] if waiting_on_approval else []
+    if waiting_on_user_input:
+        flags.append("waitingOnUserInput")
+    return {"type": "active", "activeFlags": flags}
 
 
 _EXPERIMENTAL: dict[str, Any] = {"experimental": True}
