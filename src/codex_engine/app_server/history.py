@@ -7,6 +7,7 @@ Blocking file work (through :mod:`codex_engine.core.rollout`); the server calls 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from codex_engine.protocol.items import (
 
 __all__ = [
     "INTERACTIVE_SOURCES",
+    "USER_SHELL_COMMAND_EVENT",
     "StoredThread",
     "git_info_wire",
     "list_page",
@@ -63,6 +65,8 @@ __all__ = [
 ]
 
 #: ``thread/list`` without ``sourceKinds`` shows threads people started interactively.
+#: The ``event_msg`` a user's shell command (``thread/shellCommand``) records: its item.
+USER_SHELL_COMMAND_EVENT = "user_shell_command"
 INTERACTIVE_SOURCES = frozenset({"cli", "vscode", "appServer"})
 DEFAULT_LIST_LIMIT = 25
 
@@ -220,7 +224,26 @@ class _TurnBuilder:
         self.turns.append(turn)
         self._open = True
 
+    def _open_pending(self) -> None:
+        """A turn that opened with no user message (a goal continuation, a user's shell
+        command): its first item starts it."""
+        if self._pending_turn_id is not None:
+            turn_id, self._pending_turn_id = self._pending_turn_id, None
+            self.turns.append(Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[]))
+            self._open = True
+
+    def shell_command(self, payload: Mapping[str, Any]) -> None:
+        """A user's shell command (``thread/shellCommand``): its commandExecution item."""
+        self._open_pending()
+        turn = self._current()
+        item = payload.get("item")
+        if turn is None or not isinstance(item, Mapping):
+            return
+        with contextlib.suppress(ValidationError):
+            turn.items.append(CommandExecutionItem.model_validate(dict(item)))
+
     def item(self, payload: Mapping[str, Any]) -> None:
+        self._open_pending()
         turn = self._current()
         if turn is None:
             return
@@ -326,6 +349,8 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
                 del builder.turns[-dropped:]
         elif kind == "event_msg" and payload.get("type") == "user_message":
             builder.user_content(payload)
+        elif kind == "event_msg" and payload.get("type") == USER_SHELL_COMMAND_EVENT:
+            builder.shell_command(payload)
         elif kind == "compacted":
             builder.compacted()
     return builder.turns

@@ -54,7 +54,8 @@ log = logging.getLogger(__name__)
 THREAD_SOURCE = "vscode"
 
 ItemsView = Literal["notLoaded", "summary", "full"]
-TurnKind = Literal["turn", "compaction"]
+#: ``shell``: a user's shell command (``thread/shellCommand``), run by the app-server itself.
+TurnKind = Literal["turn", "compaction", "shell"]
 
 
 @dataclass
@@ -307,7 +308,7 @@ class ThreadState:
         record = self.active
         if record is None:
             return
-        if record.kind == "compaction":
+        if record.kind in ("compaction", "shell"):
             if record.task is not None:
                 record.task.cancel()
         elif self.session is not None:

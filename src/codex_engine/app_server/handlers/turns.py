@@ -51,7 +51,7 @@ from codex_engine.protocol.app_server import (
 from codex_engine.protocol.items import DeliveredToolOutput
 from codex_engine.protocol.user_input import parse_user_inputs
 
-__all__ = ["continue_goal", "interrupt_all", "wait_all"]
+__all__ = ["continue_goal", "interrupt_all", "start_task", "wait_all"]
 
 log = logging.getLogger(__name__)
 
@@ -362,6 +362,23 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if model_warning:
         note = WarningNotification(message=model_warning, thread_id=thread.id)
         await ctx.peer.notify("warning", note.to_wire())
+
+
+def start_task(thread: ThreadState, work: Callable[[TurnRecord], Awaitable[None]]) -> TurnRecord:
+    """A turn with no user message whose work the app-server does itself (a user's shell
+    command): the thread's active turn, announced and always finished like any other. Set
+    ``record.responded`` once the request is answered."""
+    _ensure_idle(thread)
+    projector = _projector(thread, str(uuid.uuid4()))
+    record = TurnRecord(projector.turn_id, None, int(time.time()), projector, kind="shell")
+    thread.active = record
+
+    async def run() -> _Outcome:
+        await work(record)
+        return _Outcome("completed")
+
+    record.task = asyncio.create_task(_run(thread, record, run))
+    return record
 
 
 # -- thread/compact/start ----------------------------------------------------------------------

@@ -38,6 +38,7 @@ from codex_engine.protocol.app_server.command_exec import (
     CommandExecResizeParams,
     CommandExecResponse,
     CommandExecWriteParams,
+    ThreadShellCommandParams,
 )
 from codex_engine.protocol.app_server.config import (
     ConfigBatchWriteParams,
@@ -378,6 +379,12 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         FuzzyFileSearchParams,
         "FuzzyFileSearchResponse",
         FuzzyFileSearchResponse,
+    ),
+    "thread/shellCommand": _shape(
+        "ThreadShellCommandParams",
+        ThreadShellCommandParams,
+        "ThreadShellCommandResponse",
+        EmptyResponse,
     ),
     "command/exec": _shape(
         "CommandExecParams", CommandExecParams, "CommandExecResponse", CommandExecResponse
