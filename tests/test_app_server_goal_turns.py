@@ -173,6 +173,13 @@ async def test_goal_set_on_an_idle_thread_starts_a_hidden_continuation_turn(
     await client.result("thread/goal/get", {"threadId": thread})
     assert len(emulator.requests_of("http")) == 2
     assert _started(client) == [turn]
+    # Read back from the rollout by a new server: the same turn, the hidden message unshown.
+    assert await client.close() == 0
+    again = await start()
+    stored = await again.result("thread/read", {"threadId": thread, "includeTurns": True})
+    assert [(t["id"], [i["type"] for i in t["items"]]) for t in stored["thread"]["turns"]] == [
+        (turn, ["agentMessage"])
+    ]
 
 
 async def test_an_exhausted_budget_stops_the_run(start: Start, emulator: ResponsesEmulator) -> None:

@@ -30,6 +30,8 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.rollout.index import summarize
 from codex_engine.core.rollout.reader import Record
+from codex_engine.core.tools.goals import GOAL_TOOL_NAMES
+from codex_engine.core.tools.request_user_input import REQUEST_USER_INPUT
 from codex_engine.protocol.app_server import (
     AgentMessageItem,
     CommandExecutionItem,
@@ -260,6 +262,8 @@ class _TurnBuilder:
                 summary=[str(part.get("text", "")) for part in item.summary],
                 content=[str(part.get("text", "")) for part in item.content or []],
             )
+        elif isinstance(item, FunctionCall) and item.name in _NOT_SHOWN:
+            pass  # shown by no item while the turn runs either
         elif isinstance(item, FunctionCall):
             command = _command_of(item.arguments)
             pending = CommandExecutionItem(
@@ -320,6 +324,8 @@ def _command_of(arguments: str) -> list[str]:
     return []
 
 
+#: Tools whose calls no thread item shows (their effects have notifications of their own).
+_NOT_SHOWN = frozenset({*GOAL_TOOL_NAMES, REQUEST_USER_INPUT})
 _REVIEW_EVENTS = frozenset({"entered_review_mode", "exited_review_mode"})
 
 
