@@ -358,9 +358,18 @@ async def thread_list(ctx: ServerContext, p: ThreadListParams, reply: Reply) -> 
     ).to_wire()
 
 
+#: What 0.163 says when a paginated thread is read whole.
+HYDRATION_NOTICE = DeprecationNoticeNotification(
+    summary="Reading a thread's whole history (`includeTurns`) is deprecated for paginated "
+    "threads; read without it and page with `thread/turns/list` and `thread/items/list`."
+)
+
+
 @method("thread/read", ThreadReadParams)
 async def thread_read(ctx: ServerContext, p: ThreadReadParams, reply: Reply) -> Any:
     loaded = ctx.threads.get(p.thread_id)
+    if p.include_turns and (loaded is None or not loaded.ephemeral):
+        await ctx.peer.notify("deprecationNotice", HYDRATION_NOTICE.to_wire())
     if loaded is not None:
         thread = loaded.to_wire(include_turns=p.include_turns)
     else:

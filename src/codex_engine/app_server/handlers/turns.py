@@ -23,7 +23,7 @@ from codex_engine.app_server.registry import (
     InvalidRequestError,
     method,
 )
-from codex_engine.app_server.settings import turn_changes
+from codex_engine.app_server.settings import thread_settings_note, turn_changes
 from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
 from codex_engine.core.goal_continuation import continuation_input
@@ -333,8 +333,13 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     changes, model_warning = turn_changes(p, thread.config, thread.settings)
     if changes:
         session.update_settings(changes)
-    if p.approvals_reviewer is not None:
-        thread.approvals_reviewer = p.approvals_reviewer
+    reviewer = p.approvals_reviewer
+    reviewer_changed = reviewer is not None and reviewer != thread.approvals_reviewer
+    if reviewer is not None:
+        thread.approvals_reviewer = reviewer
+    if changes or reviewer_changed:
+        # As the reference: announced before the turn/start answer.
+        await ctx.peer.notify("thread/settings/updated", thread_settings_note(thread))
     options = TurnOptions(
         output_schema=_output_schema(p.output_schema),
         tool_output=delivered[0] if delivered is not None else None,

@@ -149,8 +149,9 @@ class Thread(_Out):
     turns: list[Turn] = Field(default_factory=list)
     #: When the thread was last active (ordering by recency): its last update.
     recency_at: int | None = None
-    #: codex-engine records legacy rollouts (no paged turns/items store yet).
-    history_mode: Literal["legacy", "paginated"] = "legacy"
+    #: As 0.163 reports every thread: its history pages with ``thread/turns/list`` and
+    #: ``thread/items/list`` (full hydration with ``includeTurns`` is deprecated).
+    history_mode: Literal["legacy", "paginated"] = "paginated"
     #: The client's analytics label for the thread (``threadSource`` of thread/start).
     thread_source: str | None = None
     #: A loaded thread's environments (``None``: not loaded).
