@@ -403,7 +403,7 @@ async def test_malformed_input_is_answered_and_the_server_keeps_serving(
         await client.send_line(garbage)
     unknown = await client.error("no/such/method", {})
     assert unknown["code"] == -32600 and "no/such/method" in unknown["message"]
-    later = await client.error("thread/shellCommand", {})
+    later = await client.error("thread/approveGuardianDeniedAction", {})
     assert later["code"] == -32600 and "not implemented yet" in later["message"]
     unknown_thread = await client.error("thread/resume", {"threadId": "x"})
     assert unknown_thread["code"] == -32600 and "no recorded thread x" in unknown_thread["message"]

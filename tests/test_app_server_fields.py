@@ -41,7 +41,8 @@ async def test_threads_and_turns_carry_the_fields_the_reference_fills(
     assert thread["environments"] == [
         {"environmentId": "local", "cwd": cwd, "runtimeWorkspaceRoots": [cwd]}
     ]
-    assert thread["historyMode"] == "legacy"  # no paged history store (thread/turns/list) yet
+    # As 0.163: history pages with thread/turns/list and thread/items/list.
+    assert thread["historyMode"] == "paginated"
     assert thread["recencyAt"] == thread["updatedAt"]
     assert thread["threadSource"] == "review-bot"
     assert started["runtimeWorkspaceRoots"] == [cwd]

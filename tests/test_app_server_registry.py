@@ -240,6 +240,7 @@ IMPLEMENTED = {
     "mcpServer/tool/call",
     "mcpServer/resource/read",
     "command/exec",
+    "thread/shellCommand",
     "command/exec/write",
     "command/exec/resize",
     "command/exec/terminate",

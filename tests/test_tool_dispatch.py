@@ -60,9 +60,11 @@ async def test_an_extra_toolset_is_offered_and_gets_the_calls_named_for_it(
         session = Session(settings(tmp_path), SessionDeps(client, toolsets=(lookup,)))
         events = await run(session, "what is a wren?")
     offered = emulator.requests_of("http")[0].body["tools"]
-    # gpt-5.1-codex also gets apply_patch (freeform) and view_image (image input) built in.
+    # gpt-5.1-codex also gets apply_patch (freeform) and view_image (image input) built in, and
+    # request_user_input after the command tool (as 0.163).
     assert [tool.get("name", tool["type"]) for tool in offered] == [
         "shell",
+        "request_user_input",
         "web_search",
         "apply_patch",
         "view_image",

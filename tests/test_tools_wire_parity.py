@@ -26,8 +26,6 @@ NOT_YET = {
     # Unified exec: being built on another branch (replaces our `shell`).
     "exec_command",
     "write_stdin",
-    # Asking the user mid-turn: another branch.
-    "request_user_input",
     # Sub-agents (a namespace of tools): not planned yet.
     "multi_agent_v1",
     # Client-side tool search over deferred tools (`type: tool_search`): not planned yet.

@@ -7,6 +7,7 @@ Blocking file work (through :mod:`codex_engine.core.rollout`); the server calls 
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from codex_engine.core.rollout import (
 )
 from codex_engine.core.rollout.index import summarize
 from codex_engine.core.rollout.reader import Record
+from codex_engine.core.tools.goals import GOAL_TOOL_NAMES
+from codex_engine.core.tools.request_user_input import REQUEST_USER_INPUT
 from codex_engine.protocol.app_server import (
     AgentMessageItem,
     CommandExecutionItem,
@@ -54,6 +57,7 @@ from codex_engine.protocol.items import (
 
 __all__ = [
     "INTERACTIVE_SOURCES",
+    "USER_SHELL_COMMAND_EVENT",
     "StoredThread",
     "git_info_wire",
     "list_page",
@@ -63,6 +67,8 @@ __all__ = [
 ]
 
 #: ``thread/list`` without ``sourceKinds`` shows threads people started interactively.
+#: The ``event_msg`` a user's shell command (``thread/shellCommand``) records: its item.
+USER_SHELL_COMMAND_EVENT = "user_shell_command"
 INTERACTIVE_SOURCES = frozenset({"cli", "vscode", "appServer"})
 DEFAULT_LIST_LIMIT = 25
 
@@ -220,7 +226,26 @@ class _TurnBuilder:
         self.turns.append(turn)
         self._open = True
 
+    def _open_pending(self) -> None:
+        """A turn that opened with no user message (a goal continuation, a user's shell
+        command): its first item starts it."""
+        if self._pending_turn_id is not None:
+            turn_id, self._pending_turn_id = self._pending_turn_id, None
+            self.turns.append(Turn(id=turn_id, root_turn_id=turn_id, status="completed", items=[]))
+            self._open = True
+
+    def shell_command(self, payload: Mapping[str, Any]) -> None:
+        """A user's shell command (``thread/shellCommand``): its commandExecution item."""
+        self._open_pending()
+        turn = self._current()
+        item = payload.get("item")
+        if turn is None or not isinstance(item, Mapping):
+            return
+        with contextlib.suppress(ValidationError):
+            turn.items.append(CommandExecutionItem.model_validate(dict(item)))
+
     def item(self, payload: Mapping[str, Any]) -> None:
+        self._open_pending()
         turn = self._current()
         if turn is None:
             return
@@ -237,6 +262,8 @@ class _TurnBuilder:
                 summary=[str(part.get("text", "")) for part in item.summary],
                 content=[str(part.get("text", "")) for part in item.content or []],
             )
+        elif isinstance(item, FunctionCall) and item.name in _NOT_SHOWN:
+            pass  # shown by no item while the turn runs either
         elif isinstance(item, FunctionCall):
             command = _command_of(item.arguments)
             pending = CommandExecutionItem(
@@ -297,6 +324,8 @@ def _command_of(arguments: str) -> list[str]:
     return []
 
 
+#: Tools whose calls no thread item shows (their effects have notifications of their own).
+_NOT_SHOWN = frozenset({*GOAL_TOOL_NAMES, REQUEST_USER_INPUT})
 _REVIEW_EVENTS = frozenset({"entered_review_mode", "exited_review_mode"})
 
 
@@ -326,6 +355,8 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
                 del builder.turns[-dropped:]
         elif kind == "event_msg" and payload.get("type") == "user_message":
             builder.user_content(payload)
+        elif kind == "event_msg" and payload.get("type") == USER_SHELL_COMMAND_EVENT:
+            builder.shell_command(payload)
         elif kind == "compacted":
             builder.compacted()
     return builder.turns

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from codex_engine.app_server import history
 from codex_engine.app_server.context import ServerContext
@@ -23,6 +23,13 @@ from codex_engine.protocol.app_server import (
     ThreadStartParams,
     TurnStartParams,
 )
+from codex_engine.protocol.app_server.notifications import (
+    ThreadSettings,
+    ThreadSettingsUpdatedNotification,
+)
+
+if TYPE_CHECKING:
+    from codex_engine.app_server.state import ThreadState
 
 __all__ = [
     "POLICY_TO_MODE",
@@ -32,6 +39,7 @@ __all__ = [
     "settings_from_history",
     "stored_cwd",
     "thread_overrides",
+    "thread_settings_note",
     "turn_changes",
 ]
 
@@ -164,3 +172,28 @@ def turn_changes(
 def _changed(new: T | None, current: T) -> T | None:
     """``new`` if it differs from the current value, else ``None`` (no change)."""
     return new if new is not None and new != current else None
+
+
+def thread_settings_note(thread: ThreadState) -> dict[str, Any]:
+    """``thread/settings/updated`` for the thread's settings as they are now."""
+    s = thread.settings
+    settings = ThreadSettings(
+        cwd=str(s.cwd),
+        approval_policy=s.approval_policy,
+        approvals_reviewer=thread.approvals_reviewer,
+        sandbox_policy=sandbox_policy(s.sandbox_mode, s.network_access),
+        model=s.model_info.slug,
+        model_provider=thread.config.model_provider_id,
+        effort=s.reasoning_effort,
+        summary=s.reasoning_summary,
+        collaboration_mode={
+            "mode": "default",
+            "settings": {
+                "model": s.model_info.slug,
+                "reasoning_effort": s.reasoning_effort,
+                "developer_instructions": s.developer_instructions,
+            },
+        },
+    )
+    note = ThreadSettingsUpdatedNotification(thread_id=thread.id, thread_settings=settings)
+    return note.to_wire()

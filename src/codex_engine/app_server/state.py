@@ -7,6 +7,7 @@ nothing of the handlers or of the other threads.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Any, Literal
 from codex_engine._version import __version__
 from codex_engine.app_server import history
 from codex_engine.app_server.approvals import ClientApprovals
-from codex_engine.app_server.connection import Peer
+from codex_engine.app_server.connection import ConnectionClosedError, Peer
 from codex_engine.app_server.mcp_approvals import McpApprovals
 from codex_engine.app_server.projector import TurnProjector
 from codex_engine.config.loader import Config
@@ -24,9 +25,11 @@ from codex_engine.core.goals import ThreadGoal
 from codex_engine.core.session import Session, SessionSettings, SettingsChange
 from codex_engine.protocol.app_server import (
     FunctionCallOutputItem,
+    ServerRequestResolvedNotification,
     Thread,
     ThreadItem,
     ThreadStatusChangedNotification,
+    ToolRequestUserInputParams,
     Turn,
     TurnError,
     TurnStatus,
@@ -40,15 +43,19 @@ from codex_engine.protocol.app_server.goals import (
     goal_wire,
 )
 from codex_engine.protocol.app_server.threads import ThreadEnvironment
+from codex_engine.protocol.jsonrpc import JsonRpcError
 
 __all__ = ["THREAD_SOURCE", "ItemsView", "ThreadState", "TurnKind", "TurnRecord"]
+
+log = logging.getLogger(__name__)
 
 #: The session source recorded in rollouts and reported as ``Thread.source``; the reference
 #: app-server records threads started by SDK and IDE clients as ``vscode``.
 THREAD_SOURCE = "vscode"
 
 ItemsView = Literal["notLoaded", "summary", "full"]
-TurnKind = Literal["turn", "compaction"]
+#: ``shell``: a user's shell command (``thread/shellCommand``), run by the app-server itself.
+TurnKind = Literal["turn", "compaction", "shell"]
 
 
 @dataclass
@@ -143,6 +150,8 @@ class ThreadState:
         self.past_turns: list[Turn] = []
         self.turns: list[TurnRecord] = []
         self.active: TurnRecord | None = None
+        #: ``request_user_input`` questions sent and not answered yet.
+        self.waiting_on_user_input = 0
         self.approvals = ClientApprovals(peer, self.notify_status)
         self.mcp_approvals = McpApprovals(peer)
         if stored is not None:
@@ -198,7 +207,10 @@ class ThreadState:
     def status(self) -> dict[str, Any]:
         if self.active is None:
             return idle_status()
-        return active_status(waiting_on_approval=self.approvals.waiting > 0)
+        return active_status(
+            waiting_on_approval=self.approvals.waiting > 0,
+            waiting_on_user_input=self.waiting_on_user_input > 0,
+        )
 
     def git_info(self) -> dict[str, Any] | None:
         if self.git_override is not None:
@@ -259,12 +271,44 @@ class ThreadState:
             self.session.interrupt()
         return decision in ("accept", "acceptForSession")
 
+    async def ask_user_input(
+        self, call_id: str, questions: list[dict[str, Any]]
+    ) -> dict[str, Any] | None:
+        """The session's ``request_user_input`` asker: ``item/tool/requestUserInput`` to the
+        client (the thread reports ``waitingOnUserInput`` meanwhile); ``None`` without answer."""
+        peer = self.peer
+        if not peer.can_ask:
+            return None
+        turn_id = self.active.id if self.active is not None else ""
+        params = ToolRequestUserInputParams.model_validate(
+            {"threadId": self.id, "turnId": turn_id, "itemId": call_id, "questions": questions}
+        )
+        request_id = peer.next_request_id()
+        self.waiting_on_user_input += 1
+        await self.notify_status()
+        try:
+            result = await peer.request(
+                "item/tool/requestUserInput", params.to_wire(), request_id=request_id
+            )
+        except (JsonRpcError, ConnectionClosedError) as exc:
+            log.warning("request_user_input %s got no answer: %s", call_id, exc)
+            result = None
+        finally:
+            self.waiting_on_user_input -= 1
+            if not peer.closed:
+                resolved = ServerRequestResolvedNotification(
+                    thread_id=self.id, request_id=request_id
+                )
+                await peer.notify("serverRequest/resolved", resolved.to_wire())
+                await self.notify_status()
+        return result if isinstance(result, dict) else None
+
     def interrupt(self) -> None:
         """Ask the running turn to stop; its task ends it and sends ``turn/completed``."""
         record = self.active
         if record is None:
             return
-        if record.kind == "compaction":
+        if record.kind in ("compaction", "shell"):
             if record.task is not None:
                 record.task.cancel()
         elif self.session is not None:

@@ -113,6 +113,13 @@ FEATURES: tuple[FeatureSpec, ...] = (
         "Give the model the goal tools (get_goal, create_goal, update_goal) and clients the "
         "thread/goal methods, for objectives pursued across turns.",
     ),
+    FeatureSpec(
+        "default_mode_request_user_input",
+        Stage.UNDER_DEVELOPMENT,
+        False,
+        "Let request_user_input ask the user in the default collaboration mode (app-server: "
+        "item/tool/requestUserInput) instead of refusing the call.",
+    ),
     # Kept only so configs that still set them get a warning instead of an unknown-key notice.
     FeatureSpec(
         "shell_snapshot",

@@ -41,6 +41,10 @@ CONTEXT_MESSAGE_PREFIXES: tuple[str, ...] = (
     # A skill's instructions, injected after the message that names the skill.
     "<skill>",
     SUMMARY_OPEN_TAG,
+    # A goal-continuation turn's opening (core/goal_continuation.py).
+    "<codex_internal_context",
+    # A command the user ran in the thread (app-server ``thread/shellCommand``).
+    "<user_shell_command>",
 )
 
 COMPACTION_INSTRUCTIONS = """\

@@ -39,6 +39,7 @@ from codex_engine.core.session import (
 )
 from codex_engine.core.tools.env_policy import create_env
 from codex_engine.core.tools.mcp import McpToolset
+from codex_engine.core.tools.request_user_input import UserInputAsker
 from codex_engine.core.turn_metadata import build_turn_metadata
 from codex_engine.errors import ThreadNotFoundError  # defined in the one tree, importable here
 from codex_engine.mcp.manager import McpManager
@@ -79,6 +80,7 @@ def settings_from_config(
         shell_tool=config.features.enabled("shell_tool"),
         unified_exec=config.features.enabled("unified_exec"),
         goals=config.features.enabled("goals"),
+        default_mode_request_user_input=config.features.enabled("default_mode_request_user_input"),
         extra_writable_roots=config.additional_writable_roots,
         update_plan_tool=config.update_plan_tool,
         user_instructions=agents_md_instructions(
@@ -153,6 +155,7 @@ async def open_session(
     *,
     cwd: Path | None = None,
     approver: Approver | None = None,
+    ask_user: UserInputAsker | None = None,
     credentials: CredentialSource | None = None,
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
@@ -180,6 +183,7 @@ async def open_session(
         warm_handshake=warm_handshake,
         rollout=None if ephemeral else "new",
         approver=approver,
+        ask_user=ask_user,
         credentials=credentials,
         identity=identity,
         env=env,
@@ -196,6 +200,7 @@ async def resume_session(
     *,
     cwd: Path | None = None,
     approver: Approver | None = None,
+    ask_user: UserInputAsker | None = None,
     credentials: CredentialSource | None = None,
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
@@ -215,6 +220,7 @@ async def resume_session(
         recorder,
         cwd=cwd,
         approver=approver,
+        ask_user=ask_user,
         credentials=credentials,
         identity=identity,
         env=env,
@@ -231,6 +237,7 @@ async def fork_session(
     cut_after_user_turns: int | None = None,
     cwd: Path | None = None,
     approver: Approver | None = None,
+    ask_user: UserInputAsker | None = None,
     credentials: CredentialSource | None = None,
     identity: ClientIdentity | None = None,
     env: Mapping[str, str] | None = None,
@@ -254,6 +261,7 @@ async def fork_session(
             rollout=None,
             history=contents.items,
             approver=approver,
+            ask_user=ask_user,
             credentials=credentials,
             identity=identity,
             env=env,
@@ -274,6 +282,7 @@ async def fork_session(
         recorder,
         cwd=cwd,
         approver=approver,
+        ask_user=ask_user,
         credentials=credentials,
         identity=identity,
         env=env,
@@ -289,6 +298,7 @@ async def _recorded(
     *,
     cwd: Path | None,
     approver: Approver | None,
+    ask_user: UserInputAsker | None = None,
     credentials: CredentialSource | None,
     identity: ClientIdentity | None,
     env: Mapping[str, str] | None,
@@ -305,6 +315,7 @@ async def _recorded(
             history=contents.items,
             goal=goal_from_events(contents.events, contents.meta.id),
             approver=approver,
+            ask_user=ask_user,
             credentials=credentials,
             identity=identity,
             env=env,
@@ -335,6 +346,7 @@ async def _session(
     thread_id: str,
     rollout: RolloutRecorder | Literal["new"] | None,
     approver: Approver | None,
+    ask_user: UserInputAsker | None = None,
     credentials: CredentialSource | None,
     identity: ClientIdentity | None,
     env: Mapping[str, str] | None,
@@ -419,6 +431,7 @@ async def _session(
             recorder=recorder,
             git_info=git,
             approver=approver,
+            ask_user=ask_user,
             load_warnings=tuple(warnings),
             # Always there, even empty: `config/mcpServer/reload` may add servers later.
             toolsets=(McpToolset(mcp),),

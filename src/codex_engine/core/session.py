@@ -36,6 +36,7 @@ from codex_engine.core.rollout import ROLLBACK_EVENT, RolloutError, RolloutRecor
 from codex_engine.core.sandbox import SandboxSupport
 from codex_engine.core.settings import SessionSettings, SettingsChange
 from codex_engine.core.tool_dispatch import ToolDispatcher
+from codex_engine.core.tools.request_user_input import RequestUserInputTool, UserInputAsker
 from codex_engine.core.tools.toolset import Toolset
 from codex_engine.core.turn import DONE, EventChannel, TurnDone, TurnState, sample_until_done
 from codex_engine.core.turn_metadata import build_turn_metadata
@@ -86,6 +87,8 @@ class SessionDeps:
     toolsets: tuple[Toolset, ...] = ()
     #: The goal the thread had when it was recorded last (resume, fork).
     goal: ThreadGoal | None = None
+    #: Answers the model's ``request_user_input`` questions; ``None``: nobody can (``exec``).
+    ask_user: UserInputAsker | None = None
 
 
 class Session:
@@ -111,7 +114,10 @@ class Session:
         self.goals = GoalBook(self.thread_id, recorder=deps.recorder, goal=deps.goal)
         #: The tools the model is offered and who carries out each call.
         self.tool_dispatch = ToolDispatcher(
-            sandbox=deps.sandbox, extra=deps.toolsets, goals=self.goals
+            sandbox=deps.sandbox,
+            extra=deps.toolsets,
+            goals=self.goals,
+            user_input=RequestUserInputTool(deps.ask_user, self.thread_id),
         )
         #: Tokens of the last response: near the context window, the next request compacts first.
         self.context_tokens = 0

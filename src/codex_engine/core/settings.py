@@ -49,6 +49,9 @@ class SessionSettings:
     unified_exec: bool = False
     #: Feature ``goals``: whether the model is offered the goal tools (recorded threads only).
     goals: bool = True
+    #: Feature ``default_mode_request_user_input``: ``request_user_input`` asks the user in the
+    #: default collaboration mode (otherwise the call is refused, as the reference does).
+    default_mode_request_user_input: bool = False
     #: Writable roots besides the workspace under ``workspace-write`` (``exec --add-dir``).
     extra_writable_roots: tuple[Path, ...] = ()
     #: ``[tools.update_plan] enabled``: whether the model is offered ``update_plan``.

@@ -19,6 +19,7 @@ from codex_engine.core.settings import SessionSettings
 from codex_engine.core.tools.apply_patch import ApplyPatchTool
 from codex_engine.core.tools.goals import GoalToolset
 from codex_engine.core.tools.plan import UpdatePlanTool
+from codex_engine.core.tools.request_user_input import RequestUserInputTool
 from codex_engine.core.tools.shell_call import ShellTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
 from codex_engine.core.tools.unified_exec import UnifiedExecTool
@@ -80,14 +81,18 @@ class ToolDispatcher:
         sandbox: SandboxSupport | None = None,
         extra: Sequence[Toolset] = (),
         goals: GoalBook | None = None,
+        user_input: RequestUserInputTool | None = None,
     ) -> None:
         self.shell = ShellTool(sandbox)
         self.unified_exec = UnifiedExecTool(sandbox)
         # The goal tools (``get_goal``, ``create_goal``, ``update_goal``) act on ``goals``.
         goal_tools: tuple[Toolset, ...] = (GoalToolset(goals),) if goals is not None else ()
+        # Offered after the command tool, as the reference orders it.
+        asking = user_input or RequestUserInputTool(None, "")
         self.toolsets: tuple[Toolset, ...] = (
             self.shell,
             self.unified_exec,
+            asking,
             HostedWebSearch(),
             ApplyPatchTool(),
             ViewImageTool(),

@@ -95,10 +95,7 @@ PENDING: dict[str, str] = {
         _SECTIONS,
     ),
     **dict.fromkeys(
-        (
-            "thread/shellCommand",
-            "thread/approveGuardianDeniedAction",
-        ),
+        ("thread/approveGuardianDeniedAction",),
         _HISTORY,
     ),
     **dict.fromkeys(

@@ -2,7 +2,8 @@
 same one the model reads and changes with the goal tools (see ``core/goals.py``).
 
 Each change is announced by the thread's goal listener (``ThreadState``) as
-``thread/goal/updated`` or ``thread/goal/cleared``, whoever made it.
+``thread/goal/updated`` or ``thread/goal/cleared``, whoever made it. An active goal on an idle
+thread starts a goal-continuation turn (``turns.continue_goal``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
+from codex_engine.app_server.handlers.turns import continue_goal
 from codex_engine.app_server.registry import InvalidParamsError, InvalidRequestError, method
 from codex_engine.core.goals import GoalBook
 from codex_engine.protocol.app_server.goals import (
@@ -47,7 +49,7 @@ def _check_feature(ctx: ServerContext, thread_id: str) -> None:
 
 
 @method("thread/goal/set", ThreadGoalSetParams)
-async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Reply) -> Any:
+async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Reply) -> None:
     _check_feature(ctx, p.thread_id)
     book = _book(ctx, p.thread_id)
     budget_given = "token_budget" in p.model_fields_set
@@ -68,7 +70,9 @@ async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Rep
             goal = await book.set(objective=p.objective, status=p.status)
     except ValueError as exc:
         raise InvalidRequestError(str(exc)) from None
-    return ThreadGoalSetResponse(goal=goal_wire(goal.to_json())).to_wire()
+    await reply.result(ThreadGoalSetResponse(goal=goal_wire(goal.to_json())).to_wire())
+    # As the reference: an active goal on an idle thread starts working by itself.
+    await continue_goal(ctx, ctx.thread(p.thread_id))
 
 
 @method("thread/goal/get", ThreadIdParams)

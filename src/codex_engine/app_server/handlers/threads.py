@@ -186,6 +186,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
         config,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
         ephemeral=thread.ephemeral,
@@ -221,6 +222,7 @@ async def thread_resume(ctx: ServerContext, p: ThreadResumeParams, reply: Reply)
         path,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
     )
@@ -277,6 +279,7 @@ async def thread_fork(ctx: ServerContext, p: ThreadForkParams, reply: Reply) -> 
         cut_after_user_turns=cut,
         cwd=cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(config),
         ephemeral=thread.ephemeral,
@@ -317,6 +320,7 @@ async def fork_loaded(ctx: ServerContext, source: ThreadState) -> ThreadState:
         cut_after_user_turns=None,
         cwd=settings.cwd,
         approver=thread.approve,
+        ask_user=thread.ask_user_input,
         env=ctx.env,
         auth_manager=ctx.auth_for(source.config),
     )
@@ -354,9 +358,18 @@ async def thread_list(ctx: ServerContext, p: ThreadListParams, reply: Reply) -> 
     ).to_wire()
 
 
+#: What 0.163 says when a paginated thread is read whole.
+HYDRATION_NOTICE = DeprecationNoticeNotification(
+    summary="Reading a thread's whole history (`includeTurns`) is deprecated for paginated "
+    "threads; read without it and page with `thread/turns/list` and `thread/items/list`."
+)
+
+
 @method("thread/read", ThreadReadParams)
 async def thread_read(ctx: ServerContext, p: ThreadReadParams, reply: Reply) -> Any:
     loaded = ctx.threads.get(p.thread_id)
+    if p.include_turns and (loaded is None or not loaded.ephemeral):
+        await ctx.peer.notify("deprecationNotice", HYDRATION_NOTICE.to_wire())
     if loaded is not None:
         thread = loaded.to_wire(include_turns=p.include_turns)
     else:

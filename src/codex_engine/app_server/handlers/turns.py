@@ -23,9 +23,10 @@ from codex_engine.app_server.registry import (
     InvalidRequestError,
     method,
 )
-from codex_engine.app_server.settings import turn_changes
+from codex_engine.app_server.settings import thread_settings_note, turn_changes
 from codex_engine.app_server.state import ThreadState, TurnRecord
 from codex_engine.core.events import TurnCompleted, TurnEvent, TurnFailed, TurnInterrupted
+from codex_engine.core.goal_continuation import continuation_input
 from codex_engine.core.turn_options import TurnOptions
 from codex_engine.core.user_input import PreparedInput, prepare_input
 from codex_engine.errors import CodexError, InputError
@@ -50,7 +51,7 @@ from codex_engine.protocol.app_server import (
 from codex_engine.protocol.items import DeliveredToolOutput
 from codex_engine.protocol.user_input import parse_user_inputs
 
-__all__ = ["interrupt_all", "wait_all"]
+__all__ = ["continue_goal", "interrupt_all", "start_task", "wait_all"]
 
 log = logging.getLogger(__name__)
 
@@ -109,9 +110,12 @@ def _projector(thread: ThreadState, turn_id: str) -> TurnProjector:
 
 
 async def _run(
-    thread: ThreadState, record: TurnRecord, work: Callable[[], Awaitable[_Outcome]]
+    thread: ThreadState,
+    record: TurnRecord,
+    work: Callable[[], Awaitable[_Outcome]],
+    after: Callable[[_Outcome], Awaitable[None]] | None = None,
 ) -> None:
-    """The task of a turn or compaction: announce, work, and always finish."""
+    """The task of a turn or compaction: announce, work, always finish, then ``after``."""
     started = time.monotonic()
     outcome = _Outcome("interrupted")
     try:
@@ -132,6 +136,8 @@ async def _run(
         if outcome.duration_ms is None:
             outcome.duration_ms = int((time.monotonic() - started) * 1000)
         await _finish(thread, record, outcome)
+    if after is not None:
+        await after(outcome)
 
 
 async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) -> None:
@@ -239,6 +245,57 @@ def _delivered_output(output: TurnToolOutput) -> tuple[DeliveredToolOutput, Func
     return delivered, shown
 
 
+async def _launch(
+    ctx: ServerContext,
+    thread: ThreadState,
+    prepared: PreparedInput | None,
+    options: TurnOptions,
+    opening: Callable[[TurnProjector], UserMessageItem | FunctionCallOutputItem | None],
+) -> TurnRecord:
+    """Start a turn of the session as the thread's active turn; its task waits for
+    ``record.responded`` before announcing it."""
+    assert thread.session is not None
+    events = thread.session.run_turn(prepared, options=options)
+    # The first event is TurnStarted, yielded before any I/O: it names the turn.
+    first = await events.__anext__()
+    projector = _projector(thread, getattr(first, "turn_id", ""))
+    record = TurnRecord(projector.turn_id, opening(projector), int(time.time()), projector)
+    thread.active = record
+    thread.updated_at = record.started_at
+
+    async def after(outcome: _Outcome) -> None:
+        await _after_turn(ctx, thread, outcome)
+
+    record.task = asyncio.create_task(
+        _run(thread, record, lambda: _stream(thread, record, events, ctx.rate_limits), after)
+    )
+    return record
+
+
+async def _after_turn(ctx: ServerContext, thread: ThreadState, outcome: _Outcome) -> None:
+    """A completed turn leaves the thread idle: an active goal continues in a new turn (a
+    failed or interrupted one stops the goal's run until the client resumes it)."""
+    if outcome.status == "completed":
+        await continue_goal(ctx, thread)
+
+
+async def continue_goal(ctx: ServerContext, thread: ThreadState) -> bool:
+    """Start a goal-continuation turn when the thread is idle and its goal is active, as the
+    reference does after ``thread/goal/set`` and after each turn. The turn opens with the
+    hidden continuation message (``core/goal_continuation.py``) and no user message."""
+    session = thread.session
+    if session is None or thread.active is not None or thread.peer.closed:
+        return False
+    goal = session.goals.goal
+    if not thread.settings.goals or goal is None or goal.status != "active":
+        return False
+    record = await _launch(ctx, thread, continuation_input(goal), TurnOptions(), lambda _p: None)
+    if not thread.preview:
+        thread.preview = goal.objective
+    record.responded.set()
+    return True
+
+
 @method("turn/start", TurnStartParams)
 async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> None:
     thread = ctx.thread(p.thread_id)
@@ -276,36 +333,33 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     changes, model_warning = turn_changes(p, thread.config, thread.settings)
     if changes:
         session.update_settings(changes)
-    if p.approvals_reviewer is not None:
-        thread.approvals_reviewer = p.approvals_reviewer
+    reviewer = p.approvals_reviewer
+    reviewer_changed = reviewer is not None and reviewer != thread.approvals_reviewer
+    if reviewer is not None:
+        thread.approvals_reviewer = reviewer
+    if changes or reviewer_changed:
+        # As the reference: announced before the turn/start answer.
+        await ctx.peer.notify("thread/settings/updated", thread_settings_note(thread))
     options = TurnOptions(
         output_schema=_output_schema(p.output_schema),
         tool_output=delivered[0] if delivered is not None else None,
         service_tier=p.service_tier_for_turn,
         trigger=p.turn_trigger,
     )
-    events = session.run_turn(prepared, options=options)
-    # The first event is TurnStarted, yielded before any I/O: it names the turn.
-    first = await events.__anext__()
-    projector = _projector(thread, getattr(first, "turn_id", ""))
-    opening: UserMessageItem | FunctionCallOutputItem
-    if delivered is not None:
-        opening = delivered[1]
-    else:
+
+    def opening(projector: TurnProjector) -> UserMessageItem | FunctionCallOutputItem:
+        if delivered is not None:
+            return delivered[1]
         assert prepared is not None
-        opening = UserMessageItem(
+        return UserMessageItem(
             id=projector.new_item_id(),
             client_id=p.client_user_message_id,
             content=list(prepared.content),
         )
-    record = TurnRecord(projector.turn_id, opening, int(time.time()), projector)
-    thread.active = record
+
+    record = await _launch(ctx, thread, prepared, options, opening)
     if not thread.preview and prepared is not None and prepared.text:
         thread.preview = prepared.text
-    thread.updated_at = record.started_at
-    record.task = asyncio.create_task(
-        _run(thread, record, lambda: _stream(thread, record, events, ctx.rate_limits))
-    )
     try:
         await reply.result(TurnStartResponse(turn=record.to_wire(items="notLoaded")).to_wire())
     finally:
@@ -313,6 +367,23 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if model_warning:
         note = WarningNotification(message=model_warning, thread_id=thread.id)
         await ctx.peer.notify("warning", note.to_wire())
+
+
+def start_task(thread: ThreadState, work: Callable[[TurnRecord], Awaitable[None]]) -> TurnRecord:
+    """A turn with no user message whose work the app-server does itself (a user's shell
+    command): the thread's active turn, announced and always finished like any other. Set
+    ``record.responded`` once the request is answered."""
+    _ensure_idle(thread)
+    projector = _projector(thread, str(uuid.uuid4()))
+    record = TurnRecord(projector.turn_id, None, int(time.time()), projector, kind="shell")
+    thread.active = record
+
+    async def run() -> _Outcome:
+        await work(record)
+        return _Outcome("completed")
+
+    record.task = asyncio.create_task(_run(thread, record, run))
+    return record
 
 
 # -- thread/compact/start ----------------------------------------------------------------------
@@ -354,6 +425,10 @@ async def turn_interrupt(ctx: ServerContext, p: TurnInterruptParams, reply: Repl
     if active is None or active.id != p.turn_id:
         found = active.id if active is not None else "none"
         raise InvalidRequestError(f"expected active turn id {p.turn_id} but found {found}")
+    # As the reference: interrupting pauses an active goal, so no continuation follows.
+    goals = thread.session.goals if thread.session is not None else None
+    if goals is not None and goals.goal is not None and goals.goal.status == "active":
+        await goals.set(status="paused")
     thread.interrupt()
     return {}
 

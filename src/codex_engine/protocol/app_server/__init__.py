@@ -47,6 +47,8 @@ from codex_engine.protocol.app_server.approvals import (
     CommandExecutionRequestApprovalParams,
     CommandExecutionRequestApprovalResponse,
     ServerRequestResolvedNotification,
+    ToolRequestUserInputParams,
+    ToolRequestUserInputResponse,
 )
 from codex_engine.protocol.app_server.catalog import (
     CLIENT_REQUESTS,
@@ -341,6 +343,8 @@ __all__ = [
     "ThreadUnarchiveResponse",
     "ThreadUnsubscribeResponse",
     "TokenUsageBreakdown",
+    "ToolRequestUserInputParams",
+    "ToolRequestUserInputResponse",
     "Turn",
     "TurnCompletedNotification",
     "TurnError",

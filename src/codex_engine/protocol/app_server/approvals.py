@@ -10,6 +10,8 @@ __all__ = [
     "CommandExecutionRequestApprovalParams",
     "CommandExecutionRequestApprovalResponse",
     "ServerRequestResolvedNotification",
+    "ToolRequestUserInputParams",
+    "ToolRequestUserInputResponse",
 ]
 
 
@@ -43,3 +45,36 @@ class CommandExecutionRequestApprovalResponse(_Params):
     """The client's answer: one of the offered ``availableDecisions`` (unknown ones decline)."""
 
     decision: str | dict[str, Any]
+
+
+class ToolRequestUserInputOption(_Out):
+    label: str
+    description: str
+
+
+class ToolRequestUserInputQuestion(_Out):
+    id: str
+    header: str
+    question: str
+    #: Whether the client offers a free-form answer besides the options (always, as 0.163).
+    is_other: bool = True
+    is_secret: bool = False
+    options: list[ToolRequestUserInputOption] | None = None
+
+
+class ToolRequestUserInputParams(_Out):
+    """``item/tool/requestUserInput``: the model's ``request_user_input`` questions."""
+
+    thread_id: str
+    turn_id: str
+    #: The tool call's id.
+    item_id: str
+    questions: list[ToolRequestUserInputQuestion]
+    is_blocking: bool = False
+    auto_resolution_ms: int | None = None
+
+
+class ToolRequestUserInputResponse(_Params):
+    """The client's answers, by question id: ``{"<id>": {"answers": ["..."]}}``."""
+
+    answers: dict[str, Any]

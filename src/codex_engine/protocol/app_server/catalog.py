@@ -26,6 +26,8 @@ from codex_engine.protocol.app_server.approvals import (
     CommandExecutionRequestApprovalParams,
     CommandExecutionRequestApprovalResponse,
     ServerRequestResolvedNotification,
+    ToolRequestUserInputParams,
+    ToolRequestUserInputResponse,
 )
 from codex_engine.protocol.app_server.command_exec import (
     CommandExecOutputDeltaNotification,
@@ -34,6 +36,7 @@ from codex_engine.protocol.app_server.command_exec import (
     CommandExecResizeParams,
     CommandExecResponse,
     CommandExecWriteParams,
+    ThreadShellCommandParams,
 )
 from codex_engine.protocol.app_server.config import (
     ConfigBatchWriteParams,
@@ -99,6 +102,7 @@ from codex_engine.protocol.app_server.notifications import (
     ReasoningTextDeltaNotification,
     ThreadIdNotification,
     ThreadNameUpdatedNotification,
+    ThreadSettingsUpdatedNotification,
     ThreadStartedNotification,
     ThreadStatusChangedNotification,
     ThreadTokenUsageUpdatedNotification,
@@ -375,6 +379,12 @@ CLIENT_REQUESTS: dict[str, RequestShape] = {
         "FuzzyFileSearchResponse",
         FuzzyFileSearchResponse,
     ),
+    "thread/shellCommand": _shape(
+        "ThreadShellCommandParams",
+        ThreadShellCommandParams,
+        "ThreadShellCommandResponse",
+        EmptyResponse,
+    ),
     "command/exec": _shape(
         "CommandExecParams", CommandExecParams, "CommandExecResponse", CommandExecResponse
     ),
@@ -415,6 +425,7 @@ SERVER_NOTIFICATIONS: dict[str, Message] = {
         ("thread/archived", "ThreadArchivedNotification", ThreadIdNotification),
         ("thread/unarchived", "ThreadUnarchivedNotification", ThreadIdNotification),
         ("thread/name/updated", None, ThreadNameUpdatedNotification),
+        ("thread/settings/updated", None, ThreadSettingsUpdatedNotification),
         ("thread/deleted", None, ThreadDeletedNotification),
         ("thread/closed", None, ThreadClosedNotification),
         ("thread/reverted", None, ThreadRevertedNotification),
@@ -444,6 +455,10 @@ SERVER_REQUESTS: dict[str, RequestShape] = {
     "item/commandExecution/requestApproval": RequestShape(
         Message("CommandExecutionRequestApprovalParams", CommandExecutionRequestApprovalParams),
         Message("CommandExecutionRequestApprovalResponse", CommandExecutionRequestApprovalResponse),
+    ),
+    "item/tool/requestUserInput": RequestShape(
+        Message("ToolRequestUserInputParams", ToolRequestUserInputParams),
+        Message("ToolRequestUserInputResponse", ToolRequestUserInputResponse),
     ),
     "account/chatgptAuthTokens/refresh": RequestShape(
         Message("ChatgptAuthTokensRefreshParams", ChatgptAuthTokensRefreshParams),

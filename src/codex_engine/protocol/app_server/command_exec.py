@@ -16,6 +16,7 @@ __all__ = [
     "CommandExecResponse",
     "CommandExecTerminalSize",
     "CommandExecWriteParams",
+    "ThreadShellCommandParams",
 ]
 
 
@@ -71,3 +72,13 @@ class CommandExecOutputDeltaNotification(_Out):
     stream: Literal["stdout", "stderr"]
     delta_base64: str
     cap_reached: bool
+
+
+class ThreadShellCommandParams(_Params):
+    """``thread/shellCommand``: a command line the user runs in the thread's shell and cwd."""
+
+    thread_id: str
+    #: Shell syntax kept (pipes, redirects, quoting); runs with full access, unsandboxed.
+    command: str
+    #: Default one hour; 0 times out at once.
+    timeout_ms: int | None = None

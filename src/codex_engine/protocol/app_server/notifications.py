@@ -2,6 +2,8 @@
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from codex_engine.protocol.app_server._base import _Out
 from codex_engine.protocol.app_server.items import ThreadItem
 from codex_engine.protocol.app_server.runtime import RuntimeSummaryWire
@@ -22,6 +24,8 @@ __all__ = [
     "ReasoningTextDeltaNotification",
     "ThreadIdNotification",
     "ThreadNameUpdatedNotification",
+    "ThreadSettings",
+    "ThreadSettingsUpdatedNotification",
     "ThreadStartedNotification",
     "ThreadStatusChangedNotification",
     "ThreadTokenUsage",
@@ -188,3 +192,27 @@ class ThreadIdNotification(_Out):
 class ThreadNameUpdatedNotification(_Out):
     thread_id: str
     thread_name: str | None = None
+
+
+class ThreadSettings(_Out):
+    """A thread's settings as ``thread/settings/updated`` reports them."""
+
+    cwd: str
+    approval_policy: str | dict[str, Any]
+    approvals_reviewer: str
+    sandbox_policy: dict[str, Any]
+    model: str
+    model_provider: str
+    service_tier: str | None = None
+    effort: str | None = None
+    summary: str | None = None
+    #: Always the default mode: codex-engine has no plan mode.
+    collaboration_mode: dict[str, Any]
+    disabled_plugin_ids: list[str] = Field(default_factory=list)
+
+
+class ThreadSettingsUpdatedNotification(_Out):
+    """Sent when a ``turn/start`` changes the thread's settings (model, effort, policies...)."""
+
+    thread_id: str
+    thread_settings: ThreadSettings

@@ -98,8 +98,13 @@ def idle_status() -> dict[str, Any]:
     return {"type": "idle"}
 
 
-def active_status(*, waiting_on_approval: bool = False) -> dict[str, Any]:
-    return {"type": "active", "activeFlags": ["waitingOnApproval"] if waiting_on_approval else []}
+def active_status(
+    *, waiting_on_approval: bool = False, waiting_on_user_input: bool = False
+) -> dict[str, Any]:
+    flags = ["waitingOnApproval"] if waiting_on_approval else []
+    if waiting_on_user_input:
+        flags.append("waitingOnUserInput")
+    return {"type": "active", "activeFlags": flags}
 
 
 _EXPERIMENTAL: dict[str, Any] = {"experimental": True}
@@ -142,8 +147,9 @@ class Thread(_Out):
     turns: list[Turn] = Field(default_factory=list)
     #: When the thread was last active (ordering by recency): its last update.
     recency_at: int | None = None
-    #: codex-engine records legacy rollouts (no paged turns/items store yet).
-    history_mode: Literal["legacy", "paginated"] = "legacy"
+    #: As 0.163 reports every thread: its history pages with ``thread/turns/list`` and
+    #: ``thread/items/list`` (full hydration with ``includeTurns`` is deprecated).
+    history_mode: Literal["legacy", "paginated"] = "paginated"
     #: The client's analytics label for the thread (``threadSource`` of thread/start).
     thread_source: str | None = None
     #: A loaded thread's environments (``None``: not loaded).
