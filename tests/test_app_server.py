@@ -20,7 +20,7 @@ import pytest
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.app_server.catalog import CLIENT_REQUESTS
 from tests import canaries
-from tests.conftest import cli_env, reference_path, require_reference
+from tests.conftest import TEST_MODEL, cli_env, reference_path, require_reference
 
 SCHEMA = "app-server-schema"
 
@@ -121,6 +121,8 @@ class RawClient:
             sys.executable,
             "-m",
             "codex_engine",
+            "-c",
+            f"model={TEST_MODEL}",
             "-c",
             "model_provider=emulator",
             "-c",
