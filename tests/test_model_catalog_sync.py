@@ -15,7 +15,8 @@ from codex_engine.config.catalog import (
     find_model_info,
     list_models,
 )
-from codex_engine.emulator import ResponsesEmulator
+from codex_engine.emulator import Reply, ResponsesEmulator
+from tests.conftest import run_cli
 from tests.test_app_server import RawClient
 
 REFERENCE = json.loads(
@@ -65,7 +66,7 @@ async def test_model_list_over_pipes_matches_the_reference(
     emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
 ) -> None:
     # No model configured: the default is marked, as 0.163 marks its own.
-    client = await RawClient.start(codex_home, tmp_path, emulator)
+    client = await RawClient.start(codex_home, tmp_path, emulator, model=None)
     try:
         await client.initialize()
         listed: dict[str, Any] = await client.result("model/list", {"includeHidden": True})
@@ -78,3 +79,24 @@ async def test_model_list_over_pipes_matches_the_reference(
     assert all(m["hidden"] for m in listed["data"][len(REFERENCE) :])
     assert visible["data"] == [m for m in REFERENCE if not m["hidden"]]
     assert client.schema_errors() == []
+
+
+async def test_exec_without_a_model_uses_the_reference_default_and_exec_command(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    # Only the provider is configured (no TEST_MODEL): the default model is 0.163's.
+    emulator.enqueue(Reply.text("ok"))
+    flags = ["-c", "model_provider=emulator"]
+    flags += ["-c", f"model_providers.emulator.base_url={emulator.base_url}"]
+    result = await run_cli(
+        "exec", "--skip-git-repo-check", *flags, "hi", home=codex_home, cwd=tmp_path
+    )
+    assert result.code == 0, result.stderr
+    (body,) = [
+        r.body
+        for r in emulator.requests
+        if r.kind in ("http", "ws_message") and isinstance(r.body, dict) and "input" in r.body
+    ]
+    assert body["model"] == DEFAULT_MODEL == "gpt-6.1-sol"
+    names = [t.get("name") for t in body["tools"]]
+    assert "exec_command" in names and "shell" not in names

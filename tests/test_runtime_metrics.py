@@ -22,7 +22,7 @@ from codex_engine.protocol.server_timing import ServerTiming
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.summary import RuntimeSummary
 from codex_engine.telemetry.testing import InMemoryMetricExporter
-from tests.conftest import run_cli
+from tests.conftest import TEST_MODEL, run_cli
 from tests.metrics_support import (  # noqa: F401 (fixtures)
     CTX,
     PROMPT,
@@ -208,7 +208,7 @@ async def test_sessions_the_launcher_opens_ask_when_the_feature_is_on(
 
 def _ws_flags(emulator: ResponsesEmulator) -> list[str]:
     return [
-        "-c", "model_provider=emulator",
+        "-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator",
         "-c", f"model_providers.emulator.base_url={emulator.base_url}",
         "-c", "model_providers.emulator.supports_websockets=true",
         "--enable", "responses_websockets",

@@ -17,7 +17,7 @@ import pytest
 from codex_engine.core.rollout import RolloutRecorder, SessionMeta, fork_rollout, load_rollout
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.errors import CodexError, SessionLockedError
-from tests.conftest import Run, cli_env, run_cli
+from tests.conftest import TEST_MODEL, Run, cli_env, run_cli
 from tests.test_app_server import RawClient
 
 THREAD = "019a0000-0000-7000-8000-00000000beef"
@@ -169,6 +169,8 @@ def repo(tmp_path: Path) -> Path:
 
 def flags(emulator: ResponsesEmulator) -> list[str]:
     return [
+        "-c",
+        f"model={TEST_MODEL}",
         "-c",
         "model_provider=emulator",
         "-c",
