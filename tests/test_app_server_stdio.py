@@ -157,6 +157,7 @@ async def test_a_turn_running_when_a_script_ends_completes_before_the_server_ret
     connection = Connection(await pipe_reader(in_read), sink, finish_background_at_eof=True)
     options = ServerOptions(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
         ],

@@ -189,6 +189,7 @@ async def test_sessions_the_launcher_opens_ask_when_the_feature_is_on(
     # The app-server's and the library's path: the launcher builds the client from the config.
     config = load_config(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
             (["features", "responses_websockets"], True),

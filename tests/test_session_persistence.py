@@ -39,6 +39,7 @@ def repo(tmp_path: Path) -> Path:
 
 def config_for(emulator: ResponsesEmulator, cwd: Path, **extra: Any) -> Any:
     overrides: list[tuple[list[str], Any]] = [
+        (["model"], TEST_MODEL),
         (["model_provider"], "emulator"),
         (["model_providers", "emulator", "base_url"], emulator.base_url),
         (["sandbox_mode"], "danger-full-access"),
