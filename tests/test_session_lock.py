@@ -215,6 +215,10 @@ class HeldTurn:
             "codex_engine",
             "exec",
             *flags(self.emulator),
+            # `shell` waits for the command (exec_command would yield after 10 s and end the
+            # turn): the session stays mid-turn until release.
+            "--disable",
+            "unified_exec",
             "resume",
             thread_id,
             f"run `{command}`",
