@@ -82,7 +82,7 @@ async def main() -> None:
     for scenario in ("text", "tool", "failed"):
         capture["scenarios"][scenario] = {
             "reference": await run(reference, scenario, "exec_command"),
-            "codex_engine": await run(ours, scenario, "shell"),
+            "codex_engine": await run(ours, scenario, "exec_command"),
         }
     OUT.write_text(json.dumps(capture, indent=2) + "\n")
     print(f"wrote {OUT}")

@@ -132,10 +132,18 @@ def make_client(
     )
 
 
+#: The model the suite's scripted conversations with the emulator are written for (HTTP, our
+#: own catalog entry); the helpers pointing a process at the emulator select it explicitly, so
+#: a test of the default model (``gpt-6.1-sol``, which prefers WebSockets) says so.
+TEST_MODEL = "gpt-5.1-codex"
+
+
 def emulator_flags(url: str, *extra: str) -> list[str]:
-    """`-c` flags pointing the CLI at the emulator at ``url``; ``extra`` are further settings of
-    its provider table (``"stream_max_retries=0"``)."""
-    flags = ["-c", "model_provider=emulator", "-c", f"model_providers.emulator.base_url={url}"]
+    """`-c` flags pointing the CLI at the emulator at ``url`` with :data:`TEST_MODEL` (``-m``
+    still wins); ``extra`` are further settings of its provider table
+    (``"stream_max_retries=0"``)."""
+    flags = ["-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator"]
+    flags += ["-c", f"model_providers.emulator.base_url={url}"]
     for setting in extra:
         flags += ["-c", f"model_providers.emulator.{setting}"]
     return flags

@@ -75,6 +75,7 @@ def mcp_config(
     """config.toml with `entries` under `home`, pointed at the emulator."""
     (home / "config.toml").write_text(entries)
     overrides: list[tuple[list[str], Any]] = [
+        (["model"], conftest.TEST_MODEL),
         (["model_provider"], "emulator"),
         (["model_providers", "emulator", "base_url"], emulator.base_url),
         (["sandbox_mode"], extra.pop("sandbox_mode", "danger-full-access")),

@@ -20,7 +20,7 @@ from codex_engine.protocol.app_server.catalog import (
     SERVER_REQUESTS,
 )
 from codex_engine.protocol.app_server.schema import build_schemas
-from tests.conftest import cli_env
+from tests.conftest import TEST_MODEL, cli_env
 from tests.test_app_server import schema_checker
 
 Json = dict[str, Any]
@@ -119,6 +119,7 @@ def sdk_config(
     config = openai_codex.CodexConfig(
         codex_bin=str(binary),
         config_overrides=(
+            f"model={TEST_MODEL}",
             "model_provider=emulator",
             f"model_providers.emulator.base_url={emulator.base_url}",
             *overrides,

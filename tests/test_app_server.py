@@ -20,7 +20,7 @@ import pytest
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.app_server.catalog import CLIENT_REQUESTS
 from tests import canaries
-from tests.conftest import cli_env, reference_path, require_reference
+from tests.conftest import TEST_MODEL, cli_env, reference_path, require_reference
 
 SCHEMA = "app-server-schema"
 
@@ -116,11 +116,16 @@ class RawClient:
         emulator: ResponsesEmulator,
         *extra: str,
         server_args: tuple[str, ...] = (),
+        model: str | None = TEST_MODEL,
     ) -> RawClient:
+        """The app-server over stdio, pointed at ``emulator`` with ``model`` selected (``None``:
+        the configured or default one)."""
+        selected = ["-c", f"model={model}"] if model is not None else []
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "codex_engine",
+            *selected,
             "-c",
             "model_provider=emulator",
             "-c",
@@ -460,9 +465,14 @@ async def test_command_approval_goes_to_the_client_and_its_decision_is_followed(
     client: RawClient, workdir: Path
 ) -> None:
     await client.initialize()
-    # `untrusted` asks before any command that may write, whatever sandbox is available.
+    # `untrusted` asks before any command that may write, whatever sandbox is available. The
+    # `shell` tool (its command is shown below): unified exec off for this thread.
     thread_id = await start_thread(
-        client, approvalPolicy="untrusted", sandbox="danger-full-access", cwd=str(workdir)
+        client,
+        approvalPolicy="untrusted",
+        sandbox="danger-full-access",
+        cwd=str(workdir),
+        config={"features.unified_exec": False},
     )
     decisions = iter(["decline", "accept"])
     seen: list[Json] = []

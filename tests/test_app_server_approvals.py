@@ -22,7 +22,7 @@ from codex_engine.app_server.approvals import (
     proposed_amendment,
 )
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import cli_env
+from tests.conftest import TEST_MODEL, cli_env
 from tests.session_support import outputs_sent
 from tests.test_app_server import Json, RawClient, start_thread, start_turn
 
@@ -82,6 +82,9 @@ async def sdk(
     config = openai_codex.CodexConfig(
         codex_bin=str(CODEX_ENGINE_BIN),
         config_overrides=(
+            f"model={TEST_MODEL}",
+            # These are approvals of `shell` commands (and patches sent through it).
+            "features.unified_exec=false",
             "model_provider=emulator",
             f"model_providers.emulator.base_url={emulator.base_url}",
         ),

@@ -39,7 +39,8 @@ async def start(
     clients: list[RawClient] = []
 
     async def launch(*flags: str) -> RawClient:
-        client = await RawClient.start(codex_home, tmp_path, emulator, *flags)
+        # No model flag: these tests read the config layers as the user wrote them.
+        client = await RawClient.start(codex_home, tmp_path, emulator, *flags, model=None)
         clients.append(client)
         await client.initialize()
         return client

@@ -85,7 +85,7 @@ async def test_an_answer_from_another_model_reports_a_reroute_once_and_warns(
     client: RawClient, emulator: ResponsesEmulator
 ) -> None:
     emulator.enqueue(
-        Reply.function_call("shell", {"command": ["true"]}, served_model=SERVED),
+        Reply.function_call("exec_command", {"cmd": "true"}, served_model=SERVED),
         Reply.text("done", served_model=SERVED),
         Reply.text("same model again"),
     )

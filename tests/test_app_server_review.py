@@ -101,7 +101,10 @@ async def test_an_inline_review_of_the_working_tree_shows_review_items_and_keeps
         Reply.text(json.dumps(FINDINGS)),
     )
     await client.initialize()
-    thread_id = await start_thread(client, approvalPolicy="never")
+    # The reviewer runs `git diff` with the `shell` tool: unified exec off for this thread.
+    thread_id = await start_thread(
+        client, approvalPolicy="never", config={"features.unified_exec": False}
+    )
     started = await _review(client, thread_id, {"type": "uncommittedChanges"})
     assert started["reviewThreadId"] == thread_id
     turn_id = started["turn"]["id"]

@@ -11,7 +11,7 @@ import pytest
 
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.emulator.script import Reply
-from tests.conftest import cli_env
+from tests.conftest import TEST_MODEL, cli_env
 from tests.sdk_support import sdk_client, wiretapped_binary
 
 openai_codex = pytest.importorskip("openai_codex")
@@ -66,6 +66,7 @@ async def test_sync_sdk_streams_reasoning_detail_and_a_reroute(
     config = openai_codex.CodexConfig(
         codex_bin=str(binary),
         config_overrides=(
+            f"model={TEST_MODEL}",
             "model_provider=emulator",
             f"model_providers.emulator.base_url={emulator.base_url}",
         ),

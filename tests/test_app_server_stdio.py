@@ -20,7 +20,7 @@ from codex_engine.app_server.connection import Connection
 from codex_engine.app_server.server import AppServer, ServerOptions
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.jsonrpc import MAX_DEPTH, DecodeFailure, Request, decode
-from tests.conftest import cli_env
+from tests.conftest import TEST_MODEL, cli_env
 from tests.test_app_server import Json, RawClient, schema_checker
 from tests.test_app_server_connection import pipe_reader, pipe_writer
 
@@ -36,6 +36,8 @@ def _server_args(emulator: ResponsesEmulator) -> list[str]:
         sys.executable,
         "-m",
         "codex_engine",
+        "-c",
+        f"model={TEST_MODEL}",
         "-c",
         "model_provider=emulator",
         "-c",
@@ -155,6 +157,7 @@ async def test_a_turn_running_when_a_script_ends_completes_before_the_server_ret
     connection = Connection(await pipe_reader(in_read), sink, finish_background_at_eof=True)
     options = ServerOptions(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
         ],

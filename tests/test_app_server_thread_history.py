@@ -293,7 +293,7 @@ async def test_the_sdk_forks_ephemerally_async_and_sync(
     import asyncio
 
     openai_codex = pytest.importorskip("openai_codex")
-    from tests.conftest import cli_env
+    from tests.conftest import TEST_MODEL, cli_env
     from tests.sdk_support import sdk_client, wiretapped_binary
 
     workdir = tmp_path / "work"
@@ -314,6 +314,7 @@ async def test_the_sdk_forks_ephemerally_async_and_sync(
     config = openai_codex.CodexConfig(
         codex_bin=str(binary),
         config_overrides=(
+            f"model={TEST_MODEL}",
             "model_provider=emulator",
             f"model_providers.emulator.base_url={emulator.base_url}",
         ),

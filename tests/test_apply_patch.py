@@ -62,6 +62,9 @@ async def exec_patch(
     result = await run_cli(
         "exec",
         "--json",
+        # The patches come through the `shell` tool (argv and heredoc forms): keep it.
+        "--disable",
+        "unified_exec",
         "-s",
         sandbox,
         *emulator_flags(emulator.base_url),

@@ -103,8 +103,8 @@ async def test_piped_stdout_gets_only_the_last_message_and_earlier_ones_go_to_st
     # one response: the message, then the call (created/in_progress ... completed around both)
     emulator.enqueue(Reply.events([*message[:-1], *call[2:]]))
     result = await run_cli(
-        "exec", "-s", "danger-full-access", *emulator_flags(emulator.base_url), "hi",
-        home=codex_home, cwd=repo,
+        "exec", "-s", "danger-full-access", "--disable", "unified_exec",  # a `shell` call
+        *emulator_flags(emulator.base_url), "hi", home=codex_home, cwd=repo,
     )  # fmt: skip
     assert result.code == 0, result.stderr
     assert result.stdout == "The command finished. Its output was:\nfrom-the-tool\n"

@@ -87,6 +87,8 @@ async def test_without_a_working_sandbox_reads_run_with_one_warning_and_writes_d
     )
     result = await run_cli(
         "exec",
+        "--disable",
+        "unified_exec",  # the model's commands are `shell` calls
         "-s",
         "read-only",
         *emulator_flags(emulator.base_url),
@@ -129,6 +131,8 @@ async def test_read_only_exec_leaves_files_and_repository_unchanged_whatever_the
     emulator.enqueue(*(shell_call(c) for c in ISSUE_10_COMMANDS), Reply.text("tried them all"))
     result = await run_cli(
         "exec",
+        "--disable",
+        "unified_exec",  # the model's commands are `shell` calls
         "-s",
         "read-only",
         *emulator_flags(emulator.base_url),
@@ -175,6 +179,8 @@ async def test_git_is_not_auto_approved_where_a_planted_repository_could_configu
     )
     result = await run_cli(
         "exec",
+        "--disable",
+        "unified_exec",  # the model's commands are `shell` calls
         "-s",
         "read-only",
         *emulator_flags(emulator.base_url),

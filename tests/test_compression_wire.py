@@ -131,11 +131,12 @@ async def test_exec_verbose_logs_the_compression_figures(
     emulator: ResponsesEmulator, tmp_path: Any
 ) -> None:
     from tests.auth_support import run_cli, sign_in
+    from tests.conftest import TEST_MODEL
 
     home = tmp_path / "home"
     sign_in(home, emulator)
     run = await run_cli(
-        "-v", "exec", "--skip-git-repo-check",
+        "-v", "exec", "--skip-git-repo-check", "-c", f"model={TEST_MODEL}",
         "-c", f"model_providers.openai.base_url={emulator.base_url}",
         "say hi", home=home, cwd=tmp_path,
     )  # fmt: skip

@@ -18,9 +18,8 @@ def test_registry_entries() -> None:
         "enable_request_compression": (Stage.STABLE, True),
         "runtime_metrics": (Stage.UNDER_DEVELOPMENT, False),
         "shell_tool": (Stage.STABLE, True),
-        # Stable in the reference 0.163 (on there); off here so a model keeps `shell` unless its
-        # catalog entry asks for unified exec.
-        "unified_exec": (Stage.STABLE, False),
+        # Stable and on, as in the reference 0.163: every model gets exec_command.
+        "unified_exec": (Stage.STABLE, True),
         "web_search_request": (Stage.DEPRECATED, False),
         "web_search_cached": (Stage.DEPRECATED, False),
         # not implemented here (the reference has retired remote_models too): kept as removed

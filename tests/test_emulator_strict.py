@@ -183,6 +183,7 @@ async def test_after_an_interrupted_command_the_call_is_answered_aborted(
         base_instructions="strict test",
         approval_policy="never",
         sandbox_mode="danger-full-access",
+        unified_exec=False,  # the model calls `shell`
     )
     extra = {"supports_websockets": True} if websockets else {}
     emulator.enqueue(Reply.function_call("shell", {"command": ["sleep", "30"]}, call_id="call_z"))

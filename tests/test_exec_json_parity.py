@@ -55,7 +55,8 @@ async def test_exec_json_matches_the_reference_line_by_line(
     emulator: ResponsesEmulator, codex_home: Path, repo: Path, scenario: str
 ) -> None:
     if scenario == "tool":
-        emulator.enqueue(Reply.function_call("shell", {"command": ["echo", "hi"]}))
+        # The command tool both offer by default (as the capture script calls it).
+        emulator.enqueue(Reply.function_call("exec_command", {"cmd": "echo hi"}))
     elif scenario == "failed":
         emulator.enqueue(Reply.status(400))
     last = repo / "last.txt"

@@ -40,20 +40,31 @@ async def test_disabling_shell_tool_neither_offers_nor_runs_the_shell(
     assert result.code == 0, result.stderr
     first, follow_up = emulator.requests_of("http")
     assert "shell" not in tool_names(first.body["tools"])
+    assert "exec_command" not in tool_names(first.body["tools"])
     assert not (repo / "marker").exists()
     outputs = [i for i in follow_up.body["input"] if i.get("type") == "function_call_output"]
     assert [o["output"] for o in outputs] == ["unsupported tool 'shell'"]
 
 
-async def test_shell_tool_is_offered_by_default(
+async def test_a_command_tool_is_offered_by_default_and_shell_without_unified_exec(
     emulator: ResponsesEmulator, codex_home: Path, repo: Path
 ) -> None:
+    # Features shell_tool and unified_exec are both on by default: exec_command, not shell.
     result = await run_cli(
         "exec", *emulator_flags(emulator.base_url), "hi", home=codex_home, cwd=repo
     )
     assert result.code == 0, result.stderr
     (request,) = emulator.requests_of("http")
+    assert "exec_command" in tool_names(request.body["tools"])
+    assert "shell" not in tool_names(request.body["tools"])
+    result = await run_cli(
+        "exec", "--disable", "unified_exec", *emulator_flags(emulator.base_url), "hi",
+        home=codex_home, cwd=repo,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    _, request = emulator.requests_of("http")
     assert "shell" in tool_names(request.body["tools"])
+    assert "exec_command" not in tool_names(request.body["tools"])
 
 
 async def test_responses_websockets_v2_alone_turns_on_the_websocket_transport(

@@ -191,7 +191,7 @@ async def test_exec_exports_its_metrics_before_it_exits(receiver: Receiver, tmp_
     import sys
 
     from codex_engine.emulator import ResponsesEmulator
-    from tests.conftest import cli_env
+    from tests.conftest import TEST_MODEL, cli_env
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -201,7 +201,7 @@ async def test_exec_exports_its_metrics_before_it_exits(receiver: Receiver, tmp_
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "codex_engine", "exec", "--skip-git-repo-check",
             "-s", "danger-full-access",
-            "-c", "model_provider=emulator",
+            "-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator",
             "-c", f"model_providers.emulator.base_url={emulator.base_url}",
             "-c", f'otel.metrics_exporter={{otlp-http={{endpoint="{receiver.base_url}"}}}}',
             "run `echo metered`",
@@ -237,13 +237,13 @@ async def test_otel_configured_without_the_extra_is_one_line_and_exit_2(tmp_path
     import asyncio
     import sys
 
-    from tests.conftest import cli_env
+    from tests.conftest import TEST_MODEL, cli_env
 
     home = tmp_path / "home"
     home.mkdir()
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", _WITHOUT_OTEL, "exec", "--skip-git-repo-check",
-        "-c", "model_provider=emulator",
+        "-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator",
         "-c", 'otel.metrics_exporter={otlp-http={endpoint="http://127.0.0.1:9/v1/metrics"}}',
         "hello",
         cwd=tmp_path, env=cli_env(home), stdin=asyncio.subprocess.DEVNULL,
@@ -265,14 +265,14 @@ async def test_exec_without_the_otel_extra_runs_when_otel_is_not_configured(
     import sys
 
     from codex_engine.emulator import ResponsesEmulator
-    from tests.conftest import cli_env
+    from tests.conftest import TEST_MODEL, cli_env
 
     home = tmp_path / "home"
     home.mkdir()
     async with ResponsesEmulator() as emulator:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-c", _WITHOUT_OTEL, "exec", "--skip-git-repo-check",
-            "-c", "model_provider=emulator",
+            "-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator",
             "-c", f"model_providers.emulator.base_url={emulator.base_url}",
             "say hi",
             cwd=tmp_path, env=cli_env(home), stdin=asyncio.subprocess.DEVNULL,

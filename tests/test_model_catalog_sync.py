@@ -9,8 +9,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from codex_engine.config.catalog import default_base_instructions, find_model_info, list_models
-from codex_engine.emulator import ResponsesEmulator
+from codex_engine.config.catalog import (
+    DEFAULT_MODEL,
+    default_base_instructions,
+    find_model_info,
+    list_models,
+)
+from codex_engine.emulator import Reply, ResponsesEmulator
+from tests.conftest import run_cli
 from tests.test_app_server import RawClient
 
 REFERENCE = json.loads(
@@ -41,21 +47,26 @@ def test_catalog_carries_every_reference_model_with_its_tool_surface() -> None:
     assert astra.experimental_supported_tools == ["send_user_message_async", "clock"]
     red, _ = find_model_info("gpt-daybreak-red-latest")
     assert red.context_window == 372_000
-    # The reference sorts by priority: its visible models come first, in its order.
+    # The reference sorts by priority; our earlier entries are hidden, so the lists are equal.
     visible = [m.slug for m in list_models(visible_only=True)]
-    assert visible[: len(REFERENCE_VISIBLE)] == REFERENCE_VISIBLE
+    assert visible == REFERENCE_VISIBLE
+    # Its default (API-key auth) is ours.
+    assert [m["id"] for m in REFERENCE if m["isDefault"]] == [DEFAULT_MODEL]
 
 
 def test_our_earlier_models_still_resolve() -> None:
     for slug in ("gpt-5.1-codex", "gpt-5.1-codex-mini", "gpt-5.2-codex", "gpt-5"):
         info, warning = find_model_info(slug)
         assert warning is None and info.slug == slug
+        # Usable with -m, listed only with includeHidden.
+        assert info.visibility == "hide"
 
 
 async def test_model_list_over_pipes_matches_the_reference(
     emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
 ) -> None:
-    client = await RawClient.start(codex_home, tmp_path, emulator, "-c", "model=gpt-6.1-sol")
+    # No model configured: the default is marked, as 0.163 marks its own.
+    client = await RawClient.start(codex_home, tmp_path, emulator, model=None)
     try:
         await client.initialize()
         listed: dict[str, Any] = await client.result("model/list", {"includeHidden": True})
@@ -63,8 +74,29 @@ async def test_model_list_over_pipes_matches_the_reference(
     finally:
         with contextlib.suppress(ProcessLookupError):
             assert await client.close() == 0
-    ours = {m["id"]: m for m in listed["data"]}
-    for entry in REFERENCE:
-        assert ours[entry["id"]] == entry
-    assert [m["id"] for m in visible["data"]][: len(REFERENCE_VISIBLE)] == REFERENCE_VISIBLE
+    # 0.163's entries first, in its order; our earlier (hidden) entries after them.
+    assert listed["data"][: len(REFERENCE)] == REFERENCE
+    assert all(m["hidden"] for m in listed["data"][len(REFERENCE) :])
+    assert visible["data"] == [m for m in REFERENCE if not m["hidden"]]
     assert client.schema_errors() == []
+
+
+async def test_exec_without_a_model_uses_the_reference_default_and_exec_command(
+    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
+) -> None:
+    # Only the provider is configured (no TEST_MODEL): the default model is 0.163's.
+    emulator.enqueue(Reply.text("ok"))
+    flags = ["-c", "model_provider=emulator"]
+    flags += ["-c", f"model_providers.emulator.base_url={emulator.base_url}"]
+    result = await run_cli(
+        "exec", "--skip-git-repo-check", *flags, "hi", home=codex_home, cwd=tmp_path
+    )
+    assert result.code == 0, result.stderr
+    (body,) = [
+        r.body
+        for r in emulator.requests
+        if r.kind in ("http", "ws_message") and isinstance(r.body, dict) and "input" in r.body
+    ]
+    assert body["model"] == DEFAULT_MODEL == "gpt-6.1-sol"
+    names = [t.get("name") for t in body["tools"]]
+    assert "exec_command" in names and "shell" not in names

@@ -20,6 +20,7 @@ import codex_engine
 from codex_engine import AgentMessageDelta, TurnCompleted, load_config, open_session
 from codex_engine.core.events import TurnEvent
 from codex_engine.emulator import ResponsesEmulator
+from tests.conftest import TEST_MODEL
 
 
 def test_every_exported_name_exists() -> None:
@@ -32,6 +33,7 @@ async def test_library_turn_as_in_the_readme(
 ) -> None:
     config = load_config(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
         ],

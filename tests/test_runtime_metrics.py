@@ -22,7 +22,7 @@ from codex_engine.protocol.server_timing import ServerTiming
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.summary import RuntimeSummary
 from codex_engine.telemetry.testing import InMemoryMetricExporter
-from tests.conftest import run_cli
+from tests.conftest import TEST_MODEL, run_cli
 from tests.metrics_support import (  # noqa: F401 (fixtures)
     CTX,
     PROMPT,
@@ -189,6 +189,7 @@ async def test_sessions_the_launcher_opens_ask_when_the_feature_is_on(
     # The app-server's and the library's path: the launcher builds the client from the config.
     config = load_config(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
             (["features", "responses_websockets"], True),
@@ -208,7 +209,7 @@ async def test_sessions_the_launcher_opens_ask_when_the_feature_is_on(
 
 def _ws_flags(emulator: ResponsesEmulator) -> list[str]:
     return [
-        "-c", "model_provider=emulator",
+        "-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator",
         "-c", f"model_providers.emulator.base_url={emulator.base_url}",
         "-c", "model_providers.emulator.supports_websockets=true",
         "--enable", "responses_websockets",

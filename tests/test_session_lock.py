@@ -17,7 +17,7 @@ import pytest
 from codex_engine.core.rollout import RolloutRecorder, SessionMeta, fork_rollout, load_rollout
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.errors import CodexError, SessionLockedError
-from tests.conftest import Run, cli_env, run_cli
+from tests.conftest import TEST_MODEL, Run, cli_env, run_cli
 from tests.test_app_server import RawClient
 
 THREAD = "019a0000-0000-7000-8000-00000000beef"
@@ -170,6 +170,8 @@ def repo(tmp_path: Path) -> Path:
 def flags(emulator: ResponsesEmulator) -> list[str]:
     return [
         "-c",
+        f"model={TEST_MODEL}",
+        "-c",
         "model_provider=emulator",
         "-c",
         f"model_providers.emulator.base_url={emulator.base_url}",
@@ -213,6 +215,10 @@ class HeldTurn:
             "codex_engine",
             "exec",
             *flags(self.emulator),
+            # `shell` waits for the command (exec_command would yield after 10 s and end the
+            # turn): the session stays mid-turn until release.
+            "--disable",
+            "unified_exec",
             "resume",
             thread_id,
             f"run `{command}`",

@@ -16,7 +16,7 @@ from codex_engine.core.rollout import load_rollout
 from codex_engine.core.session import Session
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.protocol.items import item_to_json
-from tests.conftest import run_cli
+from tests.conftest import TEST_MODEL, run_cli
 
 
 def git(repo: Path, *args: str) -> None:
@@ -39,6 +39,7 @@ def repo(tmp_path: Path) -> Path:
 
 def config_for(emulator: ResponsesEmulator, cwd: Path, **extra: Any) -> Any:
     overrides: list[tuple[list[str], Any]] = [
+        (["model"], TEST_MODEL),
         (["model_provider"], "emulator"),
         (["model_providers", "emulator", "base_url"], emulator.base_url),
         (["sandbox_mode"], "danger-full-access"),
@@ -237,7 +238,7 @@ async def codex(*args: str, home: Path, cwd: Path) -> tuple[int, str, str]:
 async def test_exec_resume_last_and_fork_from_the_command_line(
     emulator: ResponsesEmulator, codex_home: Path, repo: Path
 ) -> None:
-    flags = ["-c", "model_provider=emulator", "-c",
+    flags = ["-c", f"model={TEST_MODEL}", "-c", "model_provider=emulator", "-c",
              f"model_providers.emulator.base_url={emulator.base_url}"]  # fmt: skip
     code, out, _ = await codex("exec", "--json", *flags, "remember the word kiwi",
                                home=codex_home, cwd=repo)  # fmt: skip

@@ -40,7 +40,8 @@ async def test_tool_turn_runs_the_command_and_answers_from_its_output(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     async with make_client(emulator.base_url) as client:
-        session = Session(settings(tmp_path), SessionDeps(client))
+        # The `shell` tool (its JSON output is checked below): unified exec off.
+        session = Session(settings(tmp_path, unified_exec=False), SessionDeps(client))
         events = await run(session, "run `echo hello-from-tool`")
     finished = [e for e in events if isinstance(e, CommandFinished)]
     assert len(finished) == 1 and finished[0].exit_code == 0
@@ -291,7 +292,9 @@ async def test_parallel_tool_calls_run_at_the_same_time_when_the_model_allows(
     )
     info, _ = find_model_info("gpt-5.1-codex")
     parallel = settings(
-        tmp_path, model_info=info.model_copy(update={"supports_parallel_tool_calls": True})
+        tmp_path,
+        model_info=info.model_copy(update={"supports_parallel_tool_calls": True}),
+        unified_exec=False,  # the calls are `shell` calls
     )
     async with make_client(emulator.base_url) as client:
         session = Session(parallel, SessionDeps(client))

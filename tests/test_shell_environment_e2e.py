@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
-from tests.conftest import run_cli
+from tests.conftest import TEST_MODEL, run_cli
 from tests.test_app_server import RawClient, start_thread, start_turn
 
 # A name the default excludes catch, one only a custom `exclude` catches, and a harmless one.
@@ -56,6 +56,8 @@ async def run_env(emulator: ResponsesEmulator, home: Path, cwd: Path, *flags: st
         "exec",
         "-s",
         "danger-full-access",
+        "-c",
+        f"model={TEST_MODEL}",
         "-c",
         "model_provider=emulator",
         "-c",
@@ -110,8 +112,12 @@ async def test_inherit_none_with_set_gives_exactly_the_set_variables(
     emulator.enqueue(Reply.function_call("shell", {"command": ["env"]}), Reply.text("done"))
     result = await run_cli(
         "exec",
+        "--disable",
+        "unified_exec",  # an argv `shell` call: exec_command would add its own variables
         "-s",
         "danger-full-access",
+        "-c",
+        f"model={TEST_MODEL}",
         "-c",
         "model_provider=emulator",
         "-c",
@@ -146,6 +152,8 @@ async def test_an_unknown_policy_key_is_a_warning_and_the_turn_runs(
 ) -> None:
     result = await run_cli(
         "exec",
+        "-c",
+        f"model={TEST_MODEL}",
         "-c",
         "model_provider=emulator",
         "-c",

@@ -63,7 +63,8 @@ async def test_an_extra_toolset_is_offered_and_gets_the_calls_named_for_it(
     # gpt-5.1-codex also gets apply_patch (freeform) and view_image (image input) built in, and
     # request_user_input after the command tool (as 0.163).
     assert [tool.get("name", tool["type"]) for tool in offered] == [
-        "shell",
+        "exec_command",
+        "write_stdin",
         "request_user_input",
         "web_search",
         "apply_patch",
@@ -83,5 +84,5 @@ async def test_a_call_no_toolset_handles_is_told_to_the_model(
     async with make_client(emulator.base_url) as client:
         session = Session(settings(tmp_path), SessionDeps(client))
         events = await run(session, "go to mars")
-    assert outputs_sent(emulator) == ["unsupported tool 'teleport'; use `shell`"]
+    assert outputs_sent(emulator) == ["unsupported tool 'teleport'; use `exec_command`"]
     assert isinstance(events[-1], TurnCompleted)

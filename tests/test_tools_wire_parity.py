@@ -23,9 +23,6 @@ REFERENCE = json.loads(
 #: Offered by 0.163, not (yet) by us. Remove a name here when it lands; its schema is then
 #: compared like the others.
 NOT_YET = {
-    # Unified exec: being built on another branch (replaces our `shell`).
-    "exec_command",
-    "write_stdin",
     # Sub-agents (a namespace of tools): not planned yet.
     "multi_agent_v1",
     # Client-side tool search over deferred tools (`type: tool_search`): not planned yet.
@@ -33,11 +30,10 @@ NOT_YET = {
 }
 #: Offered by us, not by 0.163, per model, and why.
 OURS_ONLY: dict[str, set[str]] = {
-    # Our `shell` stays until unified exec (exec_command) replaces it. 0.163 does not know the
-    # slug gpt-5.1-codex (fallback metadata: no apply_patch); our catalog keeps our own entry,
-    # whose apply_patch kind is freeform.
-    "gpt-5.1-codex": {"shell", "apply_patch"},
-    "gpt-5.5": {"shell"},
+    # 0.163 does not know the slug gpt-5.1-codex (fallback metadata: no apply_patch); our
+    # catalog keeps our own (hidden) entry, whose apply_patch kind is freeform.
+    "gpt-5.1-codex": {"apply_patch"},
+    "gpt-5.5": set(),
 }
 
 

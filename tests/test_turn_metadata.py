@@ -18,6 +18,7 @@ from codex_engine.core.launch import open_session
 from codex_engine.core.session import Session
 from codex_engine.core.turn_metadata import TURN_METADATA_TIMEOUT_S
 from codex_engine.emulator import ResponsesEmulator
+from tests.conftest import TEST_MODEL
 
 
 def git(repo: Path, *args: str) -> str:
@@ -40,6 +41,7 @@ def repo(tmp_path: Path) -> Path:
 
 def config_for(emulator: ResponsesEmulator, cwd: Path, *, websockets: bool = False) -> Any:
     overrides: list[tuple[list[str], Any]] = [
+        (["model"], TEST_MODEL),
         (["model_provider"], "emulator"),
         (["model_providers", "emulator", "base_url"], emulator.base_url),
         (["model_providers", "emulator", "supports_websockets"], websockets),

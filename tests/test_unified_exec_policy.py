@@ -167,14 +167,18 @@ async def test_apply_patch_in_exec_command_is_applied_by_the_engine(
     assert not any(isinstance(e, CommandFinished) for e in events)
 
 
-def test_the_catalog_shell_type_or_the_feature_chooses_unified_exec(tmp_path: Path) -> None:
+def test_the_feature_and_the_catalog_shell_type_choose_the_command_tool(tmp_path: Path) -> None:
     plain = settings(tmp_path)
-    assert command_tool(plain) == "shell"
-    assert command_tool(dataclasses.replace(plain, unified_exec=True)) == "unified_exec"
+    # Feature unified_exec is on by default, as in 0.163.
+    assert command_tool(plain) == "unified_exec"
+    assert command_tool(dataclasses.replace(plain, unified_exec=False)) == "shell"
     catalog_says = dataclasses.replace(
         plain, model_info=plain.model_info.model_copy(update={"shell_type": "unified_exec"})
     )
     assert command_tool(catalog_says) == "unified_exec"
+    # With the feature off, an entry asking for unified exec gets shell_command (the reference
+    # source maps it so).
+    assert command_tool(dataclasses.replace(catalog_says, unified_exec=False)) == "shell_command"
     assert command_tool(dataclasses.replace(catalog_says, shell_tool=False)) is None
 
 

@@ -24,7 +24,7 @@ from codex_engine.core.events import (
 from codex_engine.core.launch import open_session, resume_session, start_preconnect
 from codex_engine.core.session import Session, SessionDeps, SessionSettings
 from codex_engine.emulator import HandshakeReply, Reply, ResponsesEmulator
-from tests.conftest import SleepRecorder, make_client
+from tests.conftest import TEST_MODEL, SleepRecorder, make_client
 
 
 def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
@@ -93,6 +93,7 @@ async def test_the_launcher_preconnects_new_and_resumed_sessions_before_any_turn
     # The app-server's (and `exec resume`'s) path: no early handshake; the launcher starts one.
     config = load_config(
         overrides=[
+            (["model"], TEST_MODEL),
             (["model_provider"], "emulator"),
             (["model_providers", "emulator", "base_url"], emulator.base_url),
             (["features", "responses_websockets"], True),

@@ -27,7 +27,9 @@ __all__ = [
     "list_models",
 ]
 
-DEFAULT_MODEL = "gpt-5.1-codex"
+#: The model used when none is configured: the reference 0.163's default with API-key auth (its
+#: `exec` banner, and the entry its `model/list` marks `isDefault`).
+DEFAULT_MODEL = "gpt-6.1-sol"
 #: Publicly documented context window of the GPT-5 Codex family; also the unknown-model fallback.
 DEFAULT_CONTEXT_WINDOW = 272_000
 _AUTO_COMPACT_PERCENT = 90

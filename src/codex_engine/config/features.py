@@ -100,9 +100,10 @@ FEATURES: tuple[FeatureSpec, ...] = (
     FeatureSpec(
         "unified_exec",
         Stage.STABLE,
-        # On in the reference 0.163; off here until the catalog says which models want it, so
-        # the model keeps `shell` unless its catalog entry (`shell_type`) or this flag asks.
-        False,
+        # On, as in the reference 0.163: every model runs commands with exec_command unless its
+        # catalog entry says `shell_type = "disabled"`. Off: `shell_command` or `shell` (by the
+        # entry's `shell_type`).
+        True,
         "Run the model's commands with exec_command/write_stdin (processes that keep running "
         "between calls, in a PTY if asked) instead of the shell tool.",
     ),

@@ -44,9 +44,10 @@ class SessionSettings:
     network_access: bool = False
     #: Feature ``shell_tool``: whether the model is offered the ``shell`` tool at all.
     shell_tool: bool = True
-    #: Feature ``unified_exec``: commands through ``exec_command``/``write_stdin`` instead of
-    #: ``shell`` (a model's catalog ``shell_type`` may ask for them too).
-    unified_exec: bool = False
+    #: Feature ``unified_exec`` (on by default, as the reference): commands through
+    #: ``exec_command``/``write_stdin``; off, the model's catalog ``shell_type`` picks
+    #: ``shell_command`` or ``shell`` (:func:`codex_engine.core.tool_dispatch.command_tool`).
+    unified_exec: bool = True
     #: Feature ``goals``: whether the model is offered the goal tools (recorded threads only).
     goals: bool = True
     #: Feature ``default_mode_request_user_input``: ``request_user_input`` asks the user in the

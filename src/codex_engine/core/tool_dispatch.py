@@ -1,9 +1,10 @@
 """Which tools a session offers the model, and which toolset carries out each call (by name).
 
-The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the command tool (``shell``,
-or ``exec_command`` + ``write_stdin``: :func:`command_tool` chooses), the hosted ``web_search``,
-``apply_patch`` (also intercepted in commands), ``view_image``, ``update_plan``, the goal tools,
-then the extra toolsets the session was given (``SessionDeps.toolsets``).
+The tools are listed in one place, :meth:`ToolDispatcher.__init__`: the command tool
+(``exec_command`` + ``write_stdin``, ``shell_command`` or ``shell``: :func:`command_tool`
+chooses), the hosted ``web_search``, ``apply_patch`` (also intercepted in commands),
+``view_image``, ``update_plan``, the goal tools, then the extra toolsets the session was given
+(``SessionDeps.toolsets``).
 A new kind of tool is a :class:`~codex_engine.core.tools.toolset.Toolset` added there.
 """
 
@@ -21,6 +22,7 @@ from codex_engine.core.tools.goals import GoalToolset
 from codex_engine.core.tools.plan import UpdatePlanTool
 from codex_engine.core.tools.request_user_input import RequestUserInputTool
 from codex_engine.core.tools.shell_call import ShellTool
+from codex_engine.core.tools.shell_command import ShellCommandTool
 from codex_engine.core.tools.toolset import FreeformToolset, ToolContext, Toolset, call_name
 from codex_engine.core.tools.unified_exec import UnifiedExecTool
 from codex_engine.core.tools.view_image import ViewImageTool
@@ -39,14 +41,22 @@ AnyOutput = FunctionCallOutput | CustomToolCallOutput
 __all__ = ["HostedWebSearch", "ToolContext", "ToolDispatcher", "Toolset", "command_tool"]
 
 
-def command_tool(settings: SessionSettings) -> Literal["shell", "unified_exec"] | None:
-    """How the model runs commands: ``unified_exec`` when the model's catalog entry asks for it
-    (``shell_type``) or feature ``unified_exec`` is on, else ``shell``; ``None`` with feature
-    ``shell_tool`` off."""
-    if not settings.shell_tool:
+CommandTool = Literal["shell", "shell_command", "unified_exec"]
+
+
+def command_tool(settings: SessionSettings) -> CommandTool | None:
+    """How the model runs commands, as the reference 0.163 decides it: none with feature
+    ``shell_tool`` off or when the model's catalog entry says ``shell_type = "disabled"``;
+    else ``unified_exec`` (``exec_command``) while that feature is on (the default). With it off,
+    ``shell_command`` for entries whose ``shell_type`` is ``shell_command`` or ``unified_exec``,
+    and our argv ``shell`` for ``default``/``local`` ones."""
+    shell_type = settings.model_info.shell_type
+    if not settings.shell_tool or shell_type == "disabled":
         return None
-    if settings.unified_exec or settings.model_info.shell_type == "unified_exec":
+    if settings.unified_exec:
         return "unified_exec"
+    if shell_type in ("shell_command", "unified_exec"):
+        return "shell_command"
     return "shell"
 
 
@@ -84,6 +94,7 @@ class ToolDispatcher:
         user_input: RequestUserInputTool | None = None,
     ) -> None:
         self.shell = ShellTool(sandbox)
+        self.shell_command = ShellCommandTool(sandbox)
         self.unified_exec = UnifiedExecTool(sandbox)
         # The goal tools (``get_goal``, ``create_goal``, ``update_goal``) act on ``goals``.
         goal_tools: tuple[Toolset, ...] = (GoalToolset(goals),) if goals is not None else ()
@@ -91,6 +102,7 @@ class ToolDispatcher:
         asking = user_input or RequestUserInputTool(None, "")
         self.toolsets: tuple[Toolset, ...] = (
             self.shell,
+            self.shell_command,
             self.unified_exec,
             asking,
             HostedWebSearch(),
@@ -105,11 +117,15 @@ class ToolDispatcher:
         # The command tool not chosen is neither offered nor run: a call to it is answered like
         # any unknown tool.
         chosen = command_tool(settings)
+        commands: dict[Toolset, CommandTool] = {
+            self.shell: "shell",
+            self.shell_command: "shell_command",
+            self.unified_exec: "unified_exec",
+        }
         return [
             toolset
             for toolset in self.toolsets
-            if not (toolset is self.shell and chosen != "shell")
-            and not (toolset is self.unified_exec and chosen != "unified_exec")
+            if toolset not in commands or commands[toolset] == chosen
         ]
 
     async def aclose(self) -> None:
@@ -131,7 +147,12 @@ class ToolDispatcher:
             if toolset.handles(name):
                 return await toolset.call(call, ctx)
         chosen = command_tool(ctx.settings)
-        hint = {"shell": "; use `shell`", "unified_exec": "; use `exec_command`", None: ""}[chosen]
+        hint = {
+            "shell": "; use `shell`",
+            "shell_command": "; use `shell_command`",
+            "unified_exec": "; use `exec_command`",
+            None: "",
+        }[chosen]
         return FunctionCallOutput(
             call_id=call.call_id, output=f"unsupported tool {call.name!r}{hint}"
         )

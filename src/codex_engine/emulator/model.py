@@ -1,4 +1,4 @@
-"""The built-in model (a deterministic stand-in that echoes, calls `shell`, summarises output)
+"""The built-in model (a deterministic stand-in that echoes, runs commands, summarises output)
 and the model catalog `GET /v1/models` serves."""
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def scripted_reply(body: Mapping[str, Any]) -> Reply:
     """The built-in model's deterministic answer to a request body.
 
     After a tool result it summarises the output; when the user asks to run a command and a
-    `shell` (or `exec_command`) function tool is offered it calls it; otherwise it echoes.
+    command tool is offered (`shell`, `exec_command` or `shell_command`) it calls it; otherwise
+    it echoes.
     `generate: false` (a prewarm request) completes with no output.
     """
     if body.get("generate") is False:
@@ -51,6 +52,8 @@ def scripted_reply(body: Mapping[str, Any]) -> Reply:
             return Reply.function_call("shell", {"command": ["bash", "-lc", command]})
         if "exec_command" in tools:
             return Reply.function_call("exec_command", {"cmd": command})
+        if "shell_command" in tools:
+            return Reply.function_call("shell_command", {"command": command})
     if said.strip():
         return Reply.text(
             f"Hello from the codex-engine emulator, a scripted stand-in for the model. "

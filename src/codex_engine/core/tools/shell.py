@@ -15,7 +15,7 @@ import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 __all__ = [
@@ -226,7 +226,9 @@ def format_for_model(result: ShellResult, limit_bytes: int) -> str:
 
 
 def describe(command: Sequence[str]) -> str:
-    """A short human form of the command for terminal output."""
-    if len(command) == 3 and command[0] in {"bash", "sh", "zsh"} and command[1] in {"-c", "-lc"}:
+    """A short human form of the command for terminal output: the script of a shell run with
+    ``-c``/``-lc`` (``bash`` or, as exec_command and shell_command run it, ``/bin/bash``)."""
+    shells = {"bash", "sh", "zsh"}
+    if len(command) == 3 and PurePath(command[0]).name in shells and command[1] in {"-c", "-lc"}:
         return command[2]
     return " ".join(command)

@@ -46,7 +46,11 @@ USER_DECLINED = "the user declined to run this command"
 
 class ShellTool:
     """The ``shell`` toolset of one session: it remembers the OS sandbox it found and whether
-    the user was told there is none."""
+    the user was told there is none. A subclass may offer another argument shape (``name``,
+    :meth:`specs`, :meth:`parse`) and share the rest: approval, sandbox, apply_patch, events."""
+
+    #: The tool's name as the model calls it (and as metrics count it).
+    name = SHELL_TOOL_NAME
 
     def __init__(self, sandbox: SandboxSupport | None = None) -> None:
         #: ``None`` until the first command that needs it detects one.
@@ -60,12 +64,16 @@ class ShellTool:
         return [shell_tool_spec()]
 
     def handles(self, name: str) -> bool:
-        return name == SHELL_TOOL_NAME
+        return name == self.name
+
+    def parse(self, arguments: str, settings: SessionSettings) -> ShellCall:
+        """The command a call asks for; ``ValueError`` with a message the model can act on."""
+        return parse_shell_arguments(arguments, settings.cwd)
 
     async def call(self, call: FunctionCall, ctx: ToolContext) -> FunctionCallOutput:
         settings, emit = ctx.settings, ctx.emit
         try:
-            shell = parse_shell_arguments(call.arguments, settings.cwd)
+            shell = self.parse(call.arguments, settings)
         except ValueError as exc:
             return FunctionCallOutput(call_id=call.call_id, output=f"invalid arguments: {exc}")
         if (patch := patch_invocation(shell.command)) is not None:
@@ -107,7 +115,7 @@ class ShellTool:
             )
             runnable = dataclasses.replace(shell, command=wrapped)
         result = await run_shell(runnable, env=settings.shell_env, on_output=on_output)
-        ctx.metrics.tool_call(SHELL_TOOL_NAME, result.exit_code == 0, result.duration_s * 1000)
+        ctx.metrics.tool_call(self.name, result.exit_code == 0, result.duration_s * 1000)
         emit(
             CommandFinished(
                 call.call_id,
