@@ -16,6 +16,7 @@ import pytest
 from codex_engine.config import catalog
 from codex_engine.emulator import ResponsesEmulator
 from tests.conftest import cli_env, emulator_flags
+from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 
 #: Third-party packages a one-turn exec (HTTP/SSE) truly needs, each with the reason.
 THIRD_PARTY: dict[str, str] = {
@@ -71,29 +72,6 @@ OWN_NOT_ON_PATH = (
     "codex_engine.telemetry.otlp_json",
 )
 
-#: Runs the CLI in this interpreter and writes ``sys.modules`` at exit, whatever the exit path.
-DRIVER = """
-import atexit, sys
-out = sys.argv.pop(1)
-def dump():
-    with open(out, "w") as f:
-        f.write("\\n".join(sorted(sys.modules)))
-atexit.register(dump)
-sys.argv[0] = "codex-engine"
-from codex_engine.cli.main import main
-main()
-"""
-
-
-def bare_interpreter_modules() -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(done.stdout.split())
-
 
 async def exec_modules(tmp_path: Path, *args: str, home: Path, **env: str) -> set[str]:
     # asyncio's subprocess, not subprocess.run: the emulator answers on this test's event loop
@@ -116,23 +94,11 @@ async def exec_modules(tmp_path: Path, *args: str, home: Path, **env: str) -> se
     return set(out.read_text().split()) - bare_interpreter_modules()
 
 
+BUDGET = Budget(tuple(OWN_NOT_ON_PATH), tuple(STDLIB_NOT_ON_PATH), THIRD_PARTY)
+
+
 def disallowed(modules: set[str], *, also: frozenset[str] = frozenset()) -> list[str]:
-    """The modules outside the allow-lists (``also``: more modules allowed, with their
-    submodules)."""
-    problems = []
-    for name in sorted(modules):
-        top = name.split(".")[0]
-        if any(name == extra or name.startswith(extra + ".") for extra in also):
-            continue
-        if top == "codex_engine":
-            if any(name == bad or name.startswith(bad + ".") for bad in OWN_NOT_ON_PATH):
-                problems.append(name)
-        elif top in sys.stdlib_module_names or top.startswith("_sysconfigdata_"):
-            if any(name == bad or name.startswith(bad + ".") for bad in STDLIB_NOT_ON_PATH):
-                problems.append(name)
-        elif top not in THIRD_PARTY:
-            problems.append(name)
-    return problems
+    return BUDGET.disallowed(modules, also=also)
 
 
 @pytest.fixture

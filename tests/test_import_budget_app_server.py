@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import cli_env
+from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 
 #: Third-party packages the app-server loads before it answers ``initialize``, each with the reason.
 THIRD_PARTY: dict[str, str] = {
@@ -47,43 +48,11 @@ OWN_NOT_ON_PATH = (
 #: Standard-library packages the path must not need (the rest of it is cheap or already loaded).
 STDLIB_NOT_ON_PATH = ("sqlite3", "multiprocessing", "unittest", "doctest", "pydoc", "tkinter")
 
-#: Runs the CLI in this interpreter and writes ``sys.modules`` when it exits.
-DRIVER = """
-import atexit, sys
-out = sys.argv.pop(1)
-def dump():
-    with open(out, "w") as f:
-        f.write("\\n".join(sorted(sys.modules)))
-atexit.register(dump)
-sys.argv[0] = "codex-engine"
-from codex_engine.cli.main import main
-main()
-"""
+BUDGET = Budget(tuple(OWN_NOT_ON_PATH), tuple(STDLIB_NOT_ON_PATH), THIRD_PARTY)
 
 
-def bare_interpreter_modules() -> set[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", "import sys; print('\\n'.join(sys.modules))"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return set(done.stdout.split())
-
-
-def disallowed(modules: set[str]) -> list[str]:
-    problems = []
-    for name in sorted(modules):
-        top = name.split(".")[0]
-        if top == "codex_engine":
-            if any(name == bad or name.startswith(bad + ".") for bad in OWN_NOT_ON_PATH):
-                problems.append(name)
-        elif top in sys.stdlib_module_names or top.startswith("_sysconfigdata_"):
-            if any(name == bad or name.startswith(bad + ".") for bad in STDLIB_NOT_ON_PATH):
-                problems.append(name)
-        elif top not in THIRD_PARTY:
-            problems.append(name)
-    return problems
+def disallowed(modules: set[str], *, also: frozenset[str] = frozenset()) -> list[str]:
+    return BUDGET.disallowed(modules, also=also)
 
 
 def test_the_app_server_imports_only_allowed_modules_before_initialize(tmp_path: Path) -> None:
