@@ -116,60 +116,36 @@ class _Builder:
         self.emit("response.output_item.done", output_index=index, item=done)
 
     def function_call(self, name: str, arguments: str, call_id: str | None) -> None:
-        item_id = self.ctx.ids.next("fc")
-        index = len(self.output)
-        item: JsonDict = {
-            "id": item_id,
-            "type": "function_call",
-            "status": "in_progress",
-            "call_id": call_id or self.ctx.ids.next("call"),
-            "name": name,
-            "arguments": "",
-        }
-        self.emit("response.output_item.added", output_index=index, item=item)
-        for chunk in _chunks(arguments, 16):
-            self.emit(
-                "response.function_call_arguments.delta",
-                item_id=item_id,
-                output_index=index,
-                delta=chunk,
-            )
-        self.emit(
-            "response.function_call_arguments.done",
-            item_id=item_id,
-            output_index=index,
-            arguments=arguments,
-        )
-        done = {**item, "status": "completed", "arguments": arguments}
-        self.output.append(done)
-        self.emit("response.output_item.done", output_index=index, item=done)
+        self._call("function_call", "fc", "arguments", name, arguments, call_id)
 
     def custom_tool_call(self, name: str, tool_input: str, call_id: str | None) -> None:
-        item_id = self.ctx.ids.next("ctc")
+        self._call("custom_tool_call", "ctc", "input", name, tool_input, call_id)
+
+    def _call(
+        self, kind: str, id_prefix: str, field: str, name: str, payload: str, call_id: str | None
+    ) -> None:
+        """A function call (JSON ``arguments``) or a custom tool call (raw ``input``), its
+        payload streamed in deltas as the API streams it."""
+        item_id = self.ctx.ids.next(id_prefix)
         index = len(self.output)
         item: JsonDict = {
             "id": item_id,
-            "type": "custom_tool_call",
+            "type": kind,
             "status": "in_progress",
             "call_id": call_id or self.ctx.ids.next("call"),
             "name": name,
-            "input": "",
+            field: "",
         }
-        self.emit("response.output_item.added", output_index=index, item=item)
-        for chunk in _chunks(tool_input, 16):
-            self.emit(
-                "response.custom_tool_call_input.delta",
-                item_id=item_id,
-                output_index=index,
-                delta=chunk,
-            )
-        self.emit(
-            "response.custom_tool_call_input.done",
-            item_id=item_id,
-            output_index=index,
-            input=tool_input,
+        event = (
+            "response.function_call_arguments"
+            if kind == "function_call"
+            else ("response.custom_tool_call_input")
         )
-        done = {**item, "status": "completed", "input": tool_input}
+        self.emit("response.output_item.added", output_index=index, item=item)
+        for chunk in _chunks(payload, 16):
+            self.emit(f"{event}.delta", item_id=item_id, output_index=index, delta=chunk)
+        self.emit(f"{event}.done", item_id=item_id, output_index=index, **{field: payload})
+        done = {**item, "status": "completed", field: payload}
         self.output.append(done)
         self.emit("response.output_item.done", output_index=index, item=done)
 
