@@ -112,7 +112,12 @@ async def test_api_key_account_reads_as_the_reference_sync(
 
 #: A shell call that runs until the test creates ``go`` in the work directory.
 WAIT_FOR_GO = "while [ ! -e go ]; do sleep 0.02; done; echo released"
-APPROVE_NOTHING = ('approval_policy="never"', 'sandbox_mode="danger-full-access"')
+# The waiting call is a `shell` call, so these threads keep the shell tool (unified exec off).
+APPROVE_NOTHING = (
+    'approval_policy="never"',
+    'sandbox_mode="danger-full-access"',
+    "features.unified_exec=false",
+)
 
 
 def _user_texts(body: dict[str, Any]) -> list[str]:
