@@ -45,7 +45,8 @@ def user_texts(body: Json) -> list[str]:
 async def client(
     emulator: ResponsesEmulator, codex_home: Path, workdir: Path
 ) -> AsyncIterator[RawClient]:
-    raw = await RawClient.start(codex_home, workdir, emulator)
+    # The waiting call is a `shell` call: these threads keep the shell tool (unified exec off).
+    raw = await RawClient.start(codex_home, workdir, emulator, "-c", "features.unified_exec=false")
     try:
         await raw.initialize()
         yield raw
