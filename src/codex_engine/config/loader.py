@@ -3,8 +3,6 @@
 Every problem surfaces as a one-line ConfigError naming the key, where it came from and the fix.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -66,6 +64,18 @@ _PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
 
+class UpdatePlanToolToml(msgspec.Struct, frozen=True, kw_only=True):
+    """``[tools.update_plan]``: whether the model is offered the ``update_plan`` tool."""
+
+    enabled: bool = False
+
+
+class ToolsToml(msgspec.Struct, frozen=True, kw_only=True):
+    """``[tools]``: per-tool settings (other keys belong to other Codex versions)."""
+
+    update_plan: UpdatePlanToolToml | None = None
+
+
 class ConfigProfile(msgspec.Struct, frozen=True, kw_only=True):
     """Keys allowed both at the top level and inside `[profiles.<name>]`.
 
@@ -98,18 +108,6 @@ class ConfigProfile(msgspec.Struct, frozen=True, kw_only=True):
     tool_output_token_limit: _PositiveInt | None = None
     shell_environment_policy: ShellEnvironmentPolicyToml | None = None
     tools: ToolsToml | None = None
-
-
-class UpdatePlanToolToml(msgspec.Struct, frozen=True, kw_only=True):
-    """``[tools.update_plan]``: whether the model is offered the ``update_plan`` tool."""
-
-    enabled: bool = False
-
-
-class ToolsToml(msgspec.Struct, frozen=True, kw_only=True):
-    """``[tools]``: per-tool settings (other keys belong to other Codex versions)."""
-
-    update_plan: UpdatePlanToolToml | None = None
 
 
 class ConfigToml(ConfigProfile, frozen=True, kw_only=True):

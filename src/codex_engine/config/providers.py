@@ -3,11 +3,9 @@
 Retry and timeout knobs live here too because they are per provider (SPEC §12.1).
 """
 
-from __future__ import annotations
-
 import copy
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlencode
 
 import msgspec
@@ -154,7 +152,7 @@ class ModelProviderInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
         base = (self.base_url or "").lower()
         return any(marker in base for marker in _AZURE_MARKERS)
 
-    def with_chatgpt_base_url(self, chatgpt_base_url: str | None) -> ModelProviderInfo:
+    def with_chatgpt_base_url(self, chatgpt_base_url: str | None) -> Self:
         """A copy whose ChatGPT-auth requests go under the configured `chatgpt_base_url`."""
         routed = chatgpt_responses_base_url(chatgpt_base_url) if chatgpt_base_url else None
         return msgspec.structs.replace(self, _chatgpt_base_url=routed)

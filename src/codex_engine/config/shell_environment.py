@@ -4,8 +4,6 @@ The TOML shape (validated strictly; unknown keys are warned about, not refused) 
 resolved, immutable :class:`ShellEnvironmentPolicy`. Applying it lives in ``core/tools/env_policy``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
@@ -26,6 +24,29 @@ __all__ = [
 POLICY_TABLE = "shell_environment_policy"
 
 ShellEnvironmentInherit = Literal["all", "core", "none"]
+
+
+class ShellEnvironmentPolicy(QuietRepr, frozen=True):
+    """How a command's environment is built from the process environment.
+
+    Applied in this order: ``inherit`` picks the starting set (everything, a few core
+    variables, or nothing); unless ``ignore_default_excludes``, names containing ``KEY``,
+    ``SECRET`` or ``TOKEN`` are dropped; names matching an ``exclude`` pattern are dropped;
+    ``set_vars`` are added; if ``include_only`` is given, only matching names stay. Patterns are
+    globs (``*``, ``?``) matched against the whole name, ignoring case.
+    """
+
+    inherit: ShellEnvironmentInherit = "all"
+    ignore_default_excludes: bool = True
+    exclude: tuple[str, ...] = ()
+    # Kept out of repr: users put tokens here on purpose, and a Config may end up in a log.
+    set_vars: Mapping[str, str] = msgspec.field(default_factory=dict)
+    include_only: tuple[str, ...] = ()
+    #: `experimental_use_profile`: accepted for compatibility; codex-engine runs the command
+    #: the model gives (which is usually a login shell already) and warns that it is ignored.
+    use_profile: bool = False
+
+    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"set_vars"})
 
 
 class ShellEnvironmentPolicyToml(msgspec.Struct, frozen=True, kw_only=True):
@@ -61,29 +82,6 @@ class ShellEnvironmentPolicyToml(msgspec.Struct, frozen=True, kw_only=True):
 
 #: The keys the table knows, as users write them (for warnings about the others).
 POLICY_KEYS: tuple[str, ...] = ShellEnvironmentPolicyToml.__struct_encode_fields__
-
-
-class ShellEnvironmentPolicy(QuietRepr, frozen=True):
-    """How a command's environment is built from the process environment.
-
-    Applied in this order: ``inherit`` picks the starting set (everything, a few core
-    variables, or nothing); unless ``ignore_default_excludes``, names containing ``KEY``,
-    ``SECRET`` or ``TOKEN`` are dropped; names matching an ``exclude`` pattern are dropped;
-    ``set_vars`` are added; if ``include_only`` is given, only matching names stay. Patterns are
-    globs (``*``, ``?``) matched against the whole name, ignoring case.
-    """
-
-    inherit: ShellEnvironmentInherit = "all"
-    ignore_default_excludes: bool = True
-    exclude: tuple[str, ...] = ()
-    # Kept out of repr: users put tokens here on purpose, and a Config may end up in a log.
-    set_vars: Mapping[str, str] = msgspec.field(default_factory=dict)
-    include_only: tuple[str, ...] = ()
-    #: `experimental_use_profile`: accepted for compatibility; codex-engine runs the command
-    #: the model gives (which is usually a login shell already) and warns that it is ignored.
-    use_profile: bool = False
-
-    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"set_vars"})
 
 
 def resolve_shell_environment_policy(
