@@ -29,7 +29,7 @@ from codex_engine.protocol.items import (
 
 
 def model(**fields: object) -> ModelInfo:
-    return ModelInfo.model_validate({"slug": "m", "display_name": "m", **fields})
+    return ModelInfo.from_dict({"slug": "m", "display_name": "m", **fields})
 
 
 def assistant(text: str) -> Message:

@@ -88,7 +88,7 @@ def test_unknown_model_fallback() -> None:
     assert info.prefer_websockets is False
     assert info.supported_reasoning_levels == []
     assert info.base_instructions == default_base_instructions()
-    assert "used_fallback_model_metadata" not in info.model_dump()
+    assert "used_fallback_model_metadata" not in info.to_dict()
 
 
 def test_overrides_applied() -> None:
@@ -123,8 +123,8 @@ def test_server_fields_survive_round_trip() -> None:
         "minimal_client_version": "0.153.0",
         "supports_search_tool": True,
     }
-    info = ModelInfo.model_validate(payload)
-    dumped = json.loads(info.model_dump_json())
+    info = ModelInfo.from_dict(payload)
+    dumped = json.loads(json.dumps(info.to_dict()))
     assert dumped["minimal_client_version"] == "0.153.0"
     assert dumped["supports_search_tool"] is True
     assert "used_fallback_model_metadata" not in dumped

@@ -21,10 +21,11 @@ from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 #: Third-party packages a one-turn exec (HTTP/SSE) truly needs, each with the reason.
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/exec_cmd.py)",
-    "pydantic": "wire items and config models (protocol/items.py, config/*)",
+    "pydantic": "wire items (protocol/items.py)",
     "pydantic_core": "pydantic's validator core",
     "annotated_types": "imported by pydantic itself",
-    "typing_extensions": "imported by pydantic itself",
+    "typing_extensions": "imported by pydantic and msgspec themselves",
+    "msgspec": "Structs of config (config/*) and records; its own decoders",
     "typing_inspection": "imported by pydantic itself",
     "httpx": "the HTTP client of transport/http.py (the Responses request)",
     "httpcore": "httpx's connection layer",
@@ -163,14 +164,14 @@ def test_a_model_lookup_validates_only_its_own_catalog_entry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     validated: list[str] = []
-    real = catalog.ModelInfo.model_validate
+    real = catalog.ModelInfo.from_dict
 
     def spy(entry: Any) -> catalog.ModelInfo:
         validated.append(entry["slug"])
         return real(entry)
 
     catalog._bundled_one.cache_clear()
-    monkeypatch.setattr(catalog.ModelInfo, "model_validate", spy)
+    monkeypatch.setattr(catalog.ModelInfo, "from_dict", spy)
     try:
         info, warning = catalog.find_model_info("gpt-5.1-codex")
         unknown, unknown_warning = catalog.find_model_info("no-such-model")

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from codex_engine.config import catalog
@@ -34,7 +35,7 @@ def repo(tmp_path: Path) -> Path:
 def distinct_instructions(monkeypatch: pytest.MonkeyPatch) -> None:
     """A test catalog in which OTHER_MODEL's instructions differ from everyone else's."""
     entries = tuple(
-        m.model_copy(update={"base_instructions": OTHER_INSTRUCTIONS})
+        msgspec.structs.replace(m, base_instructions=OTHER_INSTRUCTIONS)
         if m.slug == OTHER_MODEL
         else m
         for m in catalog.bundled_models()

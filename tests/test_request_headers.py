@@ -7,6 +7,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 
+import msgspec
 import pytest
 
 from codex_engine.client.credentials import Credentials, StaticCredentials
@@ -236,7 +237,7 @@ async def test_compressed_and_plain_posts_carry_the_built_headers_exactly(
         async def recover_unauthorized(self) -> bool:
             return False
 
-    openai = provider(raw.base_url).model_copy(update={"name": "OpenAI", "env_key": None})
+    openai = msgspec.structs.replace(provider(raw.base_url), name="OpenAI", env_key=None)
     async with ModelClient(
         provider=openai,
         credentials=ChatGpt(),

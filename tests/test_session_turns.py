@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from codex_engine.config.catalog import find_model_info
 from codex_engine.core.events import (
     AgentMessageDelta,
@@ -293,7 +295,7 @@ async def test_parallel_tool_calls_run_at_the_same_time_when_the_model_allows(
     info, _ = find_model_info("gpt-5.1-codex")
     parallel = settings(
         tmp_path,
-        model_info=info.model_copy(update={"supports_parallel_tool_calls": True}),
+        model_info=msgspec.structs.replace(info, supports_parallel_tool_calls=True),
         unified_exec=False,  # the calls are `shell` calls
     )
     async with make_client(emulator.base_url) as client:

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from codex_engine.config.catalog import find_model_info
@@ -61,7 +62,7 @@ async def test_command_tool_per_catalog_shell_type_matches_the_reference(
     # Unified exec on (the default, as 0.163): exec_command for every shell_type but disabled.
     base = settings(tmp_path)
     assert base.unified_exec
-    info = base.model_info.model_copy(update={"shell_type": shell_type})
+    info = msgspec.structs.replace(base.model_info, shell_type=shell_type)
     emulator.enqueue(Reply.text("ok"))
     await one_turn(emulator, settings(tmp_path, model_info=info), "hi")
     assert command_tools_offered(emulator) == REFERENCE["by_catalog_shell_type"][shell_type]
@@ -81,7 +82,7 @@ async def test_with_unified_exec_off_the_catalog_shell_type_picks_the_tool(
     emulator: ResponsesEmulator, tmp_path: Path, shell_type: str, expected: list[str]
 ) -> None:
     base = settings(tmp_path)
-    info = base.model_info.model_copy(update={"shell_type": shell_type})
+    info = msgspec.structs.replace(base.model_info, shell_type=shell_type)
     emulator.enqueue(Reply.text("ok"))
     await one_turn(emulator, settings(tmp_path, model_info=info, unified_exec=False), "hi")
     assert command_tools_offered(emulator) == expected

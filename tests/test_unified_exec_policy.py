@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from codex_engine.core.approvals import ApprovalRequest
@@ -173,7 +174,7 @@ def test_the_feature_and_the_catalog_shell_type_choose_the_command_tool(tmp_path
     assert command_tool(plain) == "unified_exec"
     assert command_tool(dataclasses.replace(plain, unified_exec=False)) == "shell"
     catalog_says = dataclasses.replace(
-        plain, model_info=plain.model_info.model_copy(update={"shell_type": "unified_exec"})
+        plain, model_info=msgspec.structs.replace(plain.model_info, shell_type="unified_exec")
     )
     assert command_tool(catalog_says) == "unified_exec"
     # With the feature off, an entry asking for unified exec gets shell_command (the reference
@@ -186,7 +187,7 @@ async def test_a_model_whose_catalog_entry_asks_gets_exec_command_not_shell(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     base = settings(tmp_path)
-    info = base.model_info.model_copy(update={"shell_type": "unified_exec"})
+    info = msgspec.structs.replace(base.model_info, shell_type="unified_exec")
     emulator.enqueue(Reply.function_call("shell", {"command": ["echo", "hi"]}), Reply.text("done"))
     async with make_client(emulator.base_url) as client:
         session = Session(dataclasses.replace(base, model_info=info), SessionDeps(client))

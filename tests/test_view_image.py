@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from codex_engine.config.catalog import find_model_info
@@ -133,7 +134,7 @@ def test_offered_to_image_models_with_detail_where_the_catalog_allows(
     settings = SessionSettings(cwd=tmp_path, model_info=info, base_instructions="")
     [spec] = ViewImageTool().specs(settings)
     assert set(json.loads(json.dumps(spec["parameters"]))["properties"]) == params
-    text_only = info.model_copy(update={"input_modalities": ["text"]})
+    text_only = msgspec.structs.replace(info, input_modalities=["text"])
     no_images = SessionSettings(cwd=tmp_path, model_info=text_only, base_instructions="")
     assert ViewImageTool().specs(no_images) == []
 

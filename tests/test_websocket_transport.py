@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from codex_engine.client.preconnect import PreconnectState
@@ -30,7 +31,7 @@ from tests.conftest import TEST_MODEL, SleepRecorder, make_client
 def settings(cwd: Path, *, prefer_websockets: bool = False) -> SessionSettings:
     info, _ = find_model_info("gpt-5.1-codex")
     if prefer_websockets:
-        info = info.model_copy(update={"prefer_websockets": True})
+        info = msgspec.structs.replace(info, prefer_websockets=True)
     return SessionSettings(
         cwd=cwd,
         model_info=info,

@@ -6,9 +6,10 @@ Shared by ``thread/start``, ``thread/resume``, ``thread/fork`` (settings of a ne
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+
+import msgspec
 
 from codex_engine.app_server import history
 from codex_engine.app_server.context import ServerContext
@@ -141,7 +142,7 @@ def turn_changes(
     warning: str | None = None
     model_info: ModelInfo | None = None
     if p.model is not None and p.model != s.model_info.slug:
-        model_info, warning = dataclasses.replace(config, model=p.model).model_info()
+        model_info, warning = msgspec.structs.replace(config, model=p.model).model_info()
     cwd = resolve_cwd(p.cwd) if p.cwd is not None else None
     if isinstance(p.approval_policy, dict):
         raise InvalidParamsError(_GRANULAR_POLICY)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import importlib
 import os
 import signal
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
+import msgspec
 
 from codex_engine.cli.exec_inputs import (
     check_prompt_length,
@@ -117,7 +117,7 @@ def _load(
     if not add_dirs:
         return config
     roots = tuple((cwd / d).resolve() for d in add_dirs)
-    return dataclasses.replace(config, additional_writable_roots=roots)
+    return msgspec.structs.replace(config, additional_writable_roots=roots)
 
 
 @dataclass(frozen=True, slots=True)

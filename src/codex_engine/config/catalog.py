@@ -3,14 +3,13 @@
 Entries whose `base_instructions` is null use `prompts/base_instructions.md` (SPEC §10).
 """
 
-from __future__ import annotations
-
-import json
+import copy
+from collections.abc import Mapping
 from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import msgspec
 
 __all__ = [
     "DEFAULT_CONTEXT_WINDOW",
@@ -40,83 +39,95 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 Verbosity = Literal["low", "medium", "high"]
 
 
+#: The package data's directory. Read as plain files: importlib.resources' first use imports
+#: its readers and zipfile (~10 ms), for a package that is never zipped.
+_HERE = Path(__file__).parent
+
+
 @cache
 def default_base_instructions() -> str:
     """codex-engine's own default system prompt (package data)."""
-    path = resources.files("codex_engine.config").joinpath("prompts/base_instructions.md")
-    return path.read_text(encoding="utf-8")
+    return (_HERE / "prompts" / "base_instructions.md").read_text(encoding="utf-8")
 
 
-# defer_build on the catalog's models: their validators are built on first use, and the nested
-# ones inside ModelInfo's, instead of each at import (measured: less work for an exec, which
-# validates only one entry).
+# Catalog entries carry fields this version does not model (newer server catalogs, and the
+# bundled file's own); each type keeps them in `extra` so an entry round-trips (`to_dict`).
 
 
-class ReasoningEffortPreset(BaseModel):
+class ReasoningEffortPreset(msgspec.Struct, kw_only=True):
     """One selectable reasoning level with a short description for pickers."""
-
-    model_config = ConfigDict(extra="allow", defer_build=True)
 
     effort: ReasoningEffort
     description: str = ""
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class ModelUpgrade(BaseModel):
+class ModelUpgrade(msgspec.Struct, kw_only=True):
     """A suggested successor model."""
-
-    model_config = ConfigDict(extra="allow", defer_build=True)
 
     model: str
     migration_markdown: str | None = None
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class TruncationPolicy(BaseModel):
+class TruncationPolicy(msgspec.Struct, kw_only=True):
     """How tool output is cut down before it goes back to the model."""
-
-    model_config = ConfigDict(extra="allow", defer_build=True)
 
     mode: Literal["bytes", "tokens"]
     limit: int
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class ModelInfo(BaseModel):
-    """Per-model metadata. Unknown fields are kept so newer server catalogs round-trip."""
+def _default_truncation() -> TruncationPolicy:
+    return TruncationPolicy(mode="bytes", limit=10_000)
 
-    model_config = ConfigDict(extra="allow", defer_build=True)
+
+def _default_modalities() -> list[str]:
+    return ["text", "image"]
+
+
+class ModelInfo(msgspec.Struct, kw_only=True):
+    """Per-model metadata. Unknown fields are kept in `extra` so newer server catalogs round-trip
+    (`ModelInfo.from_dict` / `to_dict`)."""
 
     slug: str
     display_name: str
     description: str | None = None
     default_reasoning_level: ReasoningEffort | None = None
-    supported_reasoning_levels: list[ReasoningEffortPreset] = Field(default_factory=list)
+    supported_reasoning_levels: list[ReasoningEffortPreset] = msgspec.field(default_factory=list)
     shell_type: Literal["default", "local", "unified_exec", "disabled", "shell_command"] = "default"
     visibility: Literal["list", "hide", "none"] = "none"
     supported_in_api: bool = True
     priority: int = 99
     upgrade: ModelUpgrade | None = None
-    base_instructions: str = Field(default_factory=default_base_instructions)
+    base_instructions: str = msgspec.field(default_factory=default_base_instructions)
     supports_reasoning_summaries: bool = False
     support_verbosity: bool = False
     default_verbosity: Verbosity | None = None
     apply_patch_tool_type: Literal["freeform", "function"] | None = None
-    truncation_policy: TruncationPolicy = Field(
-        default_factory=lambda: TruncationPolicy(mode="bytes", limit=10_000)
-    )
+    truncation_policy: TruncationPolicy = msgspec.field(default_factory=_default_truncation)
     supports_parallel_tool_calls: bool = False
     context_window: int | None = None
     auto_compact_token_limit: int | None = None
     effective_context_window_percent: int = 95
-    experimental_supported_tools: list[str] = Field(default_factory=list)
-    input_modalities: list[str] = Field(default_factory=lambda: ["text", "image"])
+    experimental_supported_tools: list[str] = msgspec.field(default_factory=list)
+    input_modalities: list[str] = msgspec.field(default_factory=_default_modalities)
     prefer_websockets: bool = False
-    #: Set when the slug was not in the catalog; internal, never serialized.
-    used_fallback_model_metadata: bool = Field(default=False, exclude=True)
+    #: Set when the slug was not in the catalog; internal, never serialized (`to_dict`).
+    used_fallback_model_metadata: bool = False
+    #: The entry's fields this version does not model (`web_search_tool_type`, ...).
+    extra: dict[str, Any] = msgspec.field(default_factory=dict)
 
-    @field_validator("base_instructions", mode="before")
     @classmethod
-    def _default_instructions(cls, value: Any) -> Any:
-        # The bundled JSON stores null so the prompt text lives in one readable Markdown file.
-        return default_base_instructions() if value is None else value
+    def from_dict(cls, entry: Mapping[str, Any]) -> Self:
+        """Validate one catalog entry (strict types); raises ``msgspec.ValidationError``."""
+        return msgspec.convert(_split_entry(entry), cls)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as JSON-ready data, unknown fields included (the inverse of `from_dict`)."""
+        data: dict[str, Any] = _flat(self)
+        del data["used_fallback_model_metadata"]
+        return data
 
     def effective_auto_compact_limit(self) -> int | None:
         """The explicit limit, else 90% of the context window, else None (no window known)."""
@@ -137,28 +148,67 @@ class ModelInfo(BaseModel):
         return any(level.effort == effort for level in self.supported_reasoning_levels)
 
 
+def _split(entry: Mapping[str, Any], cls: type[msgspec.Struct]) -> dict[str, Any]:
+    """``entry`` with the keys ``cls`` does not model moved under ``extra``."""
+    fields = cls.__struct_fields__
+    known = {k: v for k, v in entry.items() if k in fields and k != "extra"}
+    known["extra"] = {k: v for k, v in entry.items() if k not in known}
+    return known
+
+
+def _split_entry(entry: Mapping[str, Any]) -> Any:
+    if not isinstance(entry, Mapping):
+        return entry  # msgspec names the problem
+    data = _split(entry, ModelInfo)
+    if data.get("base_instructions") is None:
+        # The bundled JSON stores null so the prompt text lives in one readable Markdown file.
+        data.pop("base_instructions", None)
+    if isinstance(upgrade := data.get("upgrade"), Mapping):
+        data["upgrade"] = _split(upgrade, ModelUpgrade)
+    if isinstance(policy := data.get("truncation_policy"), Mapping):
+        data["truncation_policy"] = _split(policy, TruncationPolicy)
+    if isinstance(levels := data.get("supported_reasoning_levels"), list):
+        data["supported_reasoning_levels"] = [
+            _split(level, ReasoningEffortPreset) if isinstance(level, Mapping) else level
+            for level in levels
+        ]
+    return data
+
+
+def _flat(value: Any) -> Any:
+    """Plain data with each Struct's `extra` merged back into its own fields."""
+    if isinstance(value, msgspec.Struct):
+        data = {name: _flat(getattr(value, name)) for name in value.__struct_fields__}
+        data.update(data.pop("extra", None) or {})
+        return data
+    if isinstance(value, list):
+        return [_flat(item) for item in value]
+    return value
+
+
 @cache
 def _bundled_entries() -> tuple[dict[str, Any], ...]:
     """models.json's entries as parsed JSON, read once."""
-    text = resources.files("codex_engine.config").joinpath("models.json").read_text("utf-8")
-    return tuple(json.loads(text)["models"])
+    raw = (_HERE / "models.json").read_bytes()
+    entries: list[dict[str, Any]] = msgspec.json.decode(raw)["models"]
+    return tuple(entries)
 
 
 @cache
 def _bundled() -> tuple[ModelInfo, ...]:
-    return tuple(ModelInfo.model_validate(entry) for entry in _bundled_entries())
+    return tuple(ModelInfo.from_dict(entry) for entry in _bundled_entries())
 
 
 @cache
 def _bundled_one(slug: str) -> ModelInfo | None:
     # One lookup (every exec) validates only its own entry, not the whole catalog.
     entry = next((e for e in _bundled_entries() if e.get("slug") == slug), None)
-    return None if entry is None else ModelInfo.model_validate(entry)
+    return None if entry is None else ModelInfo.from_dict(entry)
 
 
 def bundled_models() -> list[ModelInfo]:
     """Every bundled entry, in file order (copies; callers may not mutate the cache)."""
-    return [m.model_copy(deep=True) for m in _bundled()]
+    return [copy.deepcopy(m) for m in _bundled()]
 
 
 def list_models(*, visible_only: bool = False, api_only: bool = False) -> list[ModelInfo]:
@@ -221,7 +271,7 @@ def find_model_info(
             "Check the model name, or set model_context_window if the window differs."
         )
     else:
-        info = found.model_copy(deep=True)
+        info = copy.deepcopy(found)
 
     update: dict[str, Any] = {}
     if context_window is not None:
@@ -242,5 +292,5 @@ def find_model_info(
         )
         update["truncation_policy"] = TruncationPolicy(mode=policy.mode, limit=limit)
     if update:
-        info = info.model_copy(update=update)
+        info = msgspec.structs.replace(info, **update)
     return info, warning

@@ -8,15 +8,14 @@ import os
 import tempfile
 import tomllib
 from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import tomlkit
-from pydantic import ValidationError
 from tomlkit.exceptions import TOMLKitError
 
-from codex_engine.config.config_file import validation_error
+from codex_engine.config.config_file import convert_table
 from codex_engine.config.loader import ConfigToml
 from codex_engine.errors import ConfigEditError
 
@@ -30,8 +29,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ConfigEdit:
+class ConfigEdit(msgspec.Struct, frozen=True):
     key_path: str
     value: Any
     #: ``upsert`` merges a table into an existing one key by key; ``replace`` sets the value.
@@ -116,11 +114,10 @@ def apply_edits(text: str, edits: Sequence[ConfigEdit], *, source: str) -> str:
             ) from None
     result = tomlkit.dumps(doc)
     try:
-        ConfigToml.model_validate(tomllib.loads(result))
-    except ValidationError as exc:
-        raise validation_error(exc, source_for=lambda _loc: source) from None
+        table = tomllib.loads(result)
     except tomllib.TOMLDecodeError as exc:  # pragma: no cover - tomlkit wrote it
         raise ConfigEditError(f"the edited {source} would not be valid TOML: {exc}") from None
+    convert_table(table, ConfigToml, source_for=lambda _loc: source)
     return result
 
 

@@ -6,9 +6,10 @@ Precedence: registry defaults < `[features]` < `[profiles.<p>.features]` < CLI o
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+import msgspec
 
 from codex_engine.errors import ConfigError
 
@@ -45,8 +46,7 @@ _STAGE_DESCRIPTIONS: dict[Stage, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureSpec:
+class FeatureSpec(msgspec.Struct, frozen=True):
     """One registry entry. `replacement` names what to use instead of a deprecated key."""
 
     key: str
@@ -175,8 +175,7 @@ def _replacement_hint(spec: FeatureSpec) -> str:
     return "remove it from your config"
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
+class Features(msgspec.Struct, frozen=True):
     """The effective set of enabled feature keys. Immutable; build it with `resolve`."""
 
     _enabled: frozenset[str]

@@ -3,22 +3,15 @@
 Every problem surfaces as a one-line ConfigError naming the key, where it came from and the fix.
 """
 
-from __future__ import annotations
-
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import msgspec
 
 from codex_engine.config.catalog import DEFAULT_MODEL, ModelInfo, ReasoningEffort, find_model_info
-from codex_engine.config.config_file import (
-    OVERRIDE_SOURCE,
-    read_config_file,
-    validation_error,
-)
+from codex_engine.config.config_file import OVERRIDE_SOURCE, convert_table, read_config_file
 from codex_engine.config.features import Features
 from codex_engine.config.mcp_servers import McpServerConfig, parse_mcp_servers
 from codex_engine.config.overrides import Override, apply_overrides
@@ -66,25 +59,35 @@ WebSearchMode = Literal["disabled", "cached", "live"]
 ForcedLoginMethod = Literal["chatgpt", "api"]
 AuthCredentialsStore = Literal["file", "keyring", "auto", "ephemeral"]
 
-_PositiveInt = Field(default=None, gt=0)
+_PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 #: The reference's default for ``project_doc_max_bytes`` (32 KiB).
 DEFAULT_PROJECT_DOC_MAX_BYTES = 32 * 1024
 
 
-class ConfigProfile(BaseModel):
+class UpdatePlanToolToml(msgspec.Struct, frozen=True, kw_only=True):
+    """``[tools.update_plan]``: whether the model is offered the ``update_plan`` tool."""
+
+    enabled: bool = False
+
+
+class ToolsToml(msgspec.Struct, frozen=True, kw_only=True):
+    """``[tools]``: per-tool settings (other keys belong to other Codex versions)."""
+
+    update_plan: UpdatePlanToolToml | None = None
+
+
+class ConfigProfile(msgspec.Struct, frozen=True, kw_only=True):
     """Keys allowed both at the top level and inside `[profiles.<name>]`.
 
     Unknown keys are ignored (users' files carry keys of other Codex versions); known keys are
     type-checked strictly so `model_context_window = "big"` is an error, not a surprise.
     """
 
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
     model: str | None = None
     model_provider: str | None = None
     features: dict[str, Any] | None = None
-    model_context_window: int | None = _PositiveInt
-    model_auto_compact_token_limit: int | None = _PositiveInt
+    model_context_window: _PositiveInt | None = None
+    model_auto_compact_token_limit: _PositiveInt | None = None
     model_reasoning_effort: ReasoningEffort | None = None
     model_reasoning_summary: ReasoningSummary | None = None
     model_verbosity: Verbosity | None = None
@@ -102,28 +105,12 @@ class ConfigProfile(BaseModel):
     cli_auth_credentials_store: AuthCredentialsStore | None = None
     suppress_unstable_features_warning: bool | None = None
     openai_base_url: str | None = None
-    tool_output_token_limit: int | None = _PositiveInt
+    tool_output_token_limit: _PositiveInt | None = None
     shell_environment_policy: ShellEnvironmentPolicyToml | None = None
     tools: ToolsToml | None = None
 
 
-class UpdatePlanToolToml(BaseModel):
-    """``[tools.update_plan]``: whether the model is offered the ``update_plan`` tool."""
-
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-    enabled: bool = False
-
-
-class ToolsToml(BaseModel):
-    """``[tools]``: per-tool settings (other keys belong to other Codex versions)."""
-
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
-
-    update_plan: UpdatePlanToolToml | None = None
-
-
-class ConfigToml(ConfigProfile):
+class ConfigToml(ConfigProfile, frozen=True, kw_only=True):
     """The whole `config.toml` as written (before profile and override resolution)."""
 
     profile: str | None = None
@@ -131,14 +118,13 @@ class ConfigToml(ConfigProfile):
     # Provider tables are validated one by one (merged over built-ins) by the loader.
     model_providers: dict[str, dict[str, Any]] | None = None
     otel: dict[str, Any] | None = None
-    project_doc_max_bytes: int | None = Field(default=None, ge=0)
+    project_doc_max_bytes: Annotated[int, msgspec.Meta(ge=0)] | None = None
     project_doc_fallback_filenames: list[str] | None = None
     # Server tables are validated one by one by `config/mcp_servers.py`.
     mcp_servers: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     """Resolved configuration: file < profile < `-c` overrides, with defaults filled in."""
 
     codex_home: Path
@@ -171,18 +157,20 @@ class Config:
     cli_auth_credentials_store: AuthCredentialsStore = "file"
     suppress_unstable_features_warning: bool = False
     openai_base_url: str | None = None
-    otel: dict[str, Any] = field(default_factory=dict)
+    otel: dict[str, Any] = msgspec.field(default_factory=dict)
     tool_output_token_limit: int | None = None
     #: Writable roots besides the workspace, set by the caller (``exec --add-dir``), not the file.
     additional_writable_roots: tuple[Path, ...] = ()
     #: What the model's commands inherit from the environment (see `config/shell_environment`).
-    shell_environment_policy: ShellEnvironmentPolicy = field(default_factory=ShellEnvironmentPolicy)
+    shell_environment_policy: ShellEnvironmentPolicy = msgspec.field(
+        default_factory=ShellEnvironmentPolicy
+    )
     #: How many bytes of the project's AGENTS.md files reach the model (0: none at all).
     project_doc_max_bytes: int = DEFAULT_PROJECT_DOC_MAX_BYTES
     #: Names tried after ``AGENTS.override.md`` and ``AGENTS.md`` in each directory.
     project_doc_fallback_filenames: tuple[str, ...] = ()
     #: `[mcp_servers.NAME]` entries, in file order (see `config/mcp_servers`).
-    mcp_servers: dict[str, McpServerConfig] = field(default_factory=dict)
+    mcp_servers: dict[str, McpServerConfig] = msgspec.field(default_factory=dict)
     #: `[tools.update_plan] enabled`: the model is offered `update_plan` (off, as in 0.163).
     update_plan_tool: bool = False
 
@@ -233,10 +221,7 @@ def _profile_file(home: Path, name: str | None) -> Path | None:
 
 def _read_profile_file(path: Path) -> dict[str, Any]:
     table = read_config_file(path)
-    try:
-        ConfigProfile.model_validate(table)
-    except ValidationError as exc:
-        raise validation_error(exc, source_for=lambda _loc: str(path)) from None
+    convert_table(table, ConfigProfile, source_for=lambda _loc: str(path))
     return table
 
 
@@ -295,17 +280,11 @@ def load_config(
     overrides = [(list(path), value) for path, value in overrides if path]
 
     file_table = read_config_file(config_path)
-    try:
-        ConfigToml.model_validate(file_table)
-    except ValidationError as exc:
-        raise validation_error(exc, source_for=lambda _loc: file_source) from None
+    convert_table(file_table, ConfigToml, source_for=lambda _loc: file_source)
 
     with_cli = apply_overrides(file_table, overrides)
-    try:
-        ConfigToml.model_validate(with_cli)
-    except ValidationError as exc:
-        # The file alone was valid, so whatever is wrong now came from the command line.
-        raise validation_error(exc, source_for=lambda _loc: OVERRIDE_SOURCE) from None
+    # The file alone was valid, so whatever is wrong now came from the command line.
+    convert_table(with_cli, ConfigToml, source_for=lambda _loc: OVERRIDE_SOURCE)
 
     def source_for(loc: Sequence[str | int]) -> str:
         return OVERRIDE_SOURCE if _touches(loc, overrides) else file_source
@@ -340,10 +319,7 @@ def load_config(
         layered = _merge_layer_tables(file_table, profile_table)
         if layered is not file_table:
             with_cli = apply_overrides(layered, overrides)
-            try:
-                ConfigToml.model_validate(with_cli)
-            except ValidationError as exc:
-                raise validation_error(exc, source_for=lambda _loc: profile_source) from None
+            convert_table(with_cli, ConfigToml, source_for=lambda _loc: profile_source)
             in_file = profile_source
 
             def source_for(loc: Sequence[str | int]) -> str:
@@ -376,7 +352,6 @@ def load_config(
             **profile_table[POLICY_TABLE],
         }
     effective = apply_overrides(effective, top_level_cli)
-    parsed = ConfigToml.model_validate(effective)
 
     def key_source(key: str) -> str:
         if _touches([key], top_level_cli):
@@ -384,6 +359,13 @@ def load_config(
         if key in profile_table:
             return profile_source
         return source_for([key])
+
+    # Each layer was valid on its own; checked again all the same (and typed from here on).
+    parsed = convert_table(
+        effective,
+        ConfigToml,
+        source_for=lambda loc: key_source(str(loc[0])) if loc else file_source,
+    )
 
     # -- features
     cli_features = apply_overrides({}, [o for o in overrides if o[0][0] == "features"])
@@ -419,7 +401,9 @@ def load_config(
         return file_source
 
     shell_policy, shell_warnings = resolve_shell_environment_policy(
-        parsed.shell_environment_policy, source_for=policy_key_source
+        parsed.shell_environment_policy,
+        source_for=policy_key_source,
+        written=effective.get(POLICY_TABLE),
     )
     mcp_servers, mcp_warnings = parse_mcp_servers(
         with_cli.get("mcp_servers"), source_for=source_for

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
+import msgspec
+
+from codex_engine.config.quiet_repr import QuietRepr
 from codex_engine.errors import ConfigError
 
 __all__ = [
@@ -58,33 +60,36 @@ _IGNORED_KEYS = (
 _KNOWN_KEYS = (*_STDIO_KEYS, *_HTTP_KEYS, *_SHARED_KEYS, *_IGNORED_KEYS, "bearer_token")
 
 
-@dataclass(frozen=True)
-class StdioTransport:
+class StdioTransport(QuietRepr, frozen=True):
     """A server run as a child process speaking JSON-RPC lines on stdin/stdout."""
 
     command: str
     args: tuple[str, ...] = ()
-    #: Set in the child's environment (over the few variables every server inherits).
-    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: Set in the child's environment (over the few variables every server inherits); not in
+    #: repr.
+    env: Mapping[str, str] = msgspec.field(default_factory=dict)
     #: Names of variables copied from this process's environment into the child's.
     env_vars: tuple[str, ...] = ()
     cwd: str | None = None
 
+    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"env"})
 
-@dataclass(frozen=True)
-class HttpTransport:
+
+class HttpTransport(QuietRepr, frozen=True):
     """A server reached over MCP streamable HTTP."""
 
     url: str
     #: The variable holding the bearer token (the token itself never sits in config).
     bearer_token_env_var: str | None = None
-    http_headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    #: Not in repr (a static header may hold a token).
+    http_headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     #: Header name -> variable whose value is sent as that header (skipped when unset or blank).
-    env_http_headers: Mapping[str, str] = field(default_factory=dict)
+    env_http_headers: Mapping[str, str] = msgspec.field(default_factory=dict)
+
+    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"http_headers"})
 
 
-@dataclass(frozen=True)
-class McpServerConfig:
+class McpServerConfig(msgspec.Struct, frozen=True):
     """One `[mcp_servers.NAME]` entry, validated."""
 
     name: str
@@ -99,7 +104,7 @@ class McpServerConfig:
     disabled_tools: frozenset[str] = frozenset()
     default_tools_approval_mode: ToolApprovalMode = "auto"
     #: Per-tool `approval_mode` from `[mcp_servers.NAME.tools.TOOL]`.
-    tool_approval_modes: Mapping[str, ToolApprovalMode] = field(default_factory=dict)
+    tool_approval_modes: Mapping[str, ToolApprovalMode] = msgspec.field(default_factory=dict)
 
     def allows(self, tool: str) -> bool:
         """Whether `tool` passes `enabled_tools` and `disabled_tools`."""

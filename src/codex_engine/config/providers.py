@@ -3,16 +3,15 @@
 Retry and timeout knobs live here too because they are per provider (SPEC §12.1).
 """
 
-from __future__ import annotations
-
+import copy
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+import msgspec
 
-from codex_engine.config.config_file import validation_error
-from codex_engine.errors import AuthError
+from codex_engine.config.config_file import OVERRIDE_SOURCE, convert_table
+from codex_engine.errors import AuthError, ConfigError
 from codex_engine.protocol.headers import provider_headers
 
 __all__ = [
@@ -62,40 +61,53 @@ def chatgpt_responses_base_url(chatgpt_base_url: str) -> str:
     return base if base.endswith("/codex") else base + "/codex"
 
 
-class ModelProviderInfo(BaseModel):
-    """One provider table. Unknown keys are errors so a misspelt key does not silently vanish."""
+if TYPE_CHECKING:
+    WireApi = Literal["responses"]
+else:
+    # Any value to msgspec, so `__post_init__` refuses anything but "responses" (even a number)
+    # with a message naming the fix instead of a bare "invalid enum value".
+    WireApi = Any
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+_NonNegative = Annotated[int, msgspec.Meta(ge=0)]
+_Positive = Annotated[int, msgspec.Meta(gt=0)]
+
+
+def _wire_api_problem(value: Any) -> str | None:
+    if value == "responses":
+        return None
+    # The Chat Completions wire protocol was dropped on purpose; say so instead of a bare
+    # "invalid value" so users of older configs know what to change.
+    return (
+        f'wire_api = "{value}" is not supported; only "responses" (the Responses API) '
+        'is supported: set wire_api = "responses" or remove the key'
+    )
+
+
+class ModelProviderInfo(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One provider table. Unknown keys are errors so a misspelt key does not silently vanish."""
 
     name: str
     base_url: str | None = None
     env_key: str | None = None
     env_key_instructions: str | None = None
     experimental_bearer_token: str | None = None
-    wire_api: Literal["responses"] = "responses"
+    wire_api: WireApi = "responses"
     query_params: dict[str, str] | None = None
     http_headers: dict[str, str] | None = None
     env_http_headers: dict[str, str] | None = None
-    request_max_retries: int | None = Field(default=None, ge=0)
-    stream_max_retries: int | None = Field(default=None, ge=0)
-    stream_idle_timeout_ms: int | None = Field(default=None, gt=0)
-    websocket_connect_timeout_ms: int | None = Field(default=None, gt=0)
+    request_max_retries: _NonNegative | None = None
+    stream_max_retries: _NonNegative | None = None
+    stream_idle_timeout_ms: _Positive | None = None
+    websocket_connect_timeout_ms: _Positive | None = None
     requires_openai_auth: bool = False
     supports_websockets: bool = False
-    # Set by `with_chatgpt_base_url`, not by config tables: where ChatGPT-auth requests go.
-    _chatgpt_base_url: str | None = PrivateAttr(default=None)
+    # Set by `with_chatgpt_base_url`, never by config tables (`resolve_providers` refuses the
+    # key): where ChatGPT-auth requests go.
+    _chatgpt_base_url: str | None = None
 
-    @field_validator("wire_api", mode="before")
-    @classmethod
-    def _only_responses(cls, value: Any) -> Any:
-        if value != "responses":
-            # The Chat Completions wire protocol was dropped on purpose; say so instead of a
-            # bare "literal error" so users of older configs know what to change.
-            raise ValueError(
-                f'wire_api = "{value}" is not supported; only "responses" (the Responses API) '
-                'is supported: set wire_api = "responses" or remove the key'
-            )
-        return value
+    def __post_init__(self) -> None:
+        if (problem := _wire_api_problem(self.wire_api)) is not None:
+            raise ValueError(problem)
 
     # -- effective values -------------------------------------------------------------------
 
@@ -140,13 +152,10 @@ class ModelProviderInfo(BaseModel):
         base = (self.base_url or "").lower()
         return any(marker in base for marker in _AZURE_MARKERS)
 
-    def with_chatgpt_base_url(self, chatgpt_base_url: str | None) -> ModelProviderInfo:
+    def with_chatgpt_base_url(self, chatgpt_base_url: str | None) -> Self:
         """A copy whose ChatGPT-auth requests go under the configured `chatgpt_base_url`."""
-        copy = self.model_copy()
-        copy._chatgpt_base_url = (
-            chatgpt_responses_base_url(chatgpt_base_url) if chatgpt_base_url else None
-        )
-        return copy
+        routed = chatgpt_responses_base_url(chatgpt_base_url) if chatgpt_base_url else None
+        return msgspec.structs.replace(self, _chatgpt_base_url=routed)
 
     def api_base_url(self, is_chatgpt: bool) -> str:
         """Provider base_url if set; else the ChatGPT backend for ChatGPT auth; else OpenAI's."""
@@ -199,32 +208,43 @@ class ModelProviderInfo(BaseModel):
         return provider_headers(self.http_headers, self.env_http_headers, env)
 
 
+#: The built-in providers as tables: a user table with the same id is merged over the keys
+#: set here (only these are inherited).
+_BUILT_IN_TABLES: dict[str, dict[str, Any]] = {
+    OPENAI_PROVIDER_ID: {
+        "name": "OpenAI",
+        # None: api.openai.com for API keys, the ChatGPT backend for ChatGPT sign-in.
+        "base_url": None,
+        "env_key": None,
+        "env_http_headers": {
+            "OpenAI-Organization": "OPENAI_ORGANIZATION",
+            "OpenAI-Project": "OPENAI_PROJECT",
+        },
+        "requires_openai_auth": True,
+        "supports_websockets": True,
+    },
+    EMULATOR_PROVIDER_ID: {
+        "name": "codex-engine emulator",
+        "base_url": EMULATOR_BASE_URL,
+        "env_key": None,
+        "requires_openai_auth": False,
+        "supports_websockets": True,
+    },
+}
+
+
 def built_in_providers() -> dict[str, ModelProviderInfo]:
     """The providers every config has; user tables with the same id are merged over them."""
     return {
-        OPENAI_PROVIDER_ID: ModelProviderInfo(
-            name="OpenAI",
-            # None: api.openai.com for API keys, the ChatGPT backend for ChatGPT sign-in.
-            base_url=None,
-            env_key=None,
-            env_http_headers={
-                "OpenAI-Organization": "OPENAI_ORGANIZATION",
-                "OpenAI-Project": "OPENAI_PROJECT",
-            },
-            requires_openai_auth=True,
-            supports_websockets=True,
-        ),
-        EMULATOR_PROVIDER_ID: ModelProviderInfo(
-            name="codex-engine emulator",
-            base_url=EMULATOR_BASE_URL,
-            env_key=None,
-            requires_openai_auth=False,
-            supports_websockets=True,
-        ),
+        provider_id: ModelProviderInfo(**copy.deepcopy(table))
+        for provider_id, table in _BUILT_IN_TABLES.items()
     }
 
 
-_PROVIDER_KEYS = tuple(ModelProviderInfo.model_fields)
+#: The keys a provider table may hold (the private field is not one).
+_PROVIDER_KEYS = tuple(
+    name for name in ModelProviderInfo.__struct_encode_fields__ if not name.startswith("_")
+)
 
 
 def resolve_providers(
@@ -236,22 +256,37 @@ def resolve_providers(
     """Built-ins, with user tables merged field by field over same-id built-ins or added."""
     providers = built_in_providers()
     for provider_id, table in tables.items():
-        base = providers.get(provider_id)
-        # exclude_unset keeps the merge honest: only fields the built-in set are inherited.
-        data: dict[str, Any] = (
-            base.model_dump(exclude_unset=True) if base is not None else {"name": provider_id}
-        )
+        base = _BUILT_IN_TABLES.get(provider_id)
+        # Only the keys the built-in table sets are inherited.
+        data: dict[str, Any] = copy.deepcopy(base) if base is not None else {"name": provider_id}
         data.update(table)
-        try:
-            providers[provider_id] = ModelProviderInfo.model_validate(data)
-        except ValidationError as exc:
-            raise validation_error(
-                exc,
-                source_for=source_for,
-                prefix=("model_providers", provider_id),
-                known_keys=_PROVIDER_KEYS,
-            ) from None
+        prefix = ("model_providers", provider_id)
+        _check_keys(data, prefix=prefix, source_for=source_for)
+        providers[provider_id] = convert_table(
+            data,
+            ModelProviderInfo,
+            source_for=source_for,
+            prefix=prefix,
+            known_keys=_PROVIDER_KEYS,
+        )
     openai = providers.get(OPENAI_PROVIDER_ID)
     if openai is not None and openai_base_url and openai.base_url is None:
-        providers[OPENAI_PROVIDER_ID] = openai.model_copy(update={"base_url": openai_base_url})
+        providers[OPENAI_PROVIDER_ID] = msgspec.structs.replace(openai, base_url=openai_base_url)
     return providers
+
+
+def _check_keys(
+    data: Mapping[str, Any],
+    *,
+    prefix: tuple[str, str],
+    source_for: Callable[[Sequence[str | int]], str],
+) -> None:
+    """A private field written as a key is unknown (msgspec would take it)."""
+    for key in data:
+        if key.startswith("_") and key in ModelProviderInfo.__struct_encode_fields__:
+            source = source_for((*prefix, key))
+            fix_where = "the -c value" if source == OVERRIDE_SOURCE else source
+            raise ConfigError(
+                f"unknown key `{key}` in [{prefix[0]}.{prefix[1]}] ({source}); known keys: "
+                f"{', '.join(_PROVIDER_KEYS)}. Fix the spelling or remove it from {fix_where}."
+            )

@@ -1,16 +1,15 @@
 """`[shell_environment_policy]`: which environment variables the model's commands see.
 
-The TOML shape (validated strictly, unknown keys kept so they can be warned about) and the
+The TOML shape (validated strictly; unknown keys are warned about, not refused) and the
 resolved, immutable :class:`ShellEnvironmentPolicy`. Applying it lives in ``core/tools/env_policy``.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import msgspec
+
+from codex_engine.config.quiet_repr import QuietRepr
 
 __all__ = [
     "POLICY_KEYS",
@@ -27,21 +26,45 @@ POLICY_TABLE = "shell_environment_policy"
 ShellEnvironmentInherit = Literal["all", "core", "none"]
 
 
-class ShellEnvironmentPolicyToml(BaseModel):
-    """The table as written. Every key is optional; unknown keys land in ``model_extra``."""
+class ShellEnvironmentPolicy(QuietRepr, frozen=True):
+    """How a command's environment is built from the process environment.
 
-    model_config = ConfigDict(extra="allow", strict=True, frozen=True)
+    Applied in this order: ``inherit`` picks the starting set (everything, a few core
+    variables, or nothing); unless ``ignore_default_excludes``, names containing ``KEY``,
+    ``SECRET`` or ``TOKEN`` are dropped; names matching an ``exclude`` pattern are dropped;
+    ``set_vars`` are added; if ``include_only`` is given, only matching names stay. Patterns are
+    globs (``*``, ``?``) matched against the whole name, ignoring case.
+    """
+
+    inherit: ShellEnvironmentInherit = "all"
+    ignore_default_excludes: bool = True
+    exclude: tuple[str, ...] = ()
+    # Kept out of repr: users put tokens here on purpose, and a Config may end up in a log.
+    set_vars: Mapping[str, str] = msgspec.field(default_factory=dict)
+    include_only: tuple[str, ...] = ()
+    #: `experimental_use_profile`: accepted for compatibility; codex-engine runs the command
+    #: the model gives (which is usually a login shell already) and warns that it is ignored.
+    use_profile: bool = False
+
+    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"set_vars"})
+
+
+class ShellEnvironmentPolicyToml(msgspec.Struct, frozen=True, kw_only=True):
+    """The table as written. Every key is optional; unknown keys are ignored here and named by
+    :meth:`unknown_keys` (given the table as written)."""
 
     inherit: ShellEnvironmentInherit | None = None
     ignore_default_excludes: bool | None = None
     exclude: list[str] | None = None
     # `set` is the key users write; the attribute avoids shadowing the builtin.
-    set_vars: dict[str, str] | None = Field(default=None, alias="set")
+    set_vars: dict[str, str] | None = msgspec.field(default=None, name="set")
     include_only: list[str] | None = None
     experimental_use_profile: bool | None = None
 
-    def unknown_keys(self) -> list[str]:
-        return sorted(self.model_extra or {})
+    @staticmethod
+    def unknown_keys(written: Mapping[str, Any]) -> list[str]:
+        """The keys of ``written`` (the table as in the file) that the policy does not know."""
+        return sorted(key for key in written if key not in POLICY_KEYS)
 
     def resolve(self) -> ShellEnvironmentPolicy:
         """Defaults as the reference CLI 0.163 (measured): inherit everything, filter nothing."""
@@ -58,48 +81,26 @@ class ShellEnvironmentPolicyToml(BaseModel):
 
 
 #: The keys the table knows, as users write them (for warnings about the others).
-POLICY_KEYS: tuple[str, ...] = tuple(
-    info.alias or name for name, info in ShellEnvironmentPolicyToml.model_fields.items()
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ShellEnvironmentPolicy:
-    """How a command's environment is built from the process environment.
-
-    Applied in this order: ``inherit`` picks the starting set (everything, a few core
-    variables, or nothing); unless ``ignore_default_excludes``, names containing ``KEY``,
-    ``SECRET`` or ``TOKEN`` are dropped; names matching an ``exclude`` pattern are dropped;
-    ``set_vars`` are added; if ``include_only`` is given, only matching names stay. Patterns are
-    globs (``*``, ``?``) matched against the whole name, ignoring case.
-    """
-
-    inherit: ShellEnvironmentInherit = "all"
-    ignore_default_excludes: bool = True
-    exclude: tuple[str, ...] = ()
-    # Kept out of repr: users put tokens here on purpose, and a Config may end up in a log.
-    set_vars: Mapping[str, str] = field(default_factory=dict, repr=False)
-    include_only: tuple[str, ...] = ()
-    #: `experimental_use_profile`: accepted for compatibility; codex-engine runs the command
-    #: the model gives (which is usually a login shell already) and warns that it is ignored.
-    use_profile: bool = False
+POLICY_KEYS: tuple[str, ...] = ShellEnvironmentPolicyToml.__struct_encode_fields__
 
 
 def resolve_shell_environment_policy(
     table: ShellEnvironmentPolicyToml | None,
     *,
     source_for: Callable[[str], str],
+    written: Mapping[str, Any] | None = None,
 ) -> tuple[ShellEnvironmentPolicy, list[str]]:
     """The resolved policy, and warnings for the keys it ignores (unknown or unsupported).
 
-    ``source_for(key)`` names where a key of the table came from, for the warning text.
+    ``written`` is the table as the config wrote it (for its unknown keys); ``source_for(key)``
+    names where a key of the table came from, for the warning text.
     """
     if table is None:
         return ShellEnvironmentPolicy(), []
     warnings = [
         f"unknown key `{key}` in [{POLICY_TABLE}] ({source_for(key)}) is ignored; known keys: "
         f"{', '.join(POLICY_KEYS)}. Fix the spelling or remove it."
-        for key in table.unknown_keys()
+        for key in ShellEnvironmentPolicyToml.unknown_keys(written or {})
     ]
     policy = table.resolve()
     if policy.use_profile:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel
+import msgspec
 
 __all__ = ["REFERENCE_TOP_LEVEL_KEYS", "ignored_keys_warnings", "model_keys"]
 
@@ -52,9 +52,9 @@ REFERENCE_TOP_LEVEL_KEYS = frozenset(
 _SHOWN = 12
 
 
-def model_keys(model: type[BaseModel]) -> frozenset[str]:
-    """The keys a config model reads (by their names in the file)."""
-    return frozenset(field.alias or name for name, field in model.model_fields.items())
+def model_keys(model: type[msgspec.Struct]) -> frozenset[str]:
+    """The keys a config Struct reads (by their names in the file)."""
+    return frozenset(model.__struct_encode_fields__)
 
 
 def _ignored(

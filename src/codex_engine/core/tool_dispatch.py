@@ -69,7 +69,7 @@ class HostedWebSearch:
     def specs(self, settings: SessionSettings) -> list[dict[str, object]]:
         mode = resolve_web_search_mode(settings.web_search, sandbox_mode=settings.sandbox_mode)
         # The catalog's `web_search_tool_type = "text_and_image"`: results may include images.
-        kind = (settings.model_info.model_extra or {}).get("web_search_tool_type")
+        kind = settings.model_info.extra.get("web_search_tool_type")
         types = ("text", "image") if kind == "text_and_image" else ()
         hosted = web_search_tool(mode, content_types=types)
         return [] if hosted is None else [hosted]

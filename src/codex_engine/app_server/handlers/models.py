@@ -29,7 +29,7 @@ def model_wire(info: ModelInfo, default_slug: str) -> ModelInfoWire:
     default_effort = info.default_reasoning_level or (
         levels[0].reasoning_effort if levels else "none"
     )
-    extra = info.model_extra or {}
+    extra = info.extra
     upgrade = info.upgrade
     nux = extra.get("availability_nux")
     return ModelInfoWire(
@@ -41,7 +41,7 @@ def model_wire(info: ModelInfo, default_slug: str) -> ModelInfoWire:
         else ModelUpgradeInfo(
             model=upgrade.model,
             migration_markdown=upgrade.migration_markdown,
-            retirement_at=(upgrade.model_extra or {}).get("retirement_at"),
+            retirement_at=upgrade.extra.get("retirement_at"),
         ),
         availability_nux=ModelAvailabilityNux(message=nux["message"])
         if isinstance(nux, dict) and isinstance(nux.get("message"), str)

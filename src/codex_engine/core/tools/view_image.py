@@ -107,7 +107,7 @@ class ViewImageTool:
         properties: dict[str, object] = {
             "path": {"type": "string", "description": "Path of the image file to look at."}
         }
-        if (info.model_extra or {}).get("supports_image_detail_original"):
+        if info.extra.get("supports_image_detail_original"):
             properties["detail"] = {
                 "type": "string",
                 "enum": list(_DETAILS),
