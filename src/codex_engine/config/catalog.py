@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -40,11 +40,15 @@ ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "
 Verbosity = Literal["low", "medium", "high"]
 
 
+#: The package's data files. A plain path, not importlib.resources: the package is always files on
+#: disk (hatch builds no zip), and importlib.resources with its readers costs ~10 ms to import.
+_PACKAGE_DATA = Path(__file__).parent
+
+
 @cache
 def default_base_instructions() -> str:
     """codex-engine's own default system prompt (package data)."""
-    path = resources.files("codex_engine.config").joinpath("prompts/base_instructions.md")
-    return path.read_text(encoding="utf-8")
+    return (_PACKAGE_DATA / "prompts" / "base_instructions.md").read_text(encoding="utf-8")
 
 
 # defer_build on the catalog's models: their validators are built on first use, and the nested
@@ -140,7 +144,7 @@ class ModelInfo(BaseModel):
 @cache
 def _bundled_entries() -> tuple[dict[str, Any], ...]:
     """models.json's entries as parsed JSON, read once."""
-    text = resources.files("codex_engine.config").joinpath("models.json").read_text("utf-8")
+    text = (_PACKAGE_DATA / "models.json").read_text("utf-8")
     return tuple(json.loads(text)["models"])
 
 

@@ -12,24 +12,15 @@ import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from codex_engine._version import __version__
-from codex_engine.auth.manager import AuthManager
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
 from codex_engine.core.git_info import collect_git_info
-from codex_engine.core.goals import ThreadGoal, goal_from_events
 from codex_engine.core.instructions.agents_md import agents_md_instructions
-from codex_engine.core.rollout import (
-    RolloutContents,
-    RolloutRecorder,
-    SessionMeta,
-    find_rollout,
-    latest_rollout,
-    load_rollout,
-)
+from codex_engine.core.rollout import RolloutRecorder, SessionMeta
 from codex_engine.core.session import (
     Approver,
     Session,
@@ -47,7 +38,14 @@ from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.settings import parse_otel_settings
-from codex_engine.transport.websocket import WebSocketConnection
+
+if TYPE_CHECKING:
+    # Only what a new session on HTTP uses is imported up front: sign-in machinery, the rollout
+    # reader and index (resume, fork) and the WebSocket transport load when a session needs them.
+    from codex_engine.auth.manager import AuthManager
+    from codex_engine.core.goals import ThreadGoal
+    from codex_engine.core.rollout import RolloutContents
+    from codex_engine.transport.websocket import WebSocketConnection
 
 __all__ = [
     "ThreadNotFoundError",
@@ -122,6 +120,8 @@ def locate_thread(config: Config, thread: str | Path, *, cwd: Path | None = None
 
     Blocking (walks ``CODEX_HOME/sessions``); call it from a thread in async code.
     """
+    from codex_engine.core.rollout import find_rollout, latest_rollout
+
     home = config.codex_home
     if isinstance(thread, Path) or str(thread).endswith(".jsonl"):
         path = Path(thread)
@@ -249,6 +249,8 @@ async def fork_session(
     Its rollout names the source in ``forked_from_id``; base instructions carry over. An
     ``ephemeral`` fork writes no rollout: it starts from the source's history in memory.
     """
+    from codex_engine.core.rollout import load_rollout
+
     source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
     if ephemeral:
         contents = await asyncio.to_thread(
@@ -305,6 +307,9 @@ async def _recorded(
     auth_manager: AuthManager | None,
 ) -> AsyncIterator[Session]:
     """A session that continues the rollout ``recorder`` holds, under the id its meta names."""
+    from codex_engine.core.goals import goal_from_events
+    from codex_engine.core.rollout import load_rollout
+
     try:
         contents = await asyncio.to_thread(load_rollout, recorder.path)
         async with _session(
@@ -366,6 +371,8 @@ async def _session(
     provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
     owned_manager: AuthManager | None = None
     if credentials is None and auth_manager is None and provider.requires_openai_auth:
+        from codex_engine.auth.manager import AuthManager
+
         auth_manager = owned_manager = AuthManager.from_config(
             config, env=environ, enable_codex_api_key_env=True
         )
