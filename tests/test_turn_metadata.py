@@ -133,3 +133,34 @@ async def test_a_slow_git_is_bounded_and_the_turn_still_goes_out(
     assert metadata["sandbox"] == "danger-full-access"
     # one bound for the turn's git (plus the turn itself), far from the wrapper's 30 s
     assert elapsed < TURN_METADATA_TIMEOUT_S + 5
+
+
+async def test_the_first_turn_reuses_the_git_context_its_session_just_collected(
+    emulator: ResponsesEmulator,
+    codex_home: Path,
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A git that logs each run, then does the real work.
+    real_git = subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip()
+    bin_dir, log = tmp_path / "countbin", tmp_path / "git.log"
+    bin_dir.mkdir()
+    counting_git = bin_dir / "git"
+    counting_git.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real_git} "$@"\n')
+    counting_git.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    async with open_session(config_for(emulator, repo)) as session:
+        runs_at_start = len(log.read_text().splitlines())
+        await run(session, "one")
+        runs_after_first = len(log.read_text().splitlines())
+        await run(session, "two")
+        runs_after_second = len(log.read_text().splitlines())
+    assert runs_at_start > 0
+    assert runs_after_first == runs_at_start  # the first turn ran no git of its own
+    assert runs_after_second == 2 * runs_at_start  # a later turn asks git again
+    first, second = emulator.requests_of("http")
+    assert workspace(first.headers, repo)["latest_git_commit_hash"] == git(
+        repo, "rev-parse", "HEAD"
+    )
+    assert workspace(second.headers, repo)["has_changes"] is False
