@@ -34,6 +34,7 @@ from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import ContentPart
 
 if TYPE_CHECKING:
+    from codex_engine.core.git_info import GitInfo
     from codex_engine.core.session import Session
     from codex_engine.transport.websocket import WebSocketConnection
 
@@ -147,6 +148,7 @@ class Target:
         *,
         thread_id: str | None = None,
         warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+        git_info: asyncio.Task[GitInfo | None] | None = None,
     ) -> AbstractAsyncContextManager[Session]:
         from codex_engine.core.launch import fork_session, open_session, resume_session
 
@@ -160,7 +162,11 @@ class Target:
             assert self.thread is not None
             return fork_session(config, self.thread, cut_after_user_turns=self.cut)
         return open_session(
-            config, thread_id=thread_id, warm_handshake=warm_handshake, ephemeral=self.ephemeral
+            config,
+            thread_id=thread_id,
+            warm_handshake=warm_handshake,
+            ephemeral=self.ephemeral,
+            git_info=git_info,
         )
 
 
@@ -235,6 +241,12 @@ def _target(
 
 async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Target) -> int:
     thread_id, warm = _warm_early(config) if target.kind == "new" else (None, None)
+    git: asyncio.Task[GitInfo | None] | None = None
+    if target.kind == "new":
+        from codex_engine.core.git_info import collect_git_info
+
+        # git runs in its own processes (on another core) while the engine is imported.
+        git = asyncio.create_task(collect_git_info(config.cwd.resolve()))
     # Most of start-up is importing the engine: do it while the handshake is in flight.
     await asyncio.to_thread(importlib.import_module, "codex_engine.core.launch")
     from codex_engine.core.launch import settings_from_config
@@ -244,7 +256,9 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
         renderer.warning(warning)
     for notice in config.feature_warnings:
         renderer.warning(notice)
-    async with target.open(config, thread_id=thread_id, warm_handshake=warm) as session:
+    async with target.open(
+        config, thread_id=thread_id, warm_handshake=warm, git_info=git
+    ) as session:
         for notice in session.load_warnings:
             renderer.warning(notice)
         renderer.session_started(

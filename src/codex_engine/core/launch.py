@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -18,7 +18,7 @@ from codex_engine._version import __version__
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
-from codex_engine.core.git_info import collect_git_info
+from codex_engine.core.git_info import GitInfo, collect_git_info
 from codex_engine.core.instructions.agents_md import agents_md_instructions
 from codex_engine.core.rollout import RolloutRecorder, SessionMeta
 from codex_engine.core.session import (
@@ -164,6 +164,7 @@ async def open_session(
     source: str = "exec",
     thread_id: str | None = None,
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+    git_info: Awaitable[GitInfo | None] | None = None,
 ) -> AsyncIterator[Session]:
     """A new session for ``config``; its connections are closed when the block exits.
 
@@ -172,8 +173,10 @@ async def open_session(
     one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
     ``ephemeral`` sessions write no rollout file. ``warm_handshake`` is a WebSocket handshake
     already started for ``thread_id`` (see ``client/warm.py``); the first turn adopts it.
-    ``env`` stands in for the process environment: credentials are read from it, and the
-    model's commands get it as ``shell_environment_policy`` filters it.
+    ``git_info``: the git context of the session's directory, already being collected by the
+    caller (a task it owns; ``exec`` starts git before it imports the engine), used instead of
+    running git again. ``env`` stands in for the process environment: credentials are read from
+    it, and the model's commands get it as ``shell_environment_policy`` filters it.
     """
     settings, _warning = settings_from_config(config, cwd=cwd)
     async with _session(
@@ -181,6 +184,7 @@ async def open_session(
         settings,
         thread_id=thread_id or new_thread_id(),
         warm_handshake=warm_handshake,
+        git_info=git_info,
         rollout=None if ephemeral else "new",
         approver=approver,
         ask_user=ask_user,
@@ -361,6 +365,7 @@ async def _session(
     warnings: Sequence[str] = (),
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
     goal: ThreadGoal | None = None,
+    git_info: Awaitable[GitInfo | None] | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     if settings.shell_env is None:
@@ -416,7 +421,7 @@ async def _session(
         start_preconnect(client, settings, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
-        git = await collect_git_info(settings.cwd)
+        git = await (git_info if git_info is not None else collect_git_info(settings.cwd))
         # Before the rollout exists: a required server that cannot start leaves nothing behind.
         await mcp.check_required()
         if rollout == "new":
