@@ -27,6 +27,7 @@ from codex_engine.cli.exec_inputs import (
 from codex_engine.cli.inputs import InputError, check_path, decode_stdin_prompt
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
+from codex_engine.cli.startup import pause_collector, resume_collector
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
 from codex_engine.core.turn_options import TurnOptions
@@ -249,6 +250,7 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
         git = asyncio.create_task(collect_git_info(config.cwd.resolve()))
     # Most of start-up is importing the engine: do it while the handshake is in flight.
     await asyncio.to_thread(importlib.import_module, "codex_engine.core.launch")
+    resume_collector()
     from codex_engine.core.launch import settings_from_config
 
     settings, warning = settings_from_config(config)
@@ -384,6 +386,7 @@ def exec_command(ctx: click.Context, /, **values: Any) -> None:
     `exec resume --last PROMPT` or `exec resume ID PROMPT` continues a recorded session (same
     id, same rollout file); `exec fork ID PROMPT` starts a new session from a copy of one.
     """
+    pause_collector()  # until the engine is loaded (_run); the process ends with the command
     flag_keys = ("config_overrides", "enable", "disable", "profile")
     flag_values = {key: values.pop(key) for key in flag_keys}
     opts = ExecArgs(**values)
