@@ -35,6 +35,7 @@ from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import ContentPart
 
 if TYPE_CHECKING:
+    from codex_engine.config.catalog import ModelInfo
     from codex_engine.core.git_info import GitInfo
     from codex_engine.core.session import Session
     from codex_engine.transport.websocket import WebSocketConnection
@@ -171,11 +172,12 @@ class Target:
         )
 
 
-def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConnection] | None]:
+def _warm_early(
+    config: Config, model_info: ModelInfo
+) -> tuple[str | None, asyncio.Task[WebSocketConnection] | None]:
     """Start the WebSocket handshake now, before the engine is imported, when it can be."""
     if not config.features.enabled("websocket_preconnect"):
         return None, None
-    model_info, _warning = config.model_info()
     from codex_engine.client.warm import can_warm_early, start_warm_handshake
 
     if not can_warm_early(
@@ -241,7 +243,9 @@ def _target(
 
 
 async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Target) -> int:
-    thread_id, warm = _warm_early(config) if target.kind == "new" else (None, None)
+    # Looked up once here; the session makes its own settings (AGENTS.md included) as it opens.
+    model_info, warning = config.model_info()
+    thread_id, warm = _warm_early(config, model_info) if target.kind == "new" else (None, None)
     git: asyncio.Task[GitInfo | None] | None = None
     if target.kind == "new":
         from codex_engine.core.git_info import collect_git_info
@@ -251,9 +255,6 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
     # Most of start-up is importing the engine: do it while the handshake is in flight.
     await asyncio.to_thread(importlib.import_module, "codex_engine.core.launch")
     resume_collector()
-    from codex_engine.core.launch import settings_from_config
-
-    settings, warning = settings_from_config(config)
     if warning:
         renderer.warning(warning)
     for notice in config.feature_warnings:
@@ -265,7 +266,7 @@ async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Targ
             renderer.warning(notice)
         renderer.session_started(
             session.thread_id,
-            settings.model_info.slug,
+            session.settings.model_info.slug,
             config.model_provider_id,
             str(session.settings.cwd),
         )
