@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -11,7 +13,7 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from codex_engine.app_server import handlers  # noqa: F401  (fills REGISTRY)
+from codex_engine.app_server import handlers  # (fills REGISTRY)
 from codex_engine.app_server.handlers import gaps
 from codex_engine.app_server.registry import (
     REGISTRY,
@@ -263,6 +265,61 @@ def test_the_handlers_declare_the_served_methods() -> None:
     assert REGISTRY.pending_names == set(gaps.PENDING) - IMPLEMENTED
     assert REGISTRY.unsupported_names == set(gaps.UNSUPPORTED)
     assert not REGISTRY.unsupported_names & REGISTRY.names
+
+
+def test_the_family_table_names_the_module_that_declares_each_method() -> None:
+    declared_in = {
+        name: REGISTRY.spec(name).handler.__module__.rsplit(".", 1)[1] for name in REGISTRY.names
+    }
+    table = {name: family for family, names in handlers.FAMILIES.items() for name in names}
+    assert table == declared_in
+    modules = {path.stem for path in Path(handlers.__file__).parent.glob("*.py")}
+    assert modules - {"__init__", "gaps"} == set(handlers.FAMILIES)
+
+
+async def test_a_lazy_family_loads_on_its_first_call_and_replaces_its_pending_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = Registry()
+    registry.pending("x/one", "waits for its family")
+    registry.lazy("scratch_family", ["x/one", "x/two"])
+    (tmp_path / "scratch_family.py").write_text(
+        "from scratch_registry import REGISTRY\n"
+        "from codex_engine.app_server.registry import NoParams\n"
+        "@REGISTRY.method('x/one', NoParams)\n"
+        "async def one(ctx, p, reply):\n"
+        "    return 'one'\n"
+        "@REGISTRY.method('x/two', NoParams)\n"
+        "async def two(ctx, p, reply):\n"
+        "    return 'two'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(sys.modules, "scratch_registry", SimpleNamespace(REGISTRY=registry))
+    monkeypatch.delitem(sys.modules, "scratch_family", raising=False)
+    ready: Any = SimpleNamespace(initialized=True)
+    assert "scratch_family" not in sys.modules
+    assert await registry.dispatch(ready, "x/one", {}, None) == "one"  # not "pending"
+    assert "scratch_family" in sys.modules
+    assert await registry.dispatch(ready, "x/two", {}, None) == "two"
+    assert registry.pending_names == frozenset()
+    assert registry.names == {"x/one", "x/two"}
+    monkeypatch.delitem(sys.modules, "scratch_family")
+
+
+def test_importing_the_handlers_loads_no_family_until_a_call() -> None:
+    code = (
+        "import sys\n"
+        "from codex_engine.app_server import handlers\n"
+        "from codex_engine.app_server.registry import REGISTRY\n"
+        "loaded = lambda: sorted(f for f in handlers.FAMILIES if handlers.loaded(f))\n"
+        "assert loaded() == [], loaded()\n"
+        "assert REGISTRY.spec('model/list').name == 'model/list'\n"
+        "assert loaded() == ['models'], loaded()\n"
+        "assert 'codex_engine.core.session' not in sys.modules\n"
+        "assert len(REGISTRY.names) > 50 and loaded() == sorted(handlers.FAMILIES)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 @pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason=f"reference schema not found at {SCHEMA_DIR}")

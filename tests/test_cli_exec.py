@@ -43,6 +43,17 @@ async def test_exec_streams_the_answer_to_stdout_and_a_summary_to_stderr(
     assert "1 request" in result.stderr and "tokens" in result.stderr
 
 
+async def test_exec_warns_once_about_an_unknown_model_and_names_it_in_the_header(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path
+) -> None:
+    flags = [*emulator_flags(emulator.base_url), "-m", "no-such-model"]
+    result = await codex("exec", *flags, "hi", home=codex_home, cwd=repo)
+    assert result.code == 0, result.stderr
+    assert result.stderr.count("Unknown model 'no-such-model'") == 1
+    assert "model no-such-model" in result.stderr
+    assert emulator.requests_of("http")[0].body["model"] == "no-such-model"
+
+
 async def test_exec_runs_a_tool_and_prints_the_final_answer(
     emulator: ResponsesEmulator, codex_home: Path, repo: Path
 ) -> None:

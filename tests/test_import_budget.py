@@ -55,12 +55,23 @@ STDLIB_NOT_ON_PATH = {
     # pydantic imports it to discover plugins; the CLI stands in a loader that finds none
     # (cli/__init__.py). It brings email, zipfile and csv along.
     "importlib.metadata",
+    # The catalog reads its package data by path: importlib.resources' readers bring zipfile.
+    "zipfile",
+    # The context blocks escape their XML themselves (core/xml_escape.py), without xml.sax.
+    "xml",
 }
 
-#: Our modules a one-turn exec must not load: other commands, the emulator, sign-in flows, MCP
-#: connections (no servers configured) and the optional OTLP exporter. (The ``websockets``
-#: library is kept off by the third-party list: this turn goes over HTTP/SSE.)
+#: Our modules a one-turn exec must not load: other commands, the emulator, sign-in (the
+#: emulator's provider takes no OpenAI credentials), MCP connections (no servers configured), the
+#: optional OTLP exporter, the rollout reader and index (a new session writes its rollout and
+#: reads none) and reviews. (The ``websockets`` library is kept off by the third-party list: this
+#: turn goes over HTTP/SSE.)
 OWN_NOT_ON_PATH = (
+    "codex_engine.auth",
+    "codex_engine.core.rollout.index",
+    "codex_engine.core.rollout.reader",
+    "codex_engine.core.review",
+    "codex_engine.core.review_turn",
     "codex_engine.app_server",
     "codex_engine.emulator",
     "codex_engine.cli.app_server_cmd",
@@ -143,8 +154,10 @@ async def test_a_one_turn_exec_over_websocket_adds_only_the_websockets_library(
     assert len(emulator.requests_of("ws_message")) == 1 and not emulator.requests_of("http")
     assert "websockets" in modules
     # The WebSocket transport's library, and nothing else the HTTP turn did not need
-    # (websockets/version.py imports importlib.metadata, unused in a release, unconditionally).
-    assert disallowed(modules, also=frozenset({"websockets", "importlib.metadata"})) == []
+    # (websockets/version.py imports importlib.metadata, with its zipfile, unused in a release,
+    # unconditionally).
+    also = frozenset({"websockets", "importlib.metadata", "zipfile"})
+    assert disallowed(modules, also=also) == []
 
 
 def test_the_allow_lists_catch_what_they_should() -> None:
@@ -156,6 +169,10 @@ def test_the_allow_lists_catch_what_they_should() -> None:
     assert disallowed({"codex_engine.app_server.server", "sqlite3"}) == [
         "codex_engine.app_server.server",
         "sqlite3",
+    ]
+    assert disallowed({"codex_engine.auth.manager", "codex_engine.core.rollout.reader"}) == [
+        "codex_engine.auth.manager",
+        "codex_engine.core.rollout.reader",
     ]
     assert disallowed({"codex_engine.core.session", "json", "httpx._client"}) == []
 

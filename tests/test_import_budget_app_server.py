@@ -1,6 +1,7 @@
-"""What ``codex-engine app-server`` imports up to its answer to ``initialize``: only allowed modules
-(a check on *what*, never on time; bench/goals.py measures the time). A new dependency on the
-path fails here until it is added to an allow-list below with the reason the server needs it.
+"""What ``codex-engine app-server`` imports up to its answers to ``initialize`` and ``model/list``:
+only allowed modules (a check on *what*, never on time; bench/goals.py measures the time). A new
+dependency on the path fails here until it is added to an allow-list below with the reason the
+server needs it. Method families load on their first call (app_server/handlers/__init__.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 from tests.conftest import cli_env
 from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 
-#: Third-party packages the app-server loads before it answers ``initialize``, each with the reason.
+#: Third-party packages the app-server loads before it answers ``initialize`` and ``model/list``,
+#: each with the reason. (httpx, h11, tomlkit and the rest load with the families that use them:
+#: sign-in, threads and turns, config writes.)
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/app_server_cmd.py)",
     "pydantic": "the app-server's message models (protocol/app_server/) and config models",
@@ -22,20 +25,26 @@ THIRD_PARTY: dict[str, str] = {
     "typing_extensions": "imported by pydantic and msgspec themselves",
     "msgspec": "Structs of config (config/*) and records; its own decoders",
     "typing_inspection": "imported by pydantic itself",
-    "httpx": "sign-in and the Responses client, imported with the handlers (accounts, turns)",
-    "h11": "the browser sign-in's callback server (auth/login_callback.py), also httpx's parser",
-    "idna": "httpx normalises host names with it",
-    "tomlkit": "config/batchWrite and value/write keep config.toml's comments (config/edit)",
-    # httpx probes these optional response decoders at import; each is used only when installed.
-    "brotli": "httpx's optional brotli decoder (probed at import)",
-    "brotlicffi": "httpx's optional brotli decoder (probed at import)",
-    "zstandard": "httpx's optional zstd decoder (probed at import)",
-    "sniffio": "httpcore asks it which event loop runs (a failed import would search per request)",
 }
 
 #: Our modules the server must not load before a client asks for them: other commands, the
-#: emulator, MCP connections (no servers configured) and the optional OTLP exporter.
+#: emulator, MCP connections (no servers configured), the optional OTLP exporter, and what only
+#: other method families use: the session engine and its client, sign-in, rollouts, threads.
 OWN_NOT_ON_PATH = (
+    "codex_engine.app_server.accounts",
+    "codex_engine.app_server.handlers.accounts",
+    "codex_engine.app_server.handlers.config",
+    "codex_engine.app_server.handlers.threads",
+    "codex_engine.app_server.handlers.turns",
+    "codex_engine.app_server.history",
+    "codex_engine.app_server.projector",
+    "codex_engine.app_server.state",
+    "codex_engine.auth.login_callback",
+    "codex_engine.auth.manager",
+    "codex_engine.client",
+    "codex_engine.config.edit",
+    "codex_engine.core",
+    "codex_engine.transport",
     "codex_engine.emulator",
     "codex_engine.cli.exec_cmd",
     "codex_engine.cli.render_human",
@@ -56,7 +65,9 @@ def disallowed(modules: set[str], *, also: frozenset[str] = frozenset()) -> list
     return BUDGET.disallowed(modules, also=also)
 
 
-def test_the_app_server_imports_only_allowed_modules_before_initialize(tmp_path: Path) -> None:
+def test_the_app_server_imports_only_allowed_modules_for_initialize_and_model_list(
+    tmp_path: Path,
+) -> None:
     home, out = tmp_path / "home", tmp_path / "modules.txt"
     home.mkdir()
     process = subprocess.Popen(
@@ -76,13 +87,20 @@ def test_the_app_server_imports_only_allowed_modules_before_initialize(tmp_path:
     process.stdin.write(json.dumps(request).encode() + b"\n")
     process.stdin.flush()
     answer = json.loads(process.stdout.readline())
+    for line in (b'{"method": "initialized"}', b'{"id": 2, "method": "model/list", "params": {}}'):
+        process.stdin.write(line + b"\n")
+    process.stdin.flush()
+    models = json.loads(process.stdout.readline())
     # communicate() closes stdin: at end of input the server exits and the driver writes the list.
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 0, stderr.decode()
     assert "userAgent" in answer["result"]
+    assert models["id"] == 2 and models["result"]["data"], models
     modules = set(out.read_text().split()) - bare_interpreter_modules()
     assert "codex_engine.app_server.server" in modules  # the server really ran in this process
-    assert disallowed(modules) == []
+    assert "httpx" not in modules and "codex_engine.core.session" not in modules
+    # httpx._main is the CLI's stand-in for httpx's command line (cli/__init__.py), not an import.
+    assert disallowed(modules, also=frozenset({"httpx._main"})) == []
 
 
 def test_the_allow_lists_catch_what_they_should() -> None:
@@ -97,7 +115,12 @@ def test_the_allow_lists_catch_what_they_should() -> None:
         "codex_engine.emulator.server",
         "sqlite3",
     ]
-    assert disallowed({"codex_engine.app_server.server", "json", "httpx._client", "tomlkit"}) == []
+    assert disallowed({"codex_engine.app_server.server", "json", "pydantic"}) == []
+    assert disallowed({"httpx._client", "tomlkit", "codex_engine.core.session"}) == [
+        "codex_engine.core.session",
+        "httpx._client",
+        "tomlkit",
+    ]
 
 
 def test_the_message_models_are_built_on_first_use_not_at_import() -> None:

@@ -14,6 +14,7 @@ import pytest
 
 from codex_engine.config.loader import load_config
 from codex_engine.core.events import TurnCompleted, TurnEvent
+from codex_engine.core.git_info import GitInfo
 from codex_engine.core.launch import open_session
 from codex_engine.core.session import Session
 from codex_engine.core.turn_metadata import TURN_METADATA_TIMEOUT_S
@@ -133,3 +134,57 @@ async def test_a_slow_git_is_bounded_and_the_turn_still_goes_out(
     assert metadata["sandbox"] == "danger-full-access"
     # one bound for the turn's git (plus the turn itself), far from the wrapper's 30 s
     assert elapsed < TURN_METADATA_TIMEOUT_S + 5
+
+
+@pytest.fixture
+def git_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A git first on PATH that logs each run to the returned file, then does the real work."""
+    real_git = subprocess.run(["which", "git"], capture_output=True, text=True).stdout.strip()
+    bin_dir, log = tmp_path / "countbin", tmp_path / "git.log"
+    bin_dir.mkdir()
+    counting_git = bin_dir / "git"
+    counting_git.write_text(f'#!/bin/sh\necho "$*" >> {log}\nexec {real_git} "$@"\n')
+    counting_git.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    return log
+
+
+def git_runs(log: Path) -> int:
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+async def test_the_first_turn_reuses_the_git_context_its_session_just_collected(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path, git_log: Path
+) -> None:
+    async with open_session(config_for(emulator, repo)) as session:
+        runs_at_start = git_runs(git_log)
+        await run(session, "one")
+        runs_after_first = git_runs(git_log)
+        await run(session, "two")
+        runs_after_second = git_runs(git_log)
+    assert runs_at_start > 0
+    assert runs_after_first == runs_at_start  # the first turn ran no git of its own
+    assert runs_after_second == 2 * runs_at_start  # a later turn asks git again
+    first, second = emulator.requests_of("http")
+    head = git(repo, "rev-parse", "HEAD")
+    assert workspace(first.headers, repo)["latest_git_commit_hash"] == head
+    assert workspace(second.headers, repo)["has_changes"] is False
+
+
+async def test_a_session_given_its_git_context_runs_no_git_for_its_start(
+    emulator: ResponsesEmulator, codex_home: Path, repo: Path, git_log: Path
+) -> None:
+    given = GitInfo(root=repo, commit_hash="f" * 40, branch="given", has_changes=True)
+
+    async def collected() -> GitInfo:
+        return given
+
+    async with open_session(config_for(emulator, repo), git_info=collected()) as session:
+        await run(session, "one")
+    assert git_runs(git_log) == 0  # neither the start nor the first turn ran git
+    (request,) = emulator.requests_of("http")
+    assert workspace(request.headers, repo) == {
+        "latest_git_commit_hash": "f" * 40,
+        "has_changes": True,
+    }
+    assert "<branch>given</branch>" in json.dumps(request.body["input"])

@@ -23,6 +23,7 @@ import httpx
 from pydantic import ValidationError
 
 from codex_engine.app_server.connection import ConnectionClosedError, Reply
+from codex_engine.app_server.context import DEFAULT_CALLBACK_PORT, EXTERNAL_AUTH_REFRESH_TIMEOUT_S
 from codex_engine.app_server.projector import plan_type_wire
 from codex_engine.app_server.registry import InvalidRequestError
 from codex_engine.auth.device_code import complete_device_code, request_device_code
@@ -58,10 +59,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: How long the client gets to answer ``account/chatgptAuthTokens/refresh``.
-EXTERNAL_AUTH_REFRESH_TIMEOUT_S = 10.0
-#: The port of the browser sign-in callback; the issuer only redirects to this one.
-DEFAULT_CALLBACK_PORT = 1455
 _SCOPE = "openid profile email offline_access"
 
 Notify = Callable[[str, dict[str, Any]], Awaitable[None]]

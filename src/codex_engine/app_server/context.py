@@ -10,24 +10,34 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from codex_engine.app_server.accounts import (
-    DEFAULT_CALLBACK_PORT,
-    EXTERNAL_AUTH_REFRESH_TIMEOUT_S,
-    AccountService,
-)
 from codex_engine.app_server.connection import Connection
 from codex_engine.app_server.registry import InvalidRequestError
-from codex_engine.app_server.state import ThreadState
-from codex_engine.auth.manager import AuthManager
 from codex_engine.auth.refresh import DEFAULT_ISSUER
 from codex_engine.config.loader import Config, load_config, resolve_codex_home
 from codex_engine.config.overrides import Override
 from codex_engine.errors import ConfigError
 from codex_engine.protocol.request import default_identity
 
-__all__ = ["ServerContext", "ServerOptions"]
+if TYPE_CHECKING:
+    # Sign-in (httpx, the callback server) and threads (the session engine) load when a handler
+    # first needs them, so `initialize` and `model/list` answer without them.
+    from codex_engine.app_server.accounts import AccountService
+    from codex_engine.app_server.state import ThreadState
+    from codex_engine.auth.manager import AuthManager
+
+__all__ = [
+    "DEFAULT_CALLBACK_PORT",
+    "EXTERNAL_AUTH_REFRESH_TIMEOUT_S",
+    "ServerContext",
+    "ServerOptions",
+]
+
+#: How long the client gets to answer ``account/chatgptAuthTokens/refresh``.
+EXTERNAL_AUTH_REFRESH_TIMEOUT_S = 10.0
+#: The port of the browser sign-in callback; the issuer only redirects to this one.
+DEFAULT_CALLBACK_PORT = 1455
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,9 @@ class ServerContext:
     def accounts(self) -> AccountService:
         """The account service and the process's one AuthManager, made on first use."""
         if self._accounts is None:
+            from codex_engine.app_server.accounts import AccountService
+            from codex_engine.auth.manager import AuthManager
+
             requires_auth = False
             manager = self.auth_manager
             try:

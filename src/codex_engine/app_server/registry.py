@@ -7,7 +7,8 @@ into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format e
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import importlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -146,12 +147,42 @@ class MethodSpec(Generic[P]):
 
 
 class Registry:
-    """Method name -> :class:`MethodSpec`, plus the methods declared but not implemented yet."""
+    """Method name -> :class:`MethodSpec`, plus the methods declared but not implemented yet.
+
+    A method family's module may be registered :meth:`lazily <lazy>`: it is imported (and its
+    ``@method`` declarations run) on the first call of one of its methods.
+    """
 
     def __init__(self) -> None:
         self._methods: dict[str, MethodSpec[Any]] = {}
         self._pending: dict[str, str] = {}
         self._unsupported: dict[str, str] = {}
+        #: Method name -> the module that declares it, not imported yet.
+        self._lazy: dict[str, str] = {}
+
+    def lazy(self, module: str, names: Iterable[str]) -> None:
+        """``module`` declares ``names``; it is imported on the first call of one of them."""
+        for name in names:
+            self._lazy[name] = module
+
+    def _load(self, module: str) -> None:
+        importlib.import_module(module)
+        # Whatever that import declared (its family, and any module it imports) is loaded now.
+        for name in self._methods:
+            self._lazy.pop(name, None)
+        self._lazy = {name: owner for name, owner in self._lazy.items() if owner != module}
+
+    def load_all(self) -> None:
+        """Import every lazily registered family (for listings of the whole table)."""
+        while self._lazy:
+            self._load(next(iter(self._lazy.values())))
+
+    def _find(self, name: str) -> MethodSpec[Any] | None:
+        spec = self._methods.get(name)
+        if spec is None and name in self._lazy:
+            self._load(self._lazy[name])
+            spec = self._methods.get(name)
+        return spec
 
     def method(
         self, name: str, params: type[P] | Tagged[P], *, before_initialize: bool = False
@@ -183,23 +214,29 @@ class Registry:
 
     def spec(self, name: str) -> MethodSpec[Any]:
         """How ``name`` is served (KeyError when it is not)."""
-        return self._methods[name]
+        spec = self._find(name)
+        if spec is None:
+            raise KeyError(name)
+        return spec
 
     @property
     def names(self) -> frozenset[str]:
+        self.load_all()
         return frozenset(self._methods)
 
     @property
     def pending_names(self) -> frozenset[str]:
+        self.load_all()
         return frozenset(self._pending)
 
     @property
     def unsupported_names(self) -> frozenset[str]:
+        self.load_all()
         return frozenset(self._unsupported)
 
     async def dispatch(self, ctx: ServerContext, name: str, params: Any, reply: Reply) -> Any:
         """Run one request; returns its result or raises JsonRpcError (the connection answers)."""
-        spec = self._methods.get(name)
+        spec = self._find(name)
         if not ctx.initialized and (spec is None or not spec.before_initialize):
             raise JsonRpcError(
                 INVALID_REQUEST, f"{name} was sent before initialize; send initialize first"
@@ -226,7 +263,7 @@ class Registry:
             raise to_jsonrpc(name, exc) from None
 
 
-#: The app-server's methods; ``app_server.handlers`` fills it when imported.
+#: The app-server's methods; ``app_server.handlers`` fills it (lazily) when imported.
 REGISTRY = Registry()
 method = REGISTRY.method
 pending = REGISTRY.pending

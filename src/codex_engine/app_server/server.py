@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codex_engine.app_server import handlers
 from codex_engine.app_server.connection import Connection, Reply
 from codex_engine.app_server.context import ServerContext, ServerOptions
 from codex_engine.app_server.registry import REGISTRY
-from codex_engine.auth.manager import AuthManager
+
+if TYPE_CHECKING:
+    from codex_engine.auth.manager import AuthManager
 
 __all__ = ["AppServer", "ServerOptions"]
 
@@ -42,14 +44,20 @@ class AppServer:
 
     async def finish(self) -> None:
         """Wait for the running turns to end (input from a file has ended)."""
-        await handlers.turns.wait_all(self.context)
+        turns = handlers.loaded("turns")
+        if turns is not None:  # else no turn ever started
+            await turns.wait_all(self.context)
 
     async def shutdown(self) -> None:
         """Interrupt running turns, wait for them, close every session and sign-in."""
         ctx = self.context
-        await handlers.fs_watch.stop_all(ctx)
-        await handlers.command_exec.stop_all(ctx)
-        await handlers.turns.interrupt_all(ctx)
+        # A family no call loaded has nothing running.
+        if (fs_watch := handlers.loaded("fs_watch")) is not None:
+            await fs_watch.stop_all(ctx)
+        if (command_exec := handlers.loaded("command_exec")) is not None:
+            await command_exec.stop_all(ctx)
+        if (turns := handlers.loaded("turns")) is not None:
+            await turns.interrupt_all(ctx)
         for thread in ctx.threads.values():
             with contextlib.suppress(Exception):
                 await thread.stack.aclose()

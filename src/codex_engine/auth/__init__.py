@@ -1,29 +1,61 @@
 """Credentials: API keys and ChatGPT sign-in, their storage, refresh and the `AuthManager`."""
 
-from codex_engine.auth.manager import (
-    AuthManager,
-    ExternalAuthRefresher,
-    ForcedLoginMethod,
-)
-from codex_engine.auth.recovery import RecoveryStep, UnauthorizedRecovery
-from codex_engine.auth.refresh import (
-    RefreshFailure,
-    RefreshRejectedError,
-    RefreshUnavailableError,
-)
-from codex_engine.auth.storage import AuthStore, FileAuthStore, StoreMode
-from codex_engine.auth.tokens import (
-    ApiKeyAuth,
-    AuthDocument,
-    AuthMode,
-    ChatGptAuth,
-    CodexAuth,
-    ExternalChatGptAuth,
-    TokenClaims,
-    TokenData,
-    mask_api_key,
-    parse_jwt_claims,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codex_engine.auth.manager import (
+        AuthManager,
+        ExternalAuthRefresher,
+        ForcedLoginMethod,
+    )
+    from codex_engine.auth.recovery import RecoveryStep, UnauthorizedRecovery
+    from codex_engine.auth.refresh import (
+        RefreshFailure,
+        RefreshRejectedError,
+        RefreshUnavailableError,
+    )
+    from codex_engine.auth.storage import AuthStore, FileAuthStore, StoreMode
+    from codex_engine.auth.tokens import (
+        ApiKeyAuth,
+        AuthDocument,
+        AuthMode,
+        ChatGptAuth,
+        CodexAuth,
+        ExternalChatGptAuth,
+        TokenClaims,
+        TokenData,
+        mask_api_key,
+        parse_jwt_claims,
+    )
+
+#: Where each name lives, loaded on first use (PEP 562): a session on an API key needs neither
+#: the sign-in flows nor httpx's refresh client, and a module of this package imports only its own.
+_EXPORTS: dict[str, str] = {
+    "AuthManager": "manager",
+    "ExternalAuthRefresher": "manager",
+    "ForcedLoginMethod": "manager",
+    "RecoveryStep": "recovery",
+    "UnauthorizedRecovery": "recovery",
+    "RefreshFailure": "refresh",
+    "RefreshRejectedError": "refresh",
+    "RefreshUnavailableError": "refresh",
+    "AuthStore": "storage",
+    "FileAuthStore": "storage",
+    "StoreMode": "storage",
+    "ApiKeyAuth": "tokens",
+    "AuthDocument": "tokens",
+    "AuthMode": "tokens",
+    "ChatGptAuth": "tokens",
+    "CodexAuth": "tokens",
+    "ExternalChatGptAuth": "tokens",
+    "TokenClaims": "tokens",
+    "TokenData": "tokens",
+    "mask_api_key": "tokens",
+    "parse_jwt_claims": "tokens",
+}
 
 __all__ = [
     "ApiKeyAuth",
@@ -48,3 +80,16 @@ __all__ = [
     "mask_api_key",
     "parse_jwt_claims",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

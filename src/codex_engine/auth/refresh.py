@@ -9,12 +9,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 # The errors live in the one tree; they stay importable from here.
 from codex_engine.errors import RefreshFailure, RefreshRejectedError, RefreshUnavailableError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "CLIENT_ID",
@@ -90,6 +91,8 @@ async def redeem_refresh_token(
         "refresh_token": refresh_token,
         "scope": SCOPE,
     }
+    import httpx  # with the client the caller made: the constants above are used without it
+
     try:
         response = await http.post(url, json=body, headers={"Content-Type": "application/json"})
     except httpx.HTTPError as exc:

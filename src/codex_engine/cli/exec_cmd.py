@@ -27,6 +27,7 @@ from codex_engine.cli.exec_inputs import (
 from codex_engine.cli.inputs import InputError, check_path, decode_stdin_prompt
 from codex_engine.cli.options import ConfigFlags, config_flags, gather_flags
 from codex_engine.cli.render import HumanRenderer, JsonRenderer, Renderer
+from codex_engine.cli.startup import pause_collector, resume_collector
 from codex_engine.config.loader import Config, load_config
 from codex_engine.core.events import TurnCompleted, TurnFailed, TurnInterrupted
 from codex_engine.core.turn_options import TurnOptions
@@ -34,6 +35,8 @@ from codex_engine.errors import CodexError, ConfigError
 from codex_engine.protocol.items import ContentPart
 
 if TYPE_CHECKING:
+    from codex_engine.config.catalog import ModelInfo
+    from codex_engine.core.git_info import GitInfo
     from codex_engine.core.session import Session
     from codex_engine.transport.websocket import WebSocketConnection
 
@@ -147,6 +150,7 @@ class Target:
         *,
         thread_id: str | None = None,
         warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+        git_info: asyncio.Task[GitInfo | None] | None = None,
     ) -> AbstractAsyncContextManager[Session]:
         from codex_engine.core.launch import fork_session, open_session, resume_session
 
@@ -160,15 +164,20 @@ class Target:
             assert self.thread is not None
             return fork_session(config, self.thread, cut_after_user_turns=self.cut)
         return open_session(
-            config, thread_id=thread_id, warm_handshake=warm_handshake, ephemeral=self.ephemeral
+            config,
+            thread_id=thread_id,
+            warm_handshake=warm_handshake,
+            ephemeral=self.ephemeral,
+            git_info=git_info,
         )
 
 
-def _warm_early(config: Config) -> tuple[str | None, asyncio.Task[WebSocketConnection] | None]:
+def _warm_early(
+    config: Config, model_info: ModelInfo
+) -> tuple[str | None, asyncio.Task[WebSocketConnection] | None]:
     """Start the WebSocket handshake now, before the engine is imported, when it can be."""
     if not config.features.enabled("websocket_preconnect"):
         return None, None
-    model_info, _warning = config.model_info()
     from codex_engine.client.warm import can_warm_early, start_warm_handshake
 
     if not can_warm_early(
@@ -234,22 +243,30 @@ def _target(
 
 
 async def _run(config: Config, turn: TurnInput, renderer: Renderer, target: Target) -> int:
-    thread_id, warm = _warm_early(config) if target.kind == "new" else (None, None)
+    # Looked up once here; the session makes its own settings (AGENTS.md included) as it opens.
+    model_info, warning = config.model_info()
+    thread_id, warm = _warm_early(config, model_info) if target.kind == "new" else (None, None)
+    git: asyncio.Task[GitInfo | None] | None = None
+    if target.kind == "new":
+        from codex_engine.core.git_info import collect_git_info
+
+        # git runs in its own processes (on another core) while the engine is imported.
+        git = asyncio.create_task(collect_git_info(config.cwd.resolve()))
     # Most of start-up is importing the engine: do it while the handshake is in flight.
     await asyncio.to_thread(importlib.import_module, "codex_engine.core.launch")
-    from codex_engine.core.launch import settings_from_config
-
-    settings, warning = settings_from_config(config)
+    resume_collector()
     if warning:
         renderer.warning(warning)
     for notice in config.feature_warnings:
         renderer.warning(notice)
-    async with target.open(config, thread_id=thread_id, warm_handshake=warm) as session:
+    async with target.open(
+        config, thread_id=thread_id, warm_handshake=warm, git_info=git
+    ) as session:
         for notice in session.load_warnings:
             renderer.warning(notice)
         renderer.session_started(
             session.thread_id,
-            settings.model_info.slug,
+            session.settings.model_info.slug,
             config.model_provider_id,
             str(session.settings.cwd),
         )
@@ -370,6 +387,7 @@ def exec_command(ctx: click.Context, /, **values: Any) -> None:
     `exec resume --last PROMPT` or `exec resume ID PROMPT` continues a recorded session (same
     id, same rollout file); `exec fork ID PROMPT` starts a new session from a copy of one.
     """
+    pause_collector()  # until the engine is loaded (_run); the process ends with the command
     flag_keys = ("config_overrides", "enable", "disable", "profile")
     flag_values = {key: values.pop(key) for key in flag_keys}
     opts = ExecArgs(**values)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import mimetypes
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -60,6 +59,8 @@ def image_attachments(paths: Sequence[Path]) -> list[ContentPart]:
 
 
 def _data_url(path: Path) -> str:
+    import mimetypes  # only a run that attaches images needs it
+
     mime, _encoding = mimetypes.guess_type(path.name)
     if mime not in _IMAGE_TYPES:
         raise InputError(

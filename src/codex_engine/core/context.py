@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from xml.sax.saxutils import escape
 
+from codex_engine.core.xml_escape import escape
 from codex_engine.protocol.items import ContentPart, Message
 
 __all__ = ["EnvironmentContext", "developer_message"]

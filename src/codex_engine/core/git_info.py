@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from xml.sax.saxutils import escape
 
+from codex_engine.core.xml_escape import escape
 from codex_engine.protocol.items import ContentPart, Message
 
 __all__ = [

@@ -9,27 +9,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from codex_engine._version import __version__
-from codex_engine.auth.manager import AuthManager
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
 from codex_engine.config.loader import Config
-from codex_engine.core.git_info import collect_git_info
-from codex_engine.core.goals import ThreadGoal, goal_from_events
+from codex_engine.core.git_info import GitInfo, collect_git_info
 from codex_engine.core.instructions.agents_md import agents_md_instructions
-from codex_engine.core.rollout import (
-    RolloutContents,
-    RolloutRecorder,
-    SessionMeta,
-    find_rollout,
-    latest_rollout,
-    load_rollout,
-)
+from codex_engine.core.rollout import RolloutRecorder, SessionMeta
 from codex_engine.core.session import (
     Approver,
     Session,
@@ -47,7 +38,14 @@ from codex_engine.protocol.items import ResponseItem
 from codex_engine.protocol.request import ClientIdentity, default_identity
 from codex_engine.telemetry.metrics import Metrics
 from codex_engine.telemetry.settings import parse_otel_settings
-from codex_engine.transport.websocket import WebSocketConnection
+
+if TYPE_CHECKING:
+    # Only what a new session on HTTP uses is imported up front: sign-in machinery, the rollout
+    # reader and index (resume, fork) and the WebSocket transport load when a session needs them.
+    from codex_engine.auth.manager import AuthManager
+    from codex_engine.core.goals import ThreadGoal
+    from codex_engine.core.rollout import RolloutContents
+    from codex_engine.transport.websocket import WebSocketConnection
 
 __all__ = [
     "ThreadNotFoundError",
@@ -122,6 +120,8 @@ def locate_thread(config: Config, thread: str | Path, *, cwd: Path | None = None
 
     Blocking (walks ``CODEX_HOME/sessions``); call it from a thread in async code.
     """
+    from codex_engine.core.rollout import find_rollout, latest_rollout
+
     home = config.codex_home
     if isinstance(thread, Path) or str(thread).endswith(".jsonl"):
         path = Path(thread)
@@ -164,6 +164,7 @@ async def open_session(
     source: str = "exec",
     thread_id: str | None = None,
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
+    git_info: Awaitable[GitInfo | None] | None = None,
 ) -> AsyncIterator[Session]:
     """A new session for ``config``; its connections are closed when the block exits.
 
@@ -172,8 +173,10 @@ async def open_session(
     one. Without ``auth_manager`` one is made from the config, honouring ``CODEX_API_KEY``.
     ``ephemeral`` sessions write no rollout file. ``warm_handshake`` is a WebSocket handshake
     already started for ``thread_id`` (see ``client/warm.py``); the first turn adopts it.
-    ``env`` stands in for the process environment: credentials are read from it, and the
-    model's commands get it as ``shell_environment_policy`` filters it.
+    ``git_info``: the git context of the session's directory, already being collected by the
+    caller (a task it owns; ``exec`` starts git before it imports the engine), used instead of
+    running git again. ``env`` stands in for the process environment: credentials are read from
+    it, and the model's commands get it as ``shell_environment_policy`` filters it.
     """
     settings, _warning = settings_from_config(config, cwd=cwd)
     async with _session(
@@ -181,6 +184,7 @@ async def open_session(
         settings,
         thread_id=thread_id or new_thread_id(),
         warm_handshake=warm_handshake,
+        git_info=git_info,
         rollout=None if ephemeral else "new",
         approver=approver,
         ask_user=ask_user,
@@ -249,6 +253,8 @@ async def fork_session(
     Its rollout names the source in ``forked_from_id``; base instructions carry over. An
     ``ephemeral`` fork writes no rollout: it starts from the source's history in memory.
     """
+    from codex_engine.core.rollout import load_rollout
+
     source_path = await asyncio.to_thread(locate_thread, config, thread, cwd=cwd)
     if ephemeral:
         contents = await asyncio.to_thread(
@@ -305,6 +311,9 @@ async def _recorded(
     auth_manager: AuthManager | None,
 ) -> AsyncIterator[Session]:
     """A session that continues the rollout ``recorder`` holds, under the id its meta names."""
+    from codex_engine.core.goals import goal_from_events
+    from codex_engine.core.rollout import load_rollout
+
     try:
         contents = await asyncio.to_thread(load_rollout, recorder.path)
         async with _session(
@@ -356,6 +365,7 @@ async def _session(
     warnings: Sequence[str] = (),
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
     goal: ThreadGoal | None = None,
+    git_info: Awaitable[GitInfo | None] | None = None,
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     if settings.shell_env is None:
@@ -366,6 +376,8 @@ async def _session(
     provider = config.model_provider.with_chatgpt_base_url(config.chatgpt_base_url)
     owned_manager: AuthManager | None = None
     if credentials is None and auth_manager is None and provider.requires_openai_auth:
+        from codex_engine.auth.manager import AuthManager
+
         auth_manager = owned_manager = AuthManager.from_config(
             config, env=environ, enable_codex_api_key_env=True
         )
@@ -409,7 +421,7 @@ async def _session(
         start_preconnect(client, settings, warm_handshake=warm_handshake)
         # Git runs while the WebSocket handshake is in flight; it is bounded to a fraction of a
         # second and never fails the session.
-        git = await collect_git_info(settings.cwd)
+        git = await (git_info if git_info is not None else collect_git_info(settings.cwd))
         # Before the rollout exists: a required server that cannot start leaves nothing behind.
         await mcp.check_required()
         if rollout == "new":

@@ -61,6 +61,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _EVENT_HIGH_WATER = 256
+#: How long after the session is made its start's git context still counts as current.
+_GIT_REUSE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,10 @@ class Session:
         self.delegate: Session | None = None
         #: The running turn's state (``None`` between turns), for input steered into it.
         self._turn_state: TurnState | None = None
+        #: Until then, a request reuses the git context the launcher collected just before the
+        #: session was made instead of running git again (see :meth:`request_context`).
+        self._git_fresh_until = time.monotonic() + _GIT_REUSE_S
+        self._git_cwd = settings.cwd
 
     async def aclose(self) -> None:
         """End what the session's tools still run: no process a command started outlives it.
@@ -393,8 +399,13 @@ class Session:
         metadata built now (so git reports the repository as it is at this turn, not as it was
         at session start)."""
         options = options or TurnOptions()
+        # The first turn of a session started a moment ago sends the git context collected at
+        # start (four git processes fewer); later turns ask git again.
+        current = time.monotonic() < self._git_fresh_until and self.settings.cwd == self._git_cwd
+        fresh = self.deps.git_info if current else None
+        self._git_fresh_until = 0.0
         metadata = await build_turn_metadata(
-            self.settings.cwd, sandbox=self.settings.sandbox_mode, turn_id=turn_id
+            self.settings.cwd, sandbox=self.settings.sandbox_mode, turn_id=turn_id, git=fresh
         )
         if options.trigger is not None:
             metadata["turn_trigger"] = options.trigger

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codex_engine.core.git_info import DEFAULT_BUDGET_S, collect_git_info
+from codex_engine.core.git_info import DEFAULT_BUDGET_S, GitInfo, collect_git_info
 
 __all__ = ["TURN_METADATA_TIMEOUT_S", "build_turn_metadata"]
 
@@ -27,16 +27,19 @@ async def build_turn_metadata(
     sandbox: str,
     turn_id: str | None = None,
     timeout_s: float = TURN_METADATA_TIMEOUT_S,
+    git: GitInfo | None = None,
 ) -> dict[str, Any]:
     """``{"turn_id"?, "workspaces"?, "sandbox"}`` for a request made now from ``cwd``.
 
-    Never raises for git trouble and never waits longer than ``timeout_s`` for git.
+    Never raises for git trouble and never waits longer than ``timeout_s`` for git. ``git``: the
+    repository's state collected a moment ago (a session's first turn reuses what its start
+    collected), so git is not asked twice in a row.
     """
     metadata: dict[str, Any] = {}
     if turn_id is not None:
         metadata["turn_id"] = turn_id
     started = time.monotonic()
-    info = await collect_git_info(cwd, budget_s=timeout_s, command_timeout_s=timeout_s)
+    info = git or await collect_git_info(cwd, budget_s=timeout_s, command_timeout_s=timeout_s)
     if info is not None:
         workspaces = info.to_turn_metadata_workspaces()
         if any(workspaces.values()):

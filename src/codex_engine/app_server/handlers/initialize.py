@@ -45,5 +45,3 @@ async def initialize(ctx: ServerContext, p: InitializeParams, reply: Reply) -> N
     except ConfigError as exc:
         warning = ConfigWarningNotification(summary=str(exc))
         await ctx.peer.notify("configWarning", warning.to_wire())
-    # The refresher for app-supplied tokens must be in place before any turn runs.
-    _ = ctx.accounts

@@ -11,25 +11,55 @@ run and read back to resume, fork, read and list threads.
 
 from __future__ import annotations
 
-from codex_engine.core.rollout.index import (
-    IndexEntry,
-    RolloutIndex,
-    ThreadSummary,
-    find_rollout,
-    index_for,
-    latest_rollout,
-)
-from codex_engine.core.rollout.paths import archive_file, rollout_path, unarchive_file
-from codex_engine.core.rollout.reader import RolloutContents, load_rollout, read_rollout
-from codex_engine.core.rollout.records import (
-    NAME_EVENT,
-    ROLLBACK_EVENT,
-    RolloutError,
-    RolloutKind,
-    SessionMeta,
-    rfc3339_now,
-)
-from codex_engine.core.rollout.writer import RolloutRecorder, append_record, fork_rollout
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codex_engine.core.rollout.index import (
+        IndexEntry,
+        RolloutIndex,
+        ThreadSummary,
+        find_rollout,
+        index_for,
+        latest_rollout,
+    )
+    from codex_engine.core.rollout.paths import archive_file, rollout_path, unarchive_file
+    from codex_engine.core.rollout.reader import RolloutContents, load_rollout, read_rollout
+    from codex_engine.core.rollout.records import (
+        NAME_EVENT,
+        ROLLBACK_EVENT,
+        RolloutError,
+        RolloutKind,
+        SessionMeta,
+        rfc3339_now,
+    )
+    from codex_engine.core.rollout.writer import RolloutRecorder, append_record, fork_rollout
+
+#: Where each name lives. Loaded on first use (PEP 562): a new session writes a rollout but reads
+#: none, so the reader and the index (listing, resume) stay off the path of a one-turn `exec`.
+_EXPORTS: dict[str, str] = {
+    "IndexEntry": "index",
+    "RolloutIndex": "index",
+    "ThreadSummary": "index",
+    "find_rollout": "index",
+    "index_for": "index",
+    "latest_rollout": "index",
+    "archive_file": "paths",
+    "rollout_path": "paths",
+    "unarchive_file": "paths",
+    "RolloutContents": "reader",
+    "load_rollout": "reader",
+    "read_rollout": "reader",
+    "NAME_EVENT": "records",
+    "ROLLBACK_EVENT": "records",
+    "RolloutError": "records",
+    "RolloutKind": "records",
+    "SessionMeta": "records",
+    "rfc3339_now": "records",
+    "RolloutRecorder": "writer",
+    "append_record": "writer",
+    "fork_rollout": "writer",
+}
 
 __all__ = [
     "NAME_EVENT",
@@ -54,3 +84,16 @@ __all__ = [
     "rollout_path",
     "unarchive_file",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -18,7 +18,6 @@ from typing import Any
 
 from codex_engine import _filelock
 from codex_engine.core.rollout.paths import rollout_path
-from codex_engine.core.rollout.reader import first_user_turns, read_rollout
 from codex_engine.core.rollout.records import (
     KINDS,
     RolloutError,
@@ -340,6 +339,9 @@ def _fork_file(
     cut_after_user_turns: int | None,
     when: datetime | None,
 ) -> tuple[Path, int]:
+    # The reader is for resume and fork only: a new session's writer does without it.
+    from codex_engine.core.rollout.reader import first_user_turns, read_rollout
+
     if cut_after_user_turns is not None and cut_after_user_turns < 0:
         raise ValueError("cut_after_user_turns must be >= 0")
     source = read_rollout(source_path)
