@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import ValidationError
+import msgspec
 
 from codex_engine.app_server.connection import ConnectionClosedError, Reply
 from codex_engine.app_server.projector import plan_type_wire
@@ -425,8 +425,8 @@ class AccountService:
                 "be renewed"
             ) from None
         try:
-            fresh = ChatgptAuthTokensRefreshResult.model_validate(result)
-        except ValidationError:
+            fresh = msgspec.convert(result, ChatgptAuthTokensRefreshResult)
+        except msgspec.ValidationError:
             raise AuthError(
                 f"the app answered {method} without a usable accessToken and chatgptAccountId"
             ) from None
