@@ -3,8 +3,8 @@
 One module per family. Params types validate what clients send (``msgspec.convert`` in the
 app-server's registry); the others are what the server emits, shaped to validate against the
 reference schema. ``app-server generate-json-schema`` prints the schema these types declare.
-No pydantic here: defining ~200 Structs costs a few milliseconds, and the app-server answers its
-first request without importing pydantic.
+No pydantic here: defining these ~200 Structs takes a few milliseconds, where deferred pydantic
+models cost ~2 ms each plus ~85 ms to import pydantic on the app-server's start-up path.
 """
 
 from codex_engine.protocol.app_server._base import (
