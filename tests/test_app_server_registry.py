@@ -36,20 +36,22 @@ class Inner(_Strict, frozen=True, kw_only=True):
     item_count: int
 
 
-class Sample(_Strict, frozen=True, kw_only=True):
-    thread_id: str
-    inner: Inner | None = None
-    tags: list[str] = []
-    policy: Literal["never", "on-request"] | dict[str, Any] | None = None
-    limit: Annotated[int, msgspec.Meta(ge=0)] | None = None
-
-
 class KeyLogin(_Strict, frozen=True, kw_only=True, tag_field="type", tag="apiKey"):
     api_key: str
 
 
 class DeviceLogin(_Strict, frozen=True, kw_only=True, tag_field="type", tag="device"):
     pass
+
+
+class Sample(_Strict, frozen=True, kw_only=True):
+    thread_id: str
+    inner: Inner | None = None
+    tags: list[str] = []
+    policy: Literal["never", "on-request"] | dict[str, Any] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    env: dict[str, str] | None = None
+    login: KeyLogin | DeviceLogin | None = None
 
 
 LOGIN = Tagged[_Strict]("type", {"apiKey": KeyLogin, "device": DeviceLogin})
@@ -71,6 +73,12 @@ LOGIN = Tagged[_Strict]("type", {"apiKey": KeyLogin, "device": DeviceLogin})
         ),
         ({"threadId": "t", "limit": -1}, "`limit` should be a valid integer >= 0"),
         ({"threadId": "t", "inner": 5}, "`inner` should be an object or null"),
+        # A map's key is never quoted back either.
+        ({"threadId": "t", "env": {"sk-secret": 5}}, "`env.*` should be a valid string"),
+        (
+            {"threadId": "t", "login": {"type": "sk-secret"}},
+            "`login.type` should be 'apiKey' or 'device'",
+        ),
     ],
 )
 def test_params_errors_name_the_field_as_the_client_spelled_it(params: Any, message: str) -> None:

@@ -58,7 +58,9 @@ def describe_error(model: Any, error: str) -> str:
 
 
 def _parts(path: str) -> list[str]:
-    return [next(g for g in m.groups() if g is not None) for m in _STEP.finditer(path)]
+    # msgspec writes a map's key as ``[...]`` (it never quotes keys either): any key, ``*``.
+    parts = [next(g for g in m.groups() if g is not None) for m in _STEP.finditer(path)]
+    return ["*" if part == "..." else part for part in parts]
 
 
 def _or(options: list[str]) -> str:
@@ -97,6 +99,6 @@ def _step(node: Any, part: str) -> Any:
                     return field.type
         elif isinstance(member, mi.ListType) and part.isdigit():
             return member.item_type
-        elif isinstance(member, mi.DictType):
+        elif isinstance(member, mi.DictType) and part == "*":
             return member.value_type
     return None
