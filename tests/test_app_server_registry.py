@@ -7,11 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 import pytest
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
 from codex_engine.app_server import handlers  # (fills REGISTRY)
 from codex_engine.app_server.handlers import gaps
@@ -31,27 +30,30 @@ from codex_engine.protocol.jsonrpc import JsonRpcError
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "app-server-schema"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, strict=True)
+class _Strict(msgspec.Struct, frozen=True, kw_only=True, rename="camel"):
+    pass
 
 
-class Inner(_Strict):
+class Inner(_Strict, frozen=True, kw_only=True):
     item_count: int
 
 
-class Sample(_Strict):
-    thread_id: str
-    inner: Inner | None = None
-    tags: list[str] = []
-
-
-class KeyLogin(_Strict):
-    type: Literal["apiKey"]
+class KeyLogin(_Strict, frozen=True, kw_only=True, tag_field="type", tag="apiKey"):
     api_key: str
 
 
-class DeviceLogin(_Strict):
-    type: Literal["device"]
+class DeviceLogin(_Strict, frozen=True, kw_only=True, tag_field="type", tag="device"):
+    pass
+
+
+class Sample(_Strict, frozen=True, kw_only=True):
+    thread_id: str
+    inner: Inner | None = None
+    tags: list[str] = []
+    policy: Literal["never", "on-request"] | dict[str, Any] | None = None
+    limit: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    env: dict[str, str] | None = None
+    login: KeyLogin | DeviceLogin | None = None
 
 
 LOGIN = Tagged[_Strict]("type", {"apiKey": KeyLogin, "device": DeviceLogin})
@@ -66,6 +68,19 @@ LOGIN = Tagged[_Strict]("type", {"apiKey": KeyLogin, "device": DeviceLogin})
         ({"threadId": 3}, "`threadId` should be a valid string"),
         ({"threadId": "t", "inner": {}}, "`inner.itemCount` is required"),
         ({"threadId": "t", "tags": ["a", 2]}, "`tags.1` should be a valid string"),
+        # A value outside a literal's choices is never quoted back: it may be a secret.
+        (
+            {"threadId": "t", "policy": "sk-secret"},
+            "`policy` should be 'never', 'on-request', an object or null",
+        ),
+        ({"threadId": "t", "limit": -1}, "`limit` should be a valid integer >= 0"),
+        ({"threadId": "t", "inner": 5}, "`inner` should be an object or null"),
+        # A map's key is never quoted back either.
+        ({"threadId": "t", "env": {"sk-secret": 5}}, "`env.*` should be a valid string"),
+        (
+            {"threadId": "t", "login": {"type": "sk-secret"}},
+            "`login.type` should be 'apiKey' or 'device'",
+        ),
     ],
 )
 def test_params_errors_name_the_field_as_the_client_spelled_it(params: Any, message: str) -> None:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 import pytest
 
 from codex_engine.app_server.history import list_page
@@ -77,7 +78,7 @@ def opens(monkeypatch: pytest.MonkeyPatch) -> Opens:
 def listed(index: RolloutIndex, **params: Any) -> tuple[list[str], str | None]:
     page = list_page(
         index,
-        ThreadListParams.model_validate(params),
+        msgspec.convert(params, ThreadListParams),
         by_update=params.get("sortKey") == "updated_at",
     )
     return [thread.meta.id for thread in page.items], page.next_cursor

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from pydantic import ValidationError
+import msgspec
 
 from codex_engine.app_server.connection import ConnectionClosedError, Reply
 from codex_engine.app_server.context import DEFAULT_CALLBACK_PORT, EXTERNAL_AUTH_REFRESH_TIMEOUT_S
@@ -422,8 +422,8 @@ class AccountService:
                 "be renewed"
             ) from None
         try:
-            fresh = ChatgptAuthTokensRefreshResult.model_validate(result)
-        except ValidationError:
+            fresh = msgspec.convert(result, ChatgptAuthTokensRefreshResult)
+        except msgspec.ValidationError:
             raise AuthError(
                 f"the app answered {method} without a usable accessToken and chatgptAccountId"
             ) from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from codex_engine.app_server.pagination import Page, keyset_page
 from codex_engine.app_server.projector import REVIEW_WITHOUT_RESULT, command_actions, command_text
@@ -241,8 +241,8 @@ class _TurnBuilder:
         item = payload.get("item")
         if turn is None or not isinstance(item, Mapping):
             return
-        with contextlib.suppress(ValidationError):
-            turn.items.append(CommandExecutionItem.model_validate(dict(item)))
+        with contextlib.suppress(ValueError):
+            turn.items.append(msgspec.convert(dict(item), CommandExecutionItem))
 
     def item(self, payload: Mapping[str, Any]) -> None:
         self._open_pending()
@@ -251,7 +251,7 @@ class _TurnBuilder:
             return
         try:
             item = parse_item(dict(payload))
-        except (ValidationError, ValueError, TypeError):
+        except (ValueError, TypeError):
             return
         shown: ThreadItem | None = None
         if isinstance(item, Message) and item.role == "assistant":
@@ -281,11 +281,10 @@ class _TurnBuilder:
                 output = item.output if isinstance(item.output, str) else json.dumps(item.output)
                 declined = output.startswith("command not run:")
                 index = turn.items.index(pending_call)
-                turn.items[index] = pending_call.model_copy(
-                    update={
-                        "status": "declined" if declined else "completed",
-                        "aggregated_output": None if declined else output,
-                    }
+                turn.items[index] = msgspec.structs.replace(
+                    pending_call,
+                    status="declined" if declined else "completed",
+                    aggregated_output=None if declined else output,
                 )
         elif isinstance(item, WebSearchCall):
             action = item.action or {}
@@ -339,7 +338,7 @@ def _turns(thread_id: str, records: list[Record]) -> list[Turn]:
             if payload.get("type") == "message" and payload.get("role") == "user":
                 try:
                     message = parse_item(dict(payload))
-                except (ValidationError, ValueError, TypeError):
+                except (ValueError, TypeError):
                     continue
                 if isinstance(message, Message) and is_user_turn_message(message):
                     builder.user_turn(message.text())

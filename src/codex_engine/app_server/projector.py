@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Literal, assert_never
 
+import msgspec
+
 from codex_engine.app_server.wire import (
     ANSWER_PHASES,
     codex_error_info,
@@ -260,13 +262,12 @@ class TurnProjector:
                 )
                 if begun is None:
                     notes.append(self.started(base))
-                done = base.model_copy(
-                    update={
-                        "status": "completed" if event.exit_code == 0 else "failed",
-                        "aggregated_output": event.output,
-                        "exit_code": event.exit_code,
-                        "duration_ms": int(event.duration_s * 1000),
-                    }
+                done = msgspec.structs.replace(
+                    base,
+                    status="completed" if event.exit_code == 0 else "failed",
+                    aggregated_output=event.output,
+                    exit_code=event.exit_code,
+                    duration_ms=int(event.duration_s * 1000),
                 )
                 notes.append(self.finished(done))
             case CommandRejected():
@@ -431,19 +432,18 @@ class TurnProjector:
             )
             notes.append(self.started(begun))
         result = event.result
-        done = begun.model_copy(
-            update={
-                "status": "failed" if event.failed else "completed",
-                "result": McpToolCallResult(
-                    content=list(result.get("content", [])),
-                    structured_content=result.get("structuredContent"),
-                    meta=result.get("_meta"),
-                )
-                if result is not None
-                else None,
-                "error": McpToolCallError(message=event.error) if event.error else None,
-                "duration_ms": int(event.duration_s * 1000),
-            }
+        done = msgspec.structs.replace(
+            begun,
+            status="failed" if event.failed else "completed",
+            result=McpToolCallResult(
+                content=list(result.get("content", [])),
+                structured_content=result.get("structuredContent"),
+                meta=result.get("_meta"),
+            )
+            if result is not None
+            else None,
+            error=McpToolCallError(message=event.error) if event.error else None,
+            duration_ms=int(event.duration_s * 1000),
         )
         notes.append(self.finished(done))
         return notes
@@ -471,9 +471,9 @@ class TurnProjector:
             notes.append(self.finished(reasoning))
             self._reasoning_id = None
         for item in self._commands.values():
-            notes.append(self.finished(item.model_copy(update={"status": "failed"})))
+            notes.append(self.finished(msgspec.structs.replace(item, status="failed")))
         self._commands.clear()
         for call in self._mcp_calls.values():
-            notes.append(self.finished(call.model_copy(update={"status": "failed"})))
+            notes.append(self.finished(msgspec.structs.replace(call, status="failed")))
         self._mcp_calls.clear()
         return notes

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import msgspec
 
 from codex_engine.errors import (
     CodexError,
@@ -22,6 +22,7 @@ from codex_engine.errors import (
     NotSupportedError,
     SessionLockedError,
 )
+from codex_engine.protocol.app_server.params import decode_params
 from codex_engine.protocol.jsonrpc import (
     INTERNAL_ERROR,
     INVALID_REQUEST,
@@ -48,7 +49,7 @@ __all__ = [
     "unsupported",
 ]
 
-P = TypeVar("P", bound=BaseModel)
+P = TypeVar("P", bound=msgspec.Struct)
 Handler = Callable[["ServerContext", P, "Reply"], Awaitable[Any]]
 
 
@@ -83,10 +84,8 @@ def to_jsonrpc(method_name: str, error: CodexError) -> JsonRpcError:
     raise AssertionError("CodexError is the last row of ERROR_CODES")  # pragma: no cover
 
 
-class NoParams(BaseModel):
+class NoParams(msgspec.Struct, frozen=True):
     """The params of a method that takes none (whatever object is sent is ignored)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 @dataclass(frozen=True)
@@ -115,21 +114,7 @@ def parse_params(spec: type[P] | Tagged[P], params: Any) -> P:
             raise InvalidParamsError(f"`{spec.field}` {tag!r} is not supported; use {_or(choices)}")
     else:
         model = spec
-    try:
-        return model.model_validate(params)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        # Union members show up in the location as type names; keep only real keys and indexes.
-        path = ".".join(
-            str(part)
-            for part in err.get("loc", ())
-            if isinstance(part, int) or ("[" not in part and "(" not in part)
-        )
-        if err.get("type") == "missing":
-            detail = "is required"
-        else:
-            detail = str(err.get("msg", "is invalid")).replace("Input should be", "should be")
-        raise InvalidParamsError(f"`{path}` {detail}") from None
+    return decode_params(model, params)
 
 
 def _or(choices: str) -> str:

@@ -13,6 +13,8 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import msgspec
+
 from codex_engine._version import __version__
 from codex_engine.app_server import history
 from codex_engine.app_server.approvals import ClientApprovals
@@ -280,8 +282,9 @@ class ThreadState:
         if not peer.can_ask:
             return None
         turn_id = self.active.id if self.active is not None else ""
-        params = ToolRequestUserInputParams.model_validate(
-            {"threadId": self.id, "turnId": turn_id, "itemId": call_id, "questions": questions}
+        params = msgspec.convert(
+            {"threadId": self.id, "turnId": turn_id, "itemId": call_id, "questions": questions},
+            ToolRequestUserInputParams,
         )
         request_id = peer.next_request_id()
         self.waiting_on_user_input += 1

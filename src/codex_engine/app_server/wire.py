@@ -35,6 +35,7 @@ from codex_engine.protocol.app_server import (
     TokenUsageBreakdown,
     TurnError,
 )
+from codex_engine.protocol.app_server.items import CommandStatus
 from codex_engine.protocol.events import TokenUsage
 from codex_engine.protocol.patch import unified_diff
 from codex_engine.protocol.rate_limits import RateLimitSnapshot, RateLimitWindow
@@ -179,19 +180,17 @@ def web_search_action(action: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def file_change_item(
-    call_id: str, changes: Sequence[FileChange], status: str = "inProgress"
+    call_id: str, changes: Sequence[FileChange], status: CommandStatus = "inProgress"
 ) -> FileChangeItem:
     def kind(change: FileChange) -> dict[str, Any]:
         if change.kind == "update":
             return {"type": "update", "move_path": change.move_path}
         return {"type": change.kind}
 
-    return FileChangeItem.model_validate(
-        {
-            "id": call_id,
-            "status": status,
-            "changes": [FileUpdateChange(path=c.path, kind=kind(c), diff=c.diff) for c in changes],
-        }
+    return FileChangeItem(
+        id=call_id,
+        status=status,
+        changes=[FileUpdateChange(path=c.path, kind=kind(c), diff=c.diff) for c in changes],
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.registry import InvalidRequestError, NoParams, Tagged, method
@@ -49,7 +51,9 @@ async def account_rate_limits_read(ctx: ServerContext, p: NoParams, reply: Reply
             "no rate limits are known yet: the model's responses report them, so run a turn "
             "first (account/rateLimits/updated follows each report)"
         )
-    snapshots = {key: RateLimitSnapshotWire.model_validate(v) for key, v in ctx.rate_limits.items()}
+    snapshots = {
+        key: msgspec.convert(v, RateLimitSnapshotWire) for key, v in ctx.rate_limits.items()
+    }
     main = snapshots.get("codex") or list(snapshots.values())[-1]
     by_id = {key: snap for key, snap in snapshots.items() if key is not None}
     return GetAccountRateLimitsResponse(

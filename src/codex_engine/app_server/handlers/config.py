@@ -40,6 +40,7 @@ from codex_engine.protocol.app_server import (
     PermissionProfileListResponse,
     PermissionProfileSummary,
 )
+from codex_engine.protocol.app_server.config import FeatureStage
 from codex_engine.protocol.jsonrpc import INVALID_REQUEST, JsonRpcError
 
 #: ``data.config_write_error_code`` of a refused write, as the reference names them.
@@ -47,7 +48,7 @@ VERSION_CONFLICT = "configVersionConflict"
 VALIDATION_ERROR = "configValidationError"
 LAYER_READONLY = "configLayerReadonly"
 
-_STAGES = {
+_STAGES: dict[Stage, FeatureStage] = {
     Stage.UNDER_DEVELOPMENT: "underDevelopment",
     Stage.EXPERIMENTAL: "beta",
     Stage.STABLE: "stable",
@@ -121,7 +122,7 @@ async def config_read(ctx: ServerContext, p: ConfigReadParams, reply: Reply) -> 
     merged.setdefault("model", effective.model)
     merged.setdefault("model_provider", effective.model_provider_id)
     return ConfigReadResponse(
-        config=ConfigWire.model_validate(merged),
+        config=ConfigWire.from_table(merged),
         origins=origins,
         layers=[
             ConfigLayer(name=meta.name, version=meta.version, config=table)

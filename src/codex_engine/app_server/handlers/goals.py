@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.handlers.turns import continue_goal
@@ -52,8 +54,8 @@ def _check_feature(ctx: ServerContext, thread_id: str) -> None:
 async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Reply) -> None:
     _check_feature(ctx, p.thread_id)
     book = _book(ctx, p.thread_id)
-    budget_given = "token_budget" in p.model_fields_set
-    if p.token_budget is not None and p.token_budget <= 0:
+    budget = p.token_budget
+    if isinstance(budget, int) and budget <= 0:
         raise InvalidParamsError("`tokenBudget` must be a positive integer (or null for none)")
     if p.objective is not None and not p.objective.strip():
         raise InvalidParamsError("`objective` must not be empty")
@@ -62,10 +64,8 @@ async def thread_goal_set(ctx: ServerContext, p: ThreadGoalSetParams, reply: Rep
             f"thread {p.thread_id} has no goal to update; send `objective` to create one"
         )
     try:
-        if budget_given:
-            goal = await book.set(
-                objective=p.objective, status=p.status, token_budget=p.token_budget
-            )
+        if budget is not msgspec.UNSET:
+            goal = await book.set(objective=p.objective, status=p.status, token_budget=budget)
         else:
             goal = await book.set(objective=p.objective, status=p.status)
     except ValueError as exc:

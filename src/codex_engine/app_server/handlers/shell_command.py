@@ -18,6 +18,8 @@ import time
 import uuid
 from typing import Any
 
+import msgspec
+
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.handlers.turns import start_task
@@ -127,13 +129,12 @@ async def _shell_work(
         exit_code, output = await _run_command(thread, record, item, argv, timeout_ms / 1000)
     finally:
         duration = time.monotonic() - started
-        done = item.model_copy(
-            update={
-                "status": "completed" if exit_code == 0 else "failed",
-                "aggregated_output": output,
-                "exit_code": exit_code,
-                "duration_ms": int(duration * 1000),
-            }
+        done = msgspec.structs.replace(
+            item,
+            status="completed" if exit_code == 0 else "failed",
+            aggregated_output=output,
+            exit_code=exit_code,
+            duration_ms=int(duration * 1000),
         )
         await _remember(
             thread, record, done, shell_command_message(command, exit_code, duration, output)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
+import msgspec
 
 from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
@@ -88,15 +88,14 @@ async def thread_turns_list(ctx: ServerContext, p: ThreadTurnsListParams, reply:
         raise _cursor_error(p.cursor) from None
     view = p.items_view or "summary"
     shown = [
-        turn.model_copy(
-            update={
-                "items": []
-                if view == "notLoaded"
-                else _summary(turn.items)
-                if view == "summary"
-                else turn.items,
-                "items_view": view,
-            }
+        msgspec.structs.replace(
+            turn,
+            items=[]
+            if view == "notLoaded"
+            else _summary(turn.items)
+            if view == "summary"
+            else turn.items,
+            items_view=view,
         )
         for turn in page.items
     ]
@@ -135,6 +134,13 @@ async def thread_items_list(ctx: ServerContext, p: ThreadItemsListParams, reply:
     ).to_wire()
 
 
+def _first_error(exc: ValueError) -> str:
+    """The parser's first complaint (pydantic lists them; msgspec says one)."""
+    errors = getattr(exc, "errors", None)
+    listed = errors() if callable(errors) else None
+    return str(listed[0]["msg"]) if listed else str(exc).splitlines()[0]
+
+
 @method("thread/inject_items", ThreadInjectItemsParams)
 async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, reply: Reply) -> Any:
     thread = ctx.thread(p.thread_id)
@@ -147,10 +153,9 @@ async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, re
     for index, raw in enumerate(p.items):
         try:
             items.append(parse_item(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        except ValueError as exc:  # the parser's validation error
             raise InvalidParamsError(
-                f"`items.{index}` is not a Responses API item ({first})"
+                f"`items.{index}` is not a Responses API item ({_first_error(exc)})"
             ) from None
     assert thread.session is not None
     thread.session.inject(items)

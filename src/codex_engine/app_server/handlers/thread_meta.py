@@ -10,6 +10,8 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
@@ -17,6 +19,7 @@ from codex_engine.app_server.registry import InvalidParamsError, InvalidRequestE
 from codex_engine.core.rollout import append_record, index_for, read_rollout
 from codex_engine.errors import CodexError
 from codex_engine.protocol.app_server.thread_history import (
+    GitInfoPatch,
     ThreadMetadataUpdateParams,
     ThreadMetadataUpdateResponse,
 )
@@ -47,11 +50,10 @@ def _patched(current: dict[str, Any] | None, p: ThreadMetadataUpdateParams) -> d
     result = {k: (current or {}).get(k) for k in _FIELDS}
     if p.git_info is None:
         return result
-    given = p.git_info.model_fields_set
     for field, wire in (("sha", "sha"), ("branch", "branch"), ("origin_url", "originUrl")):
-        if field not in given:
-            continue
         value = getattr(p.git_info, field)
+        if value is msgspec.UNSET:
+            continue
         if value is not None and not value.strip():
             raise InvalidParamsError(f"`gitInfo.{wire}` must not be empty; send null to clear it")
         result[wire] = value
@@ -62,7 +64,7 @@ def _patched(current: dict[str, Any] | None, p: ThreadMetadataUpdateParams) -> d
 async def thread_metadata_update(
     ctx: ServerContext, p: ThreadMetadataUpdateParams, reply: Reply
 ) -> Any:
-    if p.git_info is None or not p.git_info.model_fields_set:
+    if p.git_info is None or p.git_info == GitInfoPatch():
         raise InvalidParamsError(
             "thread/metadata/update needs `gitInfo` with at least one of sha, branch, originUrl"
         )

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
 from codex_engine.app_server.projector import TurnProjector, turn_error
@@ -174,7 +176,7 @@ async def _finish(thread: ThreadState, record: TurnRecord, outcome: _Outcome) ->
         completed = TurnCompletedNotification(
             thread_id=thread.id,
             turn=record.to_wire(items="summary"),
-            runtime_summary=RuntimeSummaryWire.model_validate(runtime) if runtime else None,
+            runtime_summary=msgspec.convert(runtime, RuntimeSummaryWire) if runtime else None,
         )
         await peer.notify("turn/completed", completed.to_wire())
     except asyncio.CancelledError:

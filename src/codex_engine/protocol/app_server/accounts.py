@@ -2,7 +2,7 @@
 
 from typing import Literal
 
-from codex_engine.protocol.app_server._base import _Out, _Params
+from codex_engine.protocol.app_server._base import _Out, _Params, _TaggedOut, _TaggedParams
 
 __all__ = [
     "LOGIN_PARAMS",
@@ -34,32 +34,33 @@ __all__ = [
 ]
 
 
-class GetAccountParams(_Params):
+class GetAccountParams(_Params, frozen=True, kw_only=True):
     refresh_token: bool = False
 
 
-class CancelLoginAccountParams(_Params):
+class CancelLoginAccountParams(_Params, frozen=True, kw_only=True):
     login_id: str
 
 
-class ApiKeyLoginParams(_Params):
-    type: Literal["apiKey"]
+class ApiKeyLoginParams(_TaggedParams, tag="apiKey", frozen=True, kw_only=True):
     api_key: str
 
 
-class ChatgptLoginParams(_Params):
-    type: Literal["chatgpt"]
+class ChatgptLoginParams(_TaggedParams, tag="chatgpt", frozen=True, kw_only=True):
     app_brand: str | None = None
     use_hosted_login_success_page: bool | None = None
     codex_streamlined_login: bool | None = None
 
 
-class ChatgptDeviceCodeLoginParams(_Params):
-    type: Literal["chatgptDeviceCode"]
+class ChatgptDeviceCodeLoginParams(
+    _TaggedParams, tag="chatgptDeviceCode", frozen=True, kw_only=True
+):
+    """Sign in with a code shown on another device."""
 
 
-class ChatgptAuthTokensLoginParams(_Params):
-    type: Literal["chatgptAuthTokens"]
+class ChatgptAuthTokensLoginParams(
+    _TaggedParams, tag="chatgptAuthTokens", frozen=True, kw_only=True
+):
     access_token: str
     chatgpt_account_id: str
     chatgpt_plan_type: str | None = None
@@ -74,7 +75,7 @@ LoginParams = (
 
 
 #: ``type`` of ``account/login/start`` params -> the model that validates them.
-LOGIN_PARAMS: dict[str, type[_Params]] = {
+LOGIN_PARAMS: dict[str, type[_TaggedParams]] = {
     "apiKey": ApiKeyLoginParams,
     "chatgpt": ChatgptLoginParams,
     "chatgptDeviceCode": ChatgptDeviceCodeLoginParams,
@@ -82,7 +83,7 @@ LOGIN_PARAMS: dict[str, type[_Params]] = {
 }
 
 
-class ChatgptAuthTokensRefreshResult(_Params):
+class ChatgptAuthTokensRefreshResult(_Params, frozen=True, kw_only=True):
     """The client's answer to ``account/chatgptAuthTokens/refresh``."""
 
     access_token: str
@@ -90,30 +91,30 @@ class ChatgptAuthTokensRefreshResult(_Params):
     chatgpt_plan_type: str | None = None
 
 
-class AccountUpdatedNotification(_Out):
+class AccountUpdatedNotification(_Out, kw_only=True):
     auth_mode: str | None = None
     plan_type: str | None = None
 
 
-class AccountLoginCompletedNotification(_Out):
+class AccountLoginCompletedNotification(_Out, kw_only=True):
     login_id: str | None = None
     success: bool
     error: str | None = None
 
 
-class RateLimitWindowWire(_Out):
+class RateLimitWindowWire(_Out, kw_only=True):
     used_percent: int
     window_duration_mins: int | None = None
     resets_at: int | None = None
 
 
-class CreditsSnapshotWire(_Out):
+class CreditsSnapshotWire(_Out, kw_only=True):
     has_credits: bool
     unlimited: bool
     balance: str | None = None
 
 
-class RateLimitSnapshotWire(_Out):
+class RateLimitSnapshotWire(_Out, kw_only=True):
     limit_id: str | None = None
     limit_name: str | None = None
     primary: RateLimitWindowWire | None = None
@@ -122,11 +123,11 @@ class RateLimitSnapshotWire(_Out):
     plan_type: str | None = None
 
 
-class AccountRateLimitsUpdatedNotification(_Out):
+class AccountRateLimitsUpdatedNotification(_Out, kw_only=True):
     rate_limits: RateLimitSnapshotWire
 
 
-class GetAccountRateLimitsResponse(_Out):
+class GetAccountRateLimitsResponse(_Out, kw_only=True):
     """``account/rateLimits/read``: the snapshots the model's responses last reported."""
 
     #: The ``codex`` limit when reported, else the one reported last.
@@ -137,41 +138,38 @@ class GetAccountRateLimitsResponse(_Out):
 # -- responses -----------------------------------------------------------------------------
 
 
-class ApiKeyAccount(_Out):
-    type: Literal["apiKey"] = "apiKey"
+class ApiKeyAccount(_TaggedOut, tag="apiKey", kw_only=True):
+    """Signed in with an API key."""
 
 
-class ChatgptAccount(_Out):
-    type: Literal["chatgpt"] = "chatgpt"
+class ChatgptAccount(_TaggedOut, tag="chatgpt", kw_only=True):
     email: str | None
     plan_type: str
 
 
-class GetAccountResponse(_Out):
+class GetAccountResponse(_Out, kw_only=True):
     account: ApiKeyAccount | ChatgptAccount | None
     requires_openai_auth: bool
 
 
-class ApiKeyLoginResponse(_Out):
-    type: Literal["apiKey"] = "apiKey"
+class ApiKeyLoginResponse(_TaggedOut, tag="apiKey", kw_only=True):
+    """The API key is saved: signed in."""
 
 
-class ChatgptLoginResponse(_Out):
-    type: Literal["chatgpt"] = "chatgpt"
+class ChatgptLoginResponse(_TaggedOut, tag="chatgpt", kw_only=True):
     login_id: str
     #: Open it in a browser to sign in; the server's callback on 127.0.0.1 finishes the flow.
     auth_url: str
 
 
-class ChatgptDeviceCodeLoginResponse(_Out):
-    type: Literal["chatgptDeviceCode"] = "chatgptDeviceCode"
+class ChatgptDeviceCodeLoginResponse(_TaggedOut, tag="chatgptDeviceCode", kw_only=True):
     login_id: str
     verification_url: str
     user_code: str
 
 
-class ChatgptAuthTokensLoginResponse(_Out):
-    type: Literal["chatgptAuthTokens"] = "chatgptAuthTokens"
+class ChatgptAuthTokensLoginResponse(_TaggedOut, tag="chatgptAuthTokens", kw_only=True):
+    """The app's ChatGPT tokens are in use: signed in."""
 
 
 LoginAccountResponse = (
@@ -182,14 +180,14 @@ LoginAccountResponse = (
 )
 
 
-class CancelLoginAccountResponse(_Out):
+class CancelLoginAccountResponse(_Out, kw_only=True):
     status: Literal["canceled", "notFound"]
 
 
 # -- server request ------------------------------------------------------------------------
 
 
-class ChatgptAuthTokensRefreshParams(_Out):
+class ChatgptAuthTokensRefreshParams(_Out, kw_only=True):
     """``account/chatgptAuthTokens/refresh``: the server asks the app for new tokens."""
 
     reason: Literal["unauthorized"]

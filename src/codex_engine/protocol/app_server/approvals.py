@@ -1,10 +1,8 @@
 """Server-to-client approval requests and their resolution notification."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-
-from codex_engine.protocol.app_server._base import _Out, _Params
+from codex_engine.protocol.app_server._base import EXPERIMENTAL_FIELD, _Out, _Params
 
 __all__ = [
     "CommandExecutionRequestApprovalParams",
@@ -15,7 +13,7 @@ __all__ = [
 ]
 
 
-class CommandExecutionRequestApprovalParams(_Out):
+class CommandExecutionRequestApprovalParams(_Out, kw_only=True):
     #: A command to run (``writeStdin``: input for a running terminal, not sent by codex-engine).
     kind: Literal["command", "writeStdin"] = "command"
     thread_id: str
@@ -31,28 +29,26 @@ class CommandExecutionRequestApprovalParams(_Out):
     #: A command prefix the client may approve for good (``acceptWithExecpolicyAmendment``).
     proposed_execpolicy_amendment: list[str] | None = None
     #: The decisions the client may offer, in order (experimental in the reference schema).
-    available_decisions: list[str | dict[str, Any]] | None = Field(
-        default=None, json_schema_extra={"experimental": True}
-    )
+    available_decisions: Annotated[list[str | dict[str, Any]] | None, EXPERIMENTAL_FIELD] = None
 
 
-class ServerRequestResolvedNotification(_Out):
+class ServerRequestResolvedNotification(_Out, kw_only=True):
     thread_id: str
     request_id: str | int
 
 
-class CommandExecutionRequestApprovalResponse(_Params):
+class CommandExecutionRequestApprovalResponse(_Params, frozen=True, kw_only=True):
     """The client's answer: one of the offered ``availableDecisions`` (unknown ones decline)."""
 
     decision: str | dict[str, Any]
 
 
-class ToolRequestUserInputOption(_Out):
+class ToolRequestUserInputOption(_Out, kw_only=True):
     label: str
     description: str
 
 
-class ToolRequestUserInputQuestion(_Out):
+class ToolRequestUserInputQuestion(_Out, kw_only=True):
     id: str
     header: str
     question: str
@@ -62,7 +58,7 @@ class ToolRequestUserInputQuestion(_Out):
     options: list[ToolRequestUserInputOption] | None = None
 
 
-class ToolRequestUserInputParams(_Out):
+class ToolRequestUserInputParams(_Out, kw_only=True):
     """``item/tool/requestUserInput``: the model's ``request_user_input`` questions."""
 
     thread_id: str
@@ -74,7 +70,7 @@ class ToolRequestUserInputParams(_Out):
     auto_resolution_ms: int | None = None
 
 
-class ToolRequestUserInputResponse(_Params):
+class ToolRequestUserInputResponse(_Params, frozen=True, kw_only=True):
     """The client's answers, by question id: ``{"<id>": {"answers": ["..."]}}``."""
 
     answers: dict[str, Any]

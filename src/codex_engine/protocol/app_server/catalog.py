@@ -1,4 +1,4 @@
-"""Which message models belong to which app-server method, under the reference's type names.
+"""Which message types belong to which app-server method, under the reference's type names.
 
 The generated schema (``app-server generate-json-schema``) is built from these tables, so they
 list exactly what codex-engine implements; a test keeps them in step with the method registry.

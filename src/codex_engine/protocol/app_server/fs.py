@@ -4,7 +4,7 @@
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from codex_engine.protocol.app_server._base import _Out, _Params
 
@@ -28,24 +28,24 @@ __all__ = [
 ]
 
 
-class FsPathParams(_Params):
+class FsPathParams(_Params, frozen=True, kw_only=True):
     """``fs/readFile``, ``fs/getMetadata`` and ``fs/readDirectory``: one absolute path."""
 
     path: str
 
 
-class FsWriteFileParams(_Params):
+class FsWriteFileParams(_Params, frozen=True, kw_only=True):
     path: str
     data_base64: str
 
 
-class FsCreateDirectoryParams(_Params):
+class FsCreateDirectoryParams(_Params, frozen=True, kw_only=True):
     path: str
     #: Create missing parents too (the default).
     recursive: bool | None = None
 
 
-class FsRemoveParams(_Params):
+class FsRemoveParams(_Params, frozen=True, kw_only=True):
     path: str
     #: Remove a directory with what it holds (the default).
     recursive: bool | None = None
@@ -53,18 +53,18 @@ class FsRemoveParams(_Params):
     force: bool | None = None
 
 
-class FsCopyParams(_Params):
+class FsCopyParams(_Params, frozen=True, kw_only=True):
     source_path: str
     destination_path: str
     #: Required to copy a directory.
     recursive: bool = False
 
 
-class FsReadFileResponse(_Out):
+class FsReadFileResponse(_Out, kw_only=True):
     data_base64: str
 
 
-class FsGetMetadataResponse(_Out):
+class FsGetMetadataResponse(_Out, kw_only=True):
     is_directory: bool
     is_file: bool
     is_symlink: bool
@@ -72,27 +72,25 @@ class FsGetMetadataResponse(_Out):
     modified_at_ms: int
 
 
-class FsReadDirectoryEntry(_Out):
+class FsReadDirectoryEntry(_Out, kw_only=True):
     file_name: str
     is_directory: bool
     is_file: bool
 
 
-class FsReadDirectoryResponse(_Out):
+class FsReadDirectoryResponse(_Out, kw_only=True):
     entries: list[FsReadDirectoryEntry]
 
 
-class FuzzyFileSearchParams(_Params):
+class FuzzyFileSearchParams(_Params, frozen=True, kw_only=True):
     query: str
     roots: list[str]
     #: Accepted; each search runs to completion (they are bounded and fast).
     cancellation_token: str | None = None
 
 
-class FuzzyFileSearchResult(BaseModel):
+class FuzzyFileSearchResult(msgspec.Struct, frozen=True, kw_only=True):
     """One match; snake_case on the wire, as the reference sends it."""
-
-    model_config = ConfigDict(frozen=True, defer_build=True)
 
     root: str
     path: str
@@ -103,24 +101,24 @@ class FuzzyFileSearchResult(BaseModel):
     indices: list[int] | None = None
 
 
-class FuzzyFileSearchResponse(_Out):
+class FuzzyFileSearchResponse(_Out, kw_only=True):
     files: list[FuzzyFileSearchResult]
 
 
-class FsWatchParams(_Params):
+class FsWatchParams(_Params, frozen=True, kw_only=True):
     path: str
     #: Chosen by the client, unique on its connection; ``fs/changed`` and ``fs/unwatch`` use it.
     watch_id: str
 
 
-class FsWatchResponse(_Out):
+class FsWatchResponse(_Out, kw_only=True):
     path: str
 
 
-class FsUnwatchParams(_Params):
+class FsUnwatchParams(_Params, frozen=True, kw_only=True):
     watch_id: str
 
 
-class FsChangedNotification(_Out):
+class FsChangedNotification(_Out, kw_only=True):
     watch_id: str
     changed_paths: list[str]

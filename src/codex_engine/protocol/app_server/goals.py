@@ -3,7 +3,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+import msgspec
 
 from codex_engine.protocol.app_server._base import _Out, _Params
 
@@ -23,21 +23,21 @@ ThreadGoalStatusName = Literal[
 ]
 
 
-class ThreadGoalSetParams(_Params):
+class ThreadGoalSetParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     objective: str | None = None
     status: ThreadGoalStatusName | None = None
     #: Absent: unchanged; ``null``: no budget; a number: the new budget.
-    token_budget: int | None = Field(default=None)
+    token_budget: int | msgspec.UnsetType | None = msgspec.UNSET
     origin: Literal["user", "automatic"] | None = None
 
 
-class ThreadGoalClearParams(_Params):
+class ThreadGoalClearParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     origin: Literal["user", "automatic"] | None = None
 
 
-class ThreadGoalWire(_Out):
+class ThreadGoalWire(_Out, kw_only=True):
     thread_id: str
     objective: str
     status: ThreadGoalStatusName
@@ -48,28 +48,28 @@ class ThreadGoalWire(_Out):
     updated_at: int
 
 
-class ThreadGoalSetResponse(_Out):
+class ThreadGoalSetResponse(_Out, kw_only=True):
     goal: ThreadGoalWire
 
 
-class ThreadGoalGetResponse(_Out):
+class ThreadGoalGetResponse(_Out, kw_only=True):
     goal: ThreadGoalWire | None = None
 
 
-class ThreadGoalClearResponse(_Out):
+class ThreadGoalClearResponse(_Out, kw_only=True):
     cleared: bool
 
 
-class ThreadGoalUpdatedNotification(_Out):
+class ThreadGoalUpdatedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str | None = None
     goal: ThreadGoalWire
 
 
-class ThreadGoalClearedNotification(_Out):
+class ThreadGoalClearedNotification(_Out, kw_only=True):
     thread_id: str
 
 
 def goal_wire(data: dict[str, Any]) -> ThreadGoalWire:
     """The core goal's JSON (already camelCase) as the wire model."""
-    return ThreadGoalWire.model_validate(data)
+    return msgspec.convert(data, ThreadGoalWire)

@@ -12,18 +12,18 @@ __all__ = [
 ]
 
 
-class ClientInfo(_Params):
+class ClientInfo(_Params, frozen=True, kw_only=True):
     name: str
     version: str
     title: str | None = None
 
 
-class InitializeCapabilities(_Params):
+class InitializeCapabilities(_Params, frozen=True, kw_only=True):
     experimental_api: bool = False
     opt_out_notification_methods: list[str] | None = None
 
 
-class InitializeParams(_Params):
+class InitializeParams(_Params, frozen=True, kw_only=True):
     client_info: ClientInfo
     capabilities: InitializeCapabilities | None = None
 
@@ -35,12 +35,12 @@ class InitializeParams(_Params):
 UNVERSIONED = "0.0.0"
 
 
-class ServerInfo(_Out):
+class ServerInfo(_Out, kw_only=True):
     name: str
     version: str
 
 
-class InitializeResponse(_Out):
+class InitializeResponse(_Out, kw_only=True):
     #: Beyond the reference schema (which allows it); the official SDK reads it before userAgent.
     server_info: ServerInfo | None = None
     user_agent: str

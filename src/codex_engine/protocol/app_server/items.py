@@ -2,9 +2,9 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+import msgspec
 
-from codex_engine.protocol.app_server._base import _Out
+from codex_engine.protocol.app_server._base import _Out, _TaggedOut
 from codex_engine.protocol.app_server.mcp import McpToolCallItem
 
 __all__ = [
@@ -22,18 +22,16 @@ __all__ = [
 ]
 
 
-class UserMessageItem(_Out):
-    type: Literal["userMessage"] = "userMessage"
+class UserMessageItem(_TaggedOut, tag="userMessage", kw_only=True):
     id: str
     client_id: str | None = None
     #: UserInput values as the client sent them (``text_elements`` stays snake_case on the wire).
     content: list[dict[str, Any]]
 
 
-class FunctionCallOutputItem(_Out):
+class FunctionCallOutputItem(_TaggedOut, tag="functionCallOutput", kw_only=True):
     """A tool output the client delivered with ``turn/start``'s ``toolOutput`` (no call made)."""
 
-    type: Literal["functionCallOutput"] = "functionCallOutput"
     id: str
     name: str
     namespace: str | None = None
@@ -41,22 +39,22 @@ class FunctionCallOutputItem(_Out):
     output: str | list[dict[str, Any]]
 
 
-class AgentMessageItem(_Out):
-    type: Literal["agentMessage"] = "agentMessage"
+class AgentMessageItem(_TaggedOut, tag="agentMessage", kw_only=True):
     id: str
     text: str
     phase: str | None = None
 
 
-class ReasoningItem(_Out):
-    type: Literal["reasoning"] = "reasoning"
+class ReasoningItem(_TaggedOut, tag="reasoning", kw_only=True):
     id: str
-    summary: list[str] = Field(default_factory=list)
-    content: list[str] = Field(default_factory=list)
+    summary: list[str] = msgspec.field(default_factory=list)
+    content: list[str] = msgspec.field(default_factory=list)
 
 
-class CommandExecutionItem(_Out):
-    type: Literal["commandExecution"] = "commandExecution"
+CommandStatus = Literal["inProgress", "completed", "failed", "declined"]
+
+
+class CommandExecutionItem(_TaggedOut, tag="commandExecution", kw_only=True):
     id: str
     command: str
     cwd: str
@@ -64,59 +62,53 @@ class CommandExecutionItem(_Out):
     #: Who ran it: the model through ``shell`` (``agent``) or ``exec_command``
     #: (``unifiedExecStartup``, with the session id as ``processId``).
     source: Literal["agent", "userShell", "unifiedExecStartup", "unifiedExecInteraction"] = "agent"
-    status: Literal["inProgress", "completed", "failed", "declined"]
+    status: CommandStatus
     command_actions: list[dict[str, Any]]
     aggregated_output: str | None = None
     exit_code: int | None = None
     duration_ms: int | None = None
 
 
-class FileUpdateChange(_Out):
+class FileUpdateChange(_Out, kw_only=True):
     path: str
     #: ``{"type": "add"|"delete"}`` or ``{"type": "update", "move_path": …}`` (snake_case kept).
     kind: dict[str, Any]
     diff: str
 
 
-class FileChangeItem(_Out):
-    type: Literal["fileChange"] = "fileChange"
+class FileChangeItem(_TaggedOut, tag="fileChange", kw_only=True):
     id: str
     changes: list[FileUpdateChange]
-    status: Literal["inProgress", "completed", "failed", "declined"]
+    status: CommandStatus
 
 
-class WebSearchItem(_Out):
-    type: Literal["webSearch"] = "webSearch"
+class WebSearchItem(_TaggedOut, tag="webSearch", kw_only=True):
     id: str
     query: str
     action: dict[str, Any] | None = None
 
 
-class ImageViewItem(_Out):
+class ImageViewItem(_TaggedOut, tag="imageView", kw_only=True):
     """A local image the model looked at (``view_image``)."""
 
-    type: Literal["imageView"] = "imageView"
     id: str
     path: str
 
 
-class ContextCompactionItem(_Out):
-    type: Literal["contextCompaction"] = "contextCompaction"
+class ContextCompactionItem(_TaggedOut, tag="contextCompaction", kw_only=True):
     id: str
 
 
-class EnteredReviewModeItem(_Out):
+class EnteredReviewModeItem(_TaggedOut, tag="enteredReviewMode", kw_only=True):
     """A review turn began; ``review`` says what is reviewed (e.g. ``current changes``)."""
 
-    type: Literal["enteredReviewMode"] = "enteredReviewMode"
     id: str
     review: str
 
 
-class ExitedReviewModeItem(_Out):
+class ExitedReviewModeItem(_TaggedOut, tag="exitedReviewMode", kw_only=True):
     """A review turn ended; ``review`` is its rendered result."""
 
-    type: Literal["exitedReviewMode"] = "exitedReviewMode"
     id: str
     review: str
 

@@ -4,10 +4,11 @@ Params validate what clients send (unknown fields ignored); the rest is what the
 shaped to validate against the reference's app-server schema (camelCase on the wire).
 """
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+import msgspec
+
+from codex_engine.protocol.app_server._base import NonNegative, _Out, _Params, _TaggedOut
 
 __all__ = [
     "ListMcpServerStatusParams",
@@ -32,41 +33,22 @@ McpServerConnectionStatus = Literal[
 ]  # fmt: skip
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(
-        alias_generator=to_camel,
-        populate_by_name=True,
-        extra="ignore",
-        strict=True,
-        frozen=True,
-        defer_build=True,
-    )
-
-
-class _Out(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
-
-    def to_wire(self) -> dict[str, Any]:
-        return self.model_dump(by_alias=True, mode="json")
-
-
 # -- the item ----------------------------------------------------------------------------------
 
 
-class McpToolCallResult(_Out):
+class McpToolCallResult(_Out, kw_only=True):
     content: list[Any]
     structured_content: Any = None
-    meta: Any = Field(default=None, alias="_meta")
+    meta: Any = msgspec.field(default=None, name="_meta")
 
 
-class McpToolCallError(_Out):
+class McpToolCallError(_Out, kw_only=True):
     message: str
 
 
-class McpToolCallItem(_Out):
+class McpToolCallItem(_TaggedOut, tag="mcpToolCall", kw_only=True):
     """`ThreadItem` of type `mcpToolCall`."""
 
-    type: Literal["mcpToolCall"] = "mcpToolCall"
     id: str
     server: str
     tool: str
@@ -80,7 +62,7 @@ class McpToolCallItem(_Out):
 # -- notifications -----------------------------------------------------------------------------
 
 
-class McpServerStatusUpdatedNotification(_Out):
+class McpServerStatusUpdatedNotification(_Out, kw_only=True):
     """`mcpServer/startupStatus/updated`."""
 
     name: str
@@ -92,15 +74,15 @@ class McpServerStatusUpdatedNotification(_Out):
 # -- mcpServerStatus/list ----------------------------------------------------------------------
 
 
-class ListMcpServerStatusParams(_Params):
+class ListMcpServerStatusParams(_Params, frozen=True, kw_only=True):
     cursor: str | None = None
     detail: Literal["full", "toolsAndAuthOnly"] | None = None
-    limit: int | None = Field(default=None, ge=0)
+    limit: Annotated[int, NonNegative] | None = None
     server_name: str | None = None
     thread_id: str | None = None
 
 
-class McpServerInfo(_Out):
+class McpServerInfo(_Out, kw_only=True):
     name: str
     version: str
     title: str | None = None
@@ -108,7 +90,7 @@ class McpServerInfo(_Out):
     website_url: str | None = None
 
 
-class McpServerStatus(_Out):
+class McpServerStatus(_Out, kw_only=True):
     name: str
     auth_status: Literal["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]
     tools: dict[str, dict[str, Any]]
@@ -121,7 +103,7 @@ class McpServerStatus(_Out):
     tools_error: str | None = None
 
 
-class ListMcpServerStatusResponse(_Out):
+class ListMcpServerStatusResponse(_Out, kw_only=True):
     data: list[McpServerStatus]
     next_cursor: str | None = None
 
@@ -129,26 +111,26 @@ class ListMcpServerStatusResponse(_Out):
 # -- mcpServer/tool/call, mcpServer/resource/read ----------------------------------------------
 
 
-class McpServerToolCallParams(_Params):
+class McpServerToolCallParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     server: str
     tool: str
     arguments: Any = None
-    meta: Any = Field(default=None, alias="_meta")
+    meta: Any = msgspec.field(default=None, name="_meta")
 
 
-class McpServerToolCallResponse(_Out):
+class McpServerToolCallResponse(_Out, kw_only=True):
     content: list[Any]
     structured_content: Any = None
     is_error: bool | None = None
-    meta: Any = Field(default=None, alias="_meta")
+    meta: Any = msgspec.field(default=None, name="_meta")
 
 
-class McpResourceReadParams(_Params):
+class McpResourceReadParams(_Params, frozen=True, kw_only=True):
     server: str
     uri: str
     thread_id: str | None = None
 
 
-class McpResourceReadResponse(_Out):
+class McpResourceReadResponse(_Out, kw_only=True):
     contents: list[dict[str, Any]]

@@ -1,8 +1,10 @@
 """``model/list``: the catalog as the app-server shows it."""
 
-from pydantic import Field
+from typing import Annotated
 
-from codex_engine.protocol.app_server._base import _Out, _Params
+import msgspec
+
+from codex_engine.protocol.app_server._base import NonNegative, _Out, _Params
 
 __all__ = [
     "ModelAvailabilityNux",
@@ -15,18 +17,18 @@ __all__ = [
 ]
 
 
-class ModelListParams(_Params):
+class ModelListParams(_Params, frozen=True, kw_only=True):
     cursor: str | None = None
-    limit: int | None = Field(default=None, ge=0)
+    limit: Annotated[int, NonNegative] | None = None
     include_hidden: bool | None = None
 
 
-class ReasoningEffortOption(_Out):
+class ReasoningEffortOption(_Out, kw_only=True):
     reasoning_effort: str
     description: str
 
 
-class ModelUpgradeInfo(_Out):
+class ModelUpgradeInfo(_Out, kw_only=True):
     model: str
     upgrade_copy: str | None = None
     model_link: str | None = None
@@ -34,17 +36,17 @@ class ModelUpgradeInfo(_Out):
     retirement_at: int | None = None
 
 
-class ModelAvailabilityNux(_Out):
+class ModelAvailabilityNux(_Out, kw_only=True):
     message: str
 
 
-class ModelServiceTier(_Out):
+class ModelServiceTier(_Out, kw_only=True):
     id: str
     name: str
     description: str
 
 
-class ModelInfoWire(_Out):
+class ModelInfoWire(_Out, kw_only=True):
     """One ``model/list`` entry (the schema's ``Model``)."""
 
     id: str
@@ -61,13 +63,13 @@ class ModelInfoWire(_Out):
     supports_personality: bool = False
     model_specialty: str | None = None
     multi_agent_version: str | None = None
-    additional_speed_tiers: list[str] = Field(default_factory=list)
-    service_tiers: list[ModelServiceTier] = Field(default_factory=list)
+    additional_speed_tiers: list[str] = msgspec.field(default_factory=list)
+    service_tiers: list[ModelServiceTier] = msgspec.field(default_factory=list)
     default_service_tier: str | None = None
     available_access_programs: dict[str, list[str]] | None = None
     is_default: bool
 
 
-class ModelListResponse(_Out):
+class ModelListResponse(_Out, kw_only=True):
     data: list[ModelInfoWire]
     next_cursor: str | None = None

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+import msgspec
 
 from codex_engine.protocol.app_server._base import _Out
 from codex_engine.protocol.app_server.items import ThreadItem
@@ -39,21 +39,21 @@ __all__ = [
 ]
 
 
-class ThreadStartedNotification(_Out):
+class ThreadStartedNotification(_Out, kw_only=True):
     thread: Thread
 
 
-class ThreadStatusChangedNotification(_Out):
+class ThreadStatusChangedNotification(_Out, kw_only=True):
     thread_id: str
     status: dict[str, Any]
 
 
-class TurnStartedNotification(_Out):
+class TurnStartedNotification(_Out, kw_only=True):
     thread_id: str
     turn: Turn
 
 
-class TurnCompletedNotification(_Out):
+class TurnCompletedNotification(_Out, kw_only=True):
     thread_id: str
     turn: Turn
     #: codex-engine's extension: what the turn spent (absent for a compaction).
@@ -66,12 +66,12 @@ class TurnCompletedNotification(_Out):
         return wire
 
 
-class TurnPlanStep(_Out):
+class TurnPlanStep(_Out, kw_only=True):
     step: str
     status: Literal["pending", "inProgress", "completed"]
 
 
-class TurnPlanUpdatedNotification(_Out):
+class TurnPlanUpdatedNotification(_Out, kw_only=True):
     """``turn/plan/updated``: the model's current plan (its ``update_plan`` call)."""
 
     thread_id: str
@@ -80,35 +80,35 @@ class TurnPlanUpdatedNotification(_Out):
     plan: list[TurnPlanStep]
 
 
-class ItemStartedNotification(_Out):
+class ItemStartedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item: ThreadItem
     started_at_ms: int
 
 
-class ItemCompletedNotification(_Out):
+class ItemCompletedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item: ThreadItem
     completed_at_ms: int
 
 
-class AgentMessageDeltaNotification(_Out):
+class AgentMessageDeltaNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item_id: str
     delta: str
 
 
-class ReasoningSummaryPartAddedNotification(_Out):
+class ReasoningSummaryPartAddedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item_id: str
     summary_index: int
 
 
-class ReasoningTextDeltaNotification(_Out):
+class ReasoningTextDeltaNotification(_Out, kw_only=True):
     """Raw reasoning text (not its summary), by content part."""
 
     thread_id: str
@@ -118,7 +118,7 @@ class ReasoningTextDeltaNotification(_Out):
     content_index: int
 
 
-class ModelReroutedNotification(_Out):
+class ModelReroutedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     from_model: str
@@ -126,12 +126,12 @@ class ModelReroutedNotification(_Out):
     reason: Literal["highRiskCyberActivity"]
 
 
-class DeprecationNoticeNotification(_Out):
+class DeprecationNoticeNotification(_Out, kw_only=True):
     summary: str
     details: str | None = None
 
 
-class ReasoningSummaryTextDeltaNotification(_Out):
+class ReasoningSummaryTextDeltaNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item_id: str
@@ -139,7 +139,7 @@ class ReasoningSummaryTextDeltaNotification(_Out):
     summary_index: int
 
 
-class TokenUsageBreakdown(_Out):
+class TokenUsageBreakdown(_Out, kw_only=True):
     total_tokens: int
     input_tokens: int
     cached_input_tokens: int
@@ -147,54 +147,54 @@ class TokenUsageBreakdown(_Out):
     reasoning_output_tokens: int
 
 
-class ThreadTokenUsage(_Out):
+class ThreadTokenUsage(_Out, kw_only=True):
     total: TokenUsageBreakdown
     last: TokenUsageBreakdown
     model_context_window: int | None = None
 
 
-class ThreadTokenUsageUpdatedNotification(_Out):
+class ThreadTokenUsageUpdatedNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     token_usage: ThreadTokenUsage
 
 
-class CommandExecutionOutputDeltaNotification(_Out):
+class CommandExecutionOutputDeltaNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     item_id: str
     delta: str
 
 
-class ErrorNotification(_Out):
+class ErrorNotification(_Out, kw_only=True):
     thread_id: str
     turn_id: str
     error: TurnError
     will_retry: bool
 
 
-class WarningNotification(_Out):
+class WarningNotification(_Out, kw_only=True):
     message: str
     thread_id: str | None = None
 
 
-class ConfigWarningNotification(_Out):
+class ConfigWarningNotification(_Out, kw_only=True):
     summary: str
     details: str | None = None
 
 
-class ThreadIdNotification(_Out):
+class ThreadIdNotification(_Out, kw_only=True):
     """``thread/archived`` and ``thread/unarchived``."""
 
     thread_id: str
 
 
-class ThreadNameUpdatedNotification(_Out):
+class ThreadNameUpdatedNotification(_Out, kw_only=True):
     thread_id: str
     thread_name: str | None = None
 
 
-class ThreadSettings(_Out):
+class ThreadSettings(_Out, kw_only=True):
     """A thread's settings as ``thread/settings/updated`` reports them."""
 
     cwd: str
@@ -208,10 +208,10 @@ class ThreadSettings(_Out):
     summary: str | None = None
     #: Always the default mode: codex-engine has no plan mode.
     collaboration_mode: dict[str, Any]
-    disabled_plugin_ids: list[str] = Field(default_factory=list)
+    disabled_plugin_ids: list[str] = msgspec.field(default_factory=list)
 
 
-class ThreadSettingsUpdatedNotification(_Out):
+class ThreadSettingsUpdatedNotification(_Out, kw_only=True):
     """Sent when a ``turn/start`` changes the thread's settings (model, effort, policies...)."""
 
     thread_id: str

@@ -1,11 +1,9 @@
 """``review/start``: what to review (the working tree, a base branch, a commit, or free-form
 instructions) and where the review turn runs (this thread, or a detached new one)."""
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Field
-
-from codex_engine.protocol.app_server._base import _Out, _Params
+from codex_engine.protocol.app_server._base import _Out, _Params, _TaggedParams
 from codex_engine.protocol.app_server.turns import Turn
 
 __all__ = [
@@ -18,51 +16,48 @@ __all__ = [
 ]
 
 
-class UncommittedChangesReviewTarget(_Params):
+class UncommittedChangesReviewTarget(
+    _TaggedParams, tag="uncommittedChanges", frozen=True, kw_only=True
+):
     """The working tree: staged, unstaged and untracked files."""
 
-    type: Literal["uncommittedChanges"]
 
-
-class BaseBranchReviewTarget(_Params):
+class BaseBranchReviewTarget(_TaggedParams, tag="baseBranch", frozen=True, kw_only=True):
     """The current branch's changes against ``branch``."""
 
-    type: Literal["baseBranch"]
     branch: str
 
 
-class CommitReviewTarget(_Params):
+class CommitReviewTarget(_TaggedParams, tag="commit", frozen=True, kw_only=True):
     """The changes one commit introduced; ``title`` labels it for people."""
 
-    type: Literal["commit"]
     sha: str
     title: str | None = None
 
 
-class CustomReviewTarget(_Params):
+class CustomReviewTarget(_TaggedParams, tag="custom", frozen=True, kw_only=True):
     """Free-form review instructions."""
 
-    type: Literal["custom"]
     instructions: str
 
 
-ReviewTargetParams = Annotated[
+#: Told apart by ``type``.
+ReviewTargetParams = (
     UncommittedChangesReviewTarget
     | BaseBranchReviewTarget
     | CommitReviewTarget
-    | CustomReviewTarget,
-    Field(discriminator="type"),
-]
+    | CustomReviewTarget
+)
 
 
-class ReviewStartParams(_Params):
+class ReviewStartParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     target: ReviewTargetParams
     #: ``inline`` (default): on this thread; ``detached``: on a new thread forked from it.
     delivery: Literal["inline", "detached"] | None = None
 
 
-class ReviewStartResponse(_Out):
+class ReviewStartResponse(_Out, kw_only=True):
     turn: Turn
     #: The thread the review runs on: this one (inline) or the new one (detached).
     review_thread_id: str

@@ -4,28 +4,28 @@ Not in the reference protocol; clients that do not know it ignore it. Its keys a
 as codex-engine has always sent them.
 """
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 __all__ = ["RequestBytesWire", "RuntimeSummaryWire", "RuntimeTallyWire"]
 
 
-class _Snake(BaseModel):
-    model_config = ConfigDict(frozen=True, defer_build=True)
+class _Snake(msgspec.Struct, frozen=True, kw_only=True):
+    """Snake_case keys on the wire."""
 
 
-class RuntimeTallyWire(_Snake):
+class RuntimeTallyWire(_Snake, frozen=True, kw_only=True):
     count: int
     duration_ms: int
 
 
-class RequestBytesWire(_Snake):
+class RequestBytesWire(_Snake, frozen=True, kw_only=True):
     before_compression: int
     after_compression: int
     compressed_requests: int
     compression_ms: float
 
 
-class RuntimeSummaryWire(_Snake):
+class RuntimeSummaryWire(_Snake, frozen=True, kw_only=True):
     """What one turn spent: model API calls, stream and WebSocket events, bytes, time to first
     token (codex-engine extension)."""
 

@@ -1,10 +1,11 @@
-"""The JSON Schema of the protocol codex-engine implements, generated from its pydantic models
+"""The JSON Schema of the protocol codex-engine implements, generated from its message types
 and laid out like the reference's ``generate-json-schema`` output (``v1/``, ``v2/``, method lists).
-Fields marked ``json_schema_extra={"experimental": True}`` appear only with ``--experimental``."""
+Fields marked ``EXPERIMENTAL_FIELD`` (``{"experimental": true}``) appear only with
+``--experimental``."""
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+import msgspec
 
 from codex_engine.protocol.app_server.catalog import (
     CLIENT_REQUESTS,
@@ -34,7 +35,7 @@ def _clean(node: Any, *, keep: bool) -> Any:
     result = {k: _clean(v, keep=keep) for k, v in node.items() if k != EXPERIMENTAL}
     properties = node.get("properties")
     if isinstance(properties, dict):
-        # pydantic titles every field after its Python name; the property name says it already.
+        # A field needs no title: the property name says it already.
         for value in result["properties"].values():
             if isinstance(value, dict):
                 value.pop("title", None)
@@ -46,18 +47,22 @@ def _clean(node: Any, *, keep: bool) -> Any:
     return result
 
 
-def message_schema(message: Message, *, mode: Mode, experimental: bool) -> Json:
-    """One message type as a draft-07 schema document titled with the reference's type name."""
-    template = "#/definitions/{model}"
-    model = message.model
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        raw = model.model_json_schema(by_alias=True, ref_template=template, mode=mode)
-    else:
-        raw = TypeAdapter(model).json_schema(by_alias=True, ref_template=template, mode=mode)
-    definitions = raw.pop("$defs", None)
-    document: Json = {"$schema": DRAFT_07, **raw, "title": message.name}
+def message_schema(message: Message, *, mode: Mode = "validation", experimental: bool) -> Json:
+    """One message type as a draft-07 schema document titled with the reference's type name.
+
+    ``mode`` is accepted for callers that name the direction; both directions share one schema.
+    """
+    del mode
+    (root,), definitions = msgspec.json.schema_components(
+        [message.model], ref_template="#/definitions/{name}"
+    )
+    ref = root.get("$ref")
+    if isinstance(ref, str) and len(root) == 1:
+        # A single type: inline it at the top, as the reference's files are laid out.
+        root = definitions.pop(ref.rsplit("/", 1)[-1])
+    document: Json = {"$schema": DRAFT_07, **root, "title": message.name}
     if definitions:
-        document["definitions"] = definitions
+        document["definitions"] = dict(sorted(definitions.items()))
     stripped: Json = _clean(document, keep=experimental)
     return stripped
 

@@ -2,11 +2,9 @@
 ``thread/unsubscribe``, ``thread/delete`` and the ``thread/closed`` and ``thread/deleted``
 notifications."""
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
-
-from codex_engine.protocol.app_server._base import _Out, _Params
+from codex_engine.protocol.app_server._base import NonNegative, _Out, _Params
 
 __all__ = [
     "ThreadClosedNotification",
@@ -17,26 +15,26 @@ __all__ = [
 ]
 
 
-class ThreadLoadedListParams(_Params):
+class ThreadLoadedListParams(_Params, frozen=True, kw_only=True):
     cursor: str | None = None
-    limit: int | None = Field(default=None, ge=0)
+    limit: Annotated[int, NonNegative] | None = None
 
 
-class ThreadLoadedListResponse(_Out):
+class ThreadLoadedListResponse(_Out, kw_only=True):
     #: Ids of the threads loaded in this server.
     data: list[str]
     next_cursor: str | None = None
 
 
-class ThreadUnsubscribeResponse(_Out):
+class ThreadUnsubscribeResponse(_Out, kw_only=True):
     status: Literal["notLoaded", "notSubscribed", "unsubscribed"]
 
 
-class ThreadDeletedNotification(_Out):
+class ThreadDeletedNotification(_Out, kw_only=True):
     thread_id: str
 
 
-class ThreadClosedNotification(_Out):
+class ThreadClosedNotification(_Out, kw_only=True):
     """A loaded thread was let go (unloaded): its record stays, resume loads it again."""
 
     thread_id: str

@@ -1,12 +1,14 @@
 """Threads: the ``thread/*`` requests, the ``Thread`` object and the responses that carry it."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+import msgspec
 
 from codex_engine.protocol.app_server._base import (
+    EXPERIMENTAL_FIELD,
     ApprovalPolicyName,
     ApprovalsReviewer,
+    NonNegative,
     SandboxModeName,
     _Out,
     _Params,
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 
-class _ThreadSettingsParams(_Params):
+class _ThreadSettingsParams(_Params, frozen=True, kw_only=True):
     """What thread/start, thread/resume and thread/fork all accept to shape the session."""
 
     model: str | None = None
@@ -49,39 +51,39 @@ class _ThreadSettingsParams(_Params):
     service_tier: str | None = None
 
 
-class ThreadStartParams(_ThreadSettingsParams):
+class ThreadStartParams(_ThreadSettingsParams, frozen=True, kw_only=True):
     ephemeral: bool | None = None
     service_name: str | None = None
     session_start_source: str | None = None
     thread_source: Any = None
 
 
-class ThreadReadParams(_Params):
+class ThreadReadParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     include_turns: bool = False
 
 
-class ThreadIdParams(_Params):
+class ThreadIdParams(_Params, frozen=True, kw_only=True):
     thread_id: str
 
 
-class ThreadResumeParams(_ThreadSettingsParams):
+class ThreadResumeParams(_ThreadSettingsParams, frozen=True, kw_only=True):
     thread_id: str
     exclude_turns: bool = False
 
 
-class ThreadForkParams(ThreadResumeParams):
+class ThreadForkParams(ThreadResumeParams, frozen=True, kw_only=True):
     last_turn_id: str | None = None
     ephemeral: bool | None = None
     thread_source: Any = None
 
 
-class ThreadListParams(_Params):
+class ThreadListParams(_Params, frozen=True, kw_only=True):
     archived: bool | None = None
     cursor: str | None = None
     cwd: str | list[str] | None = None
     excluded_thread_ids: list[str] | None = None
-    limit: int | None = Field(default=None, ge=0)
+    limit: Annotated[int, NonNegative] | None = None
     model_providers: list[str] | None = None
     search_term: str | None = None
     sort_direction: Literal["asc", "desc"] | None = None
@@ -89,7 +91,7 @@ class ThreadListParams(_Params):
     source_kinds: list[str] | None = None
 
 
-class ThreadSetNameParams(_Params):
+class ThreadSetNameParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     name: str
 
@@ -107,13 +109,11 @@ def active_status(
     return {"type": "active", "activeFlags": flags}
 
 
-_EXPERIMENTAL: dict[str, Any] = {"experimental": True}
-
 #: The one environment codex-engine runs a thread's commands in: this machine.
 LOCAL_ENVIRONMENT = "local"
 
 
-class ThreadEnvironment(_Out):
+class ThreadEnvironment(_Out, kw_only=True):
     """Where a loaded thread's work runs: its cwd and the roots ``:workspace_roots`` means."""
 
     environment_id: str = LOCAL_ENVIRONMENT
@@ -121,7 +121,7 @@ class ThreadEnvironment(_Out):
     runtime_workspace_roots: list[str]
 
 
-class Thread(_Out):
+class Thread(_Out, kw_only=True):
     id: str
     session_id: str
     preview: str
@@ -144,7 +144,7 @@ class Thread(_Out):
     agent_role: str | None = None
     git_info: dict[str, Any] | None = None
     name: str | None = None
-    turns: list[Turn] = Field(default_factory=list)
+    turns: list[Turn] = msgspec.field(default_factory=list)
     #: When the thread was last active (ordering by recency): its last update.
     recency_at: int | None = None
     #: As 0.163 reports every thread: its history pages with ``thread/turns/list`` and
@@ -153,50 +153,46 @@ class Thread(_Out):
     #: The client's analytics label for the thread (``threadSource`` of thread/start).
     thread_source: str | None = None
     #: A loaded thread's environments (``None``: not loaded).
-    environments: list[ThreadEnvironment] | None = Field(
-        default=None, json_schema_extra=_EXPERIMENTAL
-    )
+    environments: Annotated[list[ThreadEnvironment] | None, EXPERIMENTAL_FIELD] = None
 
 
-class ThreadStartResponse(_Out):
+class ThreadStartResponse(_Out, kw_only=True):
     thread: Thread
     model: str
     model_provider: str
     service_tier: str | None = None
     cwd: str
-    instruction_sources: list[str] = Field(default_factory=list)
+    instruction_sources: list[str] = msgspec.field(default_factory=list)
     approval_policy: str | dict[str, Any]
     approvals_reviewer: str
     sandbox: dict[str, Any]
     reasoning_effort: str | None = None
-    disabled_plugin_ids: list[str] = Field(default_factory=list)
+    disabled_plugin_ids: list[str] = msgspec.field(default_factory=list)
     #: The roots ``:workspace_roots`` stands for in this thread (its cwd).
-    runtime_workspace_roots: list[str] = Field(
-        default_factory=list, json_schema_extra=_EXPERIMENTAL
+    runtime_workspace_roots: Annotated[list[str], EXPERIMENTAL_FIELD] = msgspec.field(
+        default_factory=list
     )
     #: codex-engine has no named permission profiles: none produced the active permissions.
-    active_permission_profile: dict[str, Any] | None = Field(
-        default=None, json_schema_extra=_EXPERIMENTAL
-    )
+    active_permission_profile: Annotated[dict[str, Any] | None, EXPERIMENTAL_FIELD] = None
 
 
-class ThreadResumeResponse(ThreadStartResponse):
+class ThreadResumeResponse(ThreadStartResponse, kw_only=True):
     """Also the shape of ``thread/fork``'s response."""
 
 
-class ThreadListResponse(_Out):
+class ThreadListResponse(_Out, kw_only=True):
     data: list[Thread]
     next_cursor: str | None = None
     backwards_cursor: str | None = None
     #: ``None``: codex-engine keeps no durable read state (nothing is marked read or unread).
-    read_states: dict[str, Any] | None = Field(default=None, json_schema_extra=_EXPERIMENTAL)
+    read_states: Annotated[dict[str, Any] | None, EXPERIMENTAL_FIELD] = None
 
 
-class ThreadUnarchiveResponse(_Out):
+class ThreadUnarchiveResponse(_Out, kw_only=True):
     thread: Thread
 
 
-class ThreadReadResponse(_Out):
+class ThreadReadResponse(_Out, kw_only=True):
     thread: Thread
     #: ``None``: codex-engine keeps no durable read state for the thread.
-    read_state: dict[str, Any] | None = Field(default=None, json_schema_extra=_EXPERIMENTAL)
+    read_state: Annotated[dict[str, Any] | None, EXPERIMENTAL_FIELD] = None

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import Field
+import msgspec
 
 from codex_engine.protocol.app_server._base import (
     ApprovalPolicyName,
@@ -28,7 +28,7 @@ __all__ = [
 TurnStatus = Literal["completed", "interrupted", "failed", "inProgress"]
 
 
-class TurnToolOutput(_Params):
+class TurnToolOutput(_Params, frozen=True, kw_only=True):
     """Output of a tool that ran outside the thread, delivered as the turn's opening input."""
 
     name: str
@@ -38,7 +38,7 @@ class TurnToolOutput(_Params):
     retain: bool | None = None
 
 
-class TurnStartParams(_Params):
+class TurnStartParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     input: list[dict[str, Any]]
     #: Opens the turn instead of ``input`` (which must then be empty).
@@ -60,34 +60,34 @@ class TurnStartParams(_Params):
     client_user_message_id: str | None = None
 
 
-class TurnInterruptParams(_Params):
+class TurnInterruptParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     turn_id: str
 
 
-class TurnSteerParams(_Params):
+class TurnSteerParams(_Params, frozen=True, kw_only=True):
     thread_id: str
     expected_turn_id: str
     input: list[dict[str, Any]]
     client_user_message_id: str | None = None
 
 
-class TurnSteerResponse(_Out):
+class TurnSteerResponse(_Out, kw_only=True):
     turn_id: str
 
 
-class TurnError(_Out):
+class TurnError(_Out, kw_only=True):
     message: str
     #: A CodexErrorInfo: a camelCase string, or a one-key object such as ``httpConnectionFailed``.
     codex_error_info: str | dict[str, Any] | None = None
     additional_details: str | None = None
 
 
-class Turn(_Out):
+class Turn(_Out, kw_only=True):
     id: str
     #: The first turn of the chain of work this turn belongs to (itself, for a user's turn).
     root_turn_id: str | None = None
-    items: list[ThreadItem] = Field(default_factory=list)
+    items: list[ThreadItem] = msgspec.field(default_factory=list)
     items_view: Literal["notLoaded", "summary", "full"] = "full"
     status: TurnStatus
     error: TurnError | None = None
@@ -96,5 +96,5 @@ class Turn(_Out):
     duration_ms: int | None = None
 
 
-class TurnStartResponse(_Out):
+class TurnStartResponse(_Out, kw_only=True):
     turn: Turn
