@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
+
+import msgspec
 
 from codex_engine.protocol.items import ContentPart, Message
 
@@ -25,8 +26,7 @@ def _timezone_name() -> str:
     return link.split(marker, 1)[1] if marker in link else link
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentContext:
+class EnvironmentContext(msgspec.Struct, frozen=True):
     cwd: Path
     shell: str
     current_date: str
