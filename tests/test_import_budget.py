@@ -26,6 +26,7 @@ THIRD_PARTY: dict[str, str] = {
     "annotated_types": "imported by pydantic itself",
     "typing_extensions": "imported by pydantic itself",
     "typing_inspection": "imported by pydantic itself",
+    "msgspec": "Structs, the value types of core/ (and more): cheaper to define than dataclasses",
     "httpx": "the HTTP client of transport/http.py (the Responses request)",
     "httpcore": "httpx's connection layer",
     "h11": "httpcore's HTTP/1.1 parser",

@@ -21,6 +21,7 @@ THIRD_PARTY: dict[str, str] = {
     "annotated_types": "imported by pydantic itself",
     "typing_extensions": "imported by pydantic itself",
     "typing_inspection": "imported by pydantic itself",
+    "msgspec": "Structs, the value types of core/ (and more): cheaper to define than dataclasses",
     "httpx": "sign-in and the Responses client, imported with the handlers (accounts, turns)",
     "h11": "the browser sign-in's callback server (auth/login_callback.py), also httpx's parser",
     "idna": "httpx normalises host names with it",
