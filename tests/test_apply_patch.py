@@ -3,11 +3,11 @@ model uses (shell heredoc, argv, the ``apply_patch`` function); and its app-serv
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from codex_engine.app_server.projector import TurnProjector
@@ -198,7 +198,7 @@ def test_writable_roots_follow_the_sandbox_mode(tmp_path: Path) -> None:
 
     def outside(mode: SandboxMode) -> list[Path]:
         return outside_writable_roots(
-            [inside, elsewhere], dataclasses.replace(base, sandbox_mode=mode)
+            [inside, elsewhere], msgspec.structs.replace(base, sandbox_mode=mode)
         )
 
     assert outside("workspace-write") == [elsewhere]

@@ -3,15 +3,14 @@ remembered prefix rules, apply_patch interception, and which models get the tool
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import msgspec
 import pytest
+from msgspec.structs import replace
 
 from codex_engine.core.approvals import ApprovalRequest
 from codex_engine.core.events import CommandFinished, CommandRejected, PatchFinished
@@ -172,25 +171,23 @@ def test_the_feature_and_the_catalog_shell_type_choose_the_command_tool(tmp_path
     plain = settings(tmp_path)
     # Feature unified_exec is on by default, as in 0.163.
     assert command_tool(plain) == "unified_exec"
-    assert command_tool(dataclasses.replace(plain, unified_exec=False)) == "shell"
-    catalog_says = dataclasses.replace(
-        plain, model_info=msgspec.structs.replace(plain.model_info, shell_type="unified_exec")
-    )
+    assert command_tool(replace(plain, unified_exec=False)) == "shell"
+    catalog_says = replace(plain, model_info=replace(plain.model_info, shell_type="unified_exec"))
     assert command_tool(catalog_says) == "unified_exec"
     # With the feature off, an entry asking for unified exec gets shell_command (the reference
     # source maps it so).
-    assert command_tool(dataclasses.replace(catalog_says, unified_exec=False)) == "shell_command"
-    assert command_tool(dataclasses.replace(catalog_says, shell_tool=False)) is None
+    assert command_tool(replace(catalog_says, unified_exec=False)) == "shell_command"
+    assert command_tool(replace(catalog_says, shell_tool=False)) is None
 
 
 async def test_a_model_whose_catalog_entry_asks_gets_exec_command_not_shell(
     emulator: ResponsesEmulator, tmp_path: Path
 ) -> None:
     base = settings(tmp_path)
-    info = msgspec.structs.replace(base.model_info, shell_type="unified_exec")
+    info = replace(base.model_info, shell_type="unified_exec")
     emulator.enqueue(Reply.function_call("shell", {"command": ["echo", "hi"]}), Reply.text("done"))
     async with make_client(emulator.base_url) as client:
-        session = Session(dataclasses.replace(base, model_info=info), SessionDeps(client))
+        session = Session(replace(base, model_info=info), SessionDeps(client))
         await run(session, "hi")
     tools = emulator.requests_of("http")[0].body["tools"]
     assert [t.get("name", t["type"]) for t in tools][:2] == ["exec_command", "write_stdin"]

@@ -7,9 +7,10 @@ the engine plays itself: it approves only commands the requested sandbox confine
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
+
+import msgspec
 
 from codex_engine.config.loader import SandboxMode
 
@@ -30,8 +31,7 @@ ApprovalsReviewer = Literal["user", "auto_review", "guardian_subagent"]
 APPROVALS_REVIEWERS: tuple[ApprovalsReviewer, ...] = get_args(ApprovalsReviewer)
 
 
-@dataclass(frozen=True, slots=True)
-class McpToolApproval:
+class McpToolApproval(msgspec.Struct, frozen=True):
     """The MCP tool call an :class:`ApprovalRequest` is about (instead of a command)."""
 
     server: str
@@ -41,8 +41,7 @@ class McpToolApproval:
     description: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ApprovalRequest:
+class ApprovalRequest(msgspec.Struct, frozen=True):
     """A command the session will run only if the reviewer says yes."""
 
     call_id: str
@@ -68,8 +67,7 @@ class ApprovalRequest:
 Approver = Callable[[ApprovalRequest], Awaitable[bool]]
 
 
-@dataclass(frozen=True, slots=True)
-class AutoReview:
+class AutoReview(msgspec.Struct, frozen=True):
     """An automatic reviewer's decision; ``reason`` (one line, for the model) when declined."""
 
     approved: bool

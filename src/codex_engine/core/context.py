@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+import msgspec
 
 from codex_engine.core.xml_escape import escape
 from codex_engine.protocol.items import ContentPart, Message
@@ -25,8 +26,7 @@ def _timezone_name() -> str:
     return link.split(marker, 1)[1] if marker in link else link
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentContext:
+class EnvironmentContext(msgspec.Struct, frozen=True):
     cwd: Path
     shell: str
     current_date: str

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+import msgspec
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.errors import CodexError
@@ -54,16 +55,15 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TurnSummary:
+class TurnSummary(msgspec.Struct, frozen=True):
     """What one turn cost: its time and tokens, and the turn's one counter (``runtime``) that
     the request, retry, tool-call and event counts read from."""
 
     duration_s: float = 0.0
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    usage: TokenUsage = msgspec.field(default_factory=TokenUsage)
     #: Counts, and where the time went: API calls, stream and WebSocket events, handshake,
     #: compression.
-    runtime: RuntimeSummary = field(default_factory=RuntimeSummary)
+    runtime: RuntimeSummary = msgspec.field(default_factory=RuntimeSummary)
 
     @property
     def requests(self) -> int:
@@ -88,27 +88,23 @@ class TurnSummary:
         return None if first is None else first / 1000
 
 
-@dataclass(frozen=True, slots=True)
-class TurnStarted:
+class TurnStarted(msgspec.Struct, frozen=True):
     turn_id: str
 
 
-@dataclass(frozen=True, slots=True)
-class AgentMessageDelta:
+class AgentMessageDelta(msgspec.Struct, frozen=True):
     delta: str
     #: The Responses item this text belongs to (``msg_…``), when the server named it.
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
+class ReasoningDelta(msgspec.Struct, frozen=True):
     delta: str
     item_id: str | None = None
     summary_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningTextDelta:
+class ReasoningTextDelta(msgspec.Struct, frozen=True):
     """Raw reasoning text (``response.reasoning_text.delta``), not its summary."""
 
     delta: str
@@ -116,16 +112,14 @@ class ReasoningTextDelta:
     content_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningPartAdded:
+class ReasoningPartAdded(msgspec.Struct, frozen=True):
     """A new part of a reasoning summary begins (``response.reasoning_summary_part.added``)."""
 
     item_id: str | None = None
     summary_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ModelRerouted:
+class ModelRerouted(msgspec.Struct, frozen=True):
     """The server answered with another model than the one requested (once per turn)."""
 
     from_model: str
@@ -133,15 +127,13 @@ class ModelRerouted:
     reason: Literal["highRiskCyberActivity"] = "highRiskCyberActivity"
 
 
-@dataclass(frozen=True, slots=True)
-class EnteredReviewMode:
+class EnteredReviewMode(msgspec.Struct, frozen=True):
     """A review turn starts; ``hint`` says what is reviewed (e.g. ``current changes``)."""
 
     hint: str
 
 
-@dataclass(frozen=True, slots=True)
-class ExitedReviewMode:
+class ExitedReviewMode(msgspec.Struct, frozen=True):
     """A review turn ended: ``review`` is the rendered result (findings and verdict), or
     ``None`` when it was interrupted or failed before the reviewer answered."""
 
@@ -150,22 +142,19 @@ class ExitedReviewMode:
     output: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ItemStarted:
+class ItemStarted(msgspec.Struct, frozen=True):
     """The model began an item (``response.output_item.added``); deltas with its id follow."""
 
     item: ResponseItem
 
 
-@dataclass(frozen=True, slots=True)
-class ItemCompleted:
+class ItemCompleted(msgspec.Struct, frozen=True):
     """An item the model produced is final (message, reasoning, function call, web search)."""
 
     item: ResponseItem
 
 
-@dataclass(frozen=True, slots=True)
-class CommandStarted:
+class CommandStarted(msgspec.Struct, frozen=True):
     call_id: str
     command: Sequence[str]
     cwd: str
@@ -173,16 +162,14 @@ class CommandStarted:
     process_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CommandOutputDelta:
+class CommandOutputDelta(msgspec.Struct, frozen=True):
     """A chunk of a running command's combined stdout/stderr, as it arrives."""
 
     call_id: str
     chunk: str
 
 
-@dataclass(frozen=True, slots=True)
-class CommandFinished:
+class CommandFinished(msgspec.Struct, frozen=True):
     call_id: str
     command: Sequence[str]
     exit_code: int
@@ -191,8 +178,7 @@ class CommandFinished:
     timed_out: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CommandRejected:
+class CommandRejected(msgspec.Struct, frozen=True):
     call_id: str
     command: Sequence[str]
     reason: str
@@ -201,8 +187,7 @@ class CommandRejected:
     declined_by_user: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class FileChange:
+class FileChange(msgspec.Struct, frozen=True):
     """One file an ``apply_patch`` call adds, deletes or updates (moved to ``move_path``)."""
 
     path: str
@@ -212,16 +197,14 @@ class FileChange:
     move_path: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class PatchStarted:
+class PatchStarted(msgspec.Struct, frozen=True):
     """A verified, permitted ``apply_patch`` call starts writing its files."""
 
     call_id: str
     changes: tuple[FileChange, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PatchFinished:
+class PatchFinished(msgspec.Struct, frozen=True):
     """An ``apply_patch`` call ended: every file written (``completed``), a write failed
     (``failed``), or it was not allowed (``declined``, nothing written); ``output`` is what the
     model is told."""
@@ -232,8 +215,7 @@ class PatchFinished:
     output: str
 
 
-@dataclass(frozen=True, slots=True)
-class McpToolCallStarted:
+class McpToolCallStarted(msgspec.Struct, frozen=True):
     """The session is about to call a tool of an MCP server (approval may still be asked)."""
 
     call_id: str
@@ -242,8 +224,7 @@ class McpToolCallStarted:
     arguments: Any
 
 
-@dataclass(frozen=True, slots=True)
-class McpToolCallFinished:
+class McpToolCallFinished(msgspec.Struct, frozen=True):
     """An MCP tool call ended: ``result`` is the server's answer (MCP wire form: ``content``,
     ``structuredContent``, ``isError``), or ``error`` says why there is none."""
 
@@ -260,22 +241,19 @@ class McpToolCallFinished:
         return self.error is not None or bool(self.result and self.result.get("isError"))
 
 
-@dataclass(frozen=True, slots=True)
-class ImageViewed:
+class ImageViewed(msgspec.Struct, frozen=True):
     """The model was shown a local image (``view_image``); ``path`` is absolute."""
 
     call_id: str
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class PlanStep:
+class PlanStep(msgspec.Struct, frozen=True):
     step: str
     status: Literal["pending", "in_progress", "completed"]
 
 
-@dataclass(frozen=True, slots=True)
-class PlanUpdated:
+class PlanUpdated(msgspec.Struct, frozen=True):
     """The model's plan for the task (an ``update_plan`` call); it replaces the plan before."""
 
     call_id: str
@@ -283,41 +261,35 @@ class PlanUpdated:
     steps: tuple[PlanStep, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimitsUpdated:
+class RateLimitsUpdated(msgspec.Struct, frozen=True):
     snapshot: RateLimitSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class ContextCompacted:
+class ContextCompacted(msgspec.Struct, frozen=True):
     """Older history was replaced by a summary; ``automatic`` when the token limit triggered it."""
 
     summary: str
     automatic: bool
 
 
-@dataclass(frozen=True, slots=True)
-class TokenCount:
+class TokenCount(msgspec.Struct, frozen=True):
     last: TokenUsage
     total: TokenUsage
 
 
-@dataclass(frozen=True, slots=True)
-class TurnCompleted:
+class TurnCompleted(msgspec.Struct, frozen=True):
     turn_id: str
     last_agent_message: str | None
     summary: TurnSummary
 
 
-@dataclass(frozen=True, slots=True)
-class TurnFailed:
+class TurnFailed(msgspec.Struct, frozen=True):
     turn_id: str
     error: CodexError
     summary: TurnSummary
 
 
-@dataclass(frozen=True, slots=True)
-class TurnInterrupted:
+class TurnInterrupted(msgspec.Struct, frozen=True):
     turn_id: str
     summary: TurnSummary
 

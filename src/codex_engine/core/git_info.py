@@ -10,10 +10,11 @@ import contextlib
 import os
 import signal
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
 
 from codex_engine.core.xml_escape import escape
 from codex_engine.protocol.items import ContentPart, Message
@@ -44,8 +45,7 @@ def _attr(value: str) -> str:
     return '"' + escape(value, {'"': "&quot;"}) + '"'
 
 
-@dataclass(frozen=True, slots=True)
-class GitInfo:
+class GitInfo(msgspec.Struct, frozen=True):
     """What git said about one repository; a field is ``None`` when git did not answer in time."""
 
     root: Path

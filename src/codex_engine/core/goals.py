@@ -7,11 +7,11 @@ A :class:`GoalBook` holds a session's goal; each change is recorded in the rollo
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Literal, get_args
+
+import msgspec
 
 from codex_engine.core.rollout import RolloutRecorder
 from codex_engine.protocol.events import TokenUsage
@@ -34,8 +34,7 @@ GOAL_UPDATED_EVENT = "thread_goal_updated"
 GOAL_CLEARED_EVENT = "thread_goal_cleared"
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadGoal:
+class ThreadGoal(msgspec.Struct, frozen=True):
     """One goal as the app-server's ``ThreadGoal`` shows it (times in Unix seconds)."""
 
     thread_id: str
@@ -96,7 +95,7 @@ def goal_from_events(events: Iterable[Mapping[str, Any]], thread_id: str) -> Thr
         elif kind == GOAL_UPDATED_EVENT and isinstance(event.get("goal"), Mapping):
             goal = ThreadGoal.from_json(event["goal"]) or goal
     if goal is not None and goal.thread_id != thread_id:
-        goal = dataclasses.replace(goal, thread_id=thread_id)
+        goal = msgspec.structs.replace(goal, thread_id=thread_id)
     return goal
 
 
@@ -184,7 +183,7 @@ class GoalBook:
         else:
             if self._goal is None:
                 raise ValueError(f"cannot update goal for thread {self.thread_id}: no goal exists")
-            goal = dataclasses.replace(
+            goal = msgspec.structs.replace(
                 self._goal,
                 status=status or self._goal.status,
                 token_budget=self._goal.token_budget if token_budget is _UNSET else budget,
@@ -217,7 +216,7 @@ class GoalBook:
         status: GoalStatus = goal.status
         if goal.token_budget is not None and tokens >= goal.token_budget:
             status = "budgetLimited"
-        changed = dataclasses.replace(
+        changed = msgspec.structs.replace(
             goal,
             tokens_used=tokens,
             time_used_seconds=goal.time_used_seconds + int(seconds),

@@ -7,12 +7,13 @@ as it runs, so it can be resumed (same thread, same file) or forked (new thread,
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import os
 from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from codex_engine._version import __version__
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
@@ -343,7 +344,7 @@ def _resumed_settings(
     settings, _warning = settings_from_config(config, cwd=cwd)
     stored = contents.meta.base_instructions
     if config.base_instructions is None and stored:
-        settings = dataclasses.replace(settings, base_instructions=stored)
+        settings = msgspec.structs.replace(settings, base_instructions=stored)
     return settings
 
 
@@ -369,7 +370,7 @@ async def _session(
 ) -> AsyncIterator[Session]:
     environ = dict(os.environ) if env is None else dict(env)
     if settings.shell_env is None:
-        settings = dataclasses.replace(
+        settings = msgspec.structs.replace(
             settings,
             shell_env=create_env(environ, config.shell_environment_policy, thread_id=thread_id),
         )

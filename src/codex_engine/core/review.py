@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
@@ -28,8 +28,7 @@ __all__ = [
 ReviewTargetKind = Literal["uncommittedChanges", "baseBranch", "commit", "custom"]
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewTarget:
+class ReviewTarget(msgspec.Struct, frozen=True):
     """What to review: the working tree, the branch against ``branch``, commit ``sha`` (with an
     optional ``title`` for people), or free-form ``instructions``."""
 

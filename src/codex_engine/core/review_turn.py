@@ -9,8 +9,9 @@ assistant message), and the thread's history keeps the result, not the reviewer'
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import AsyncIterator
+
+import msgspec
 
 from codex_engine.core.events import (
     AgentMessageDelta,
@@ -67,13 +68,13 @@ def _assistant(text: str) -> Message:
 def reviewer_session(session: Session) -> Session:
     """The reviewer: the thread's model, tools and sandbox, with the review rubric as its only
     instructions (no AGENTS.md), no web search, and no rollout of its own."""
-    settings = dataclasses.replace(
+    settings = msgspec.structs.replace(
         session.settings,
         base_instructions=review_instructions(),
         user_instructions=None,
         web_search="disabled",
     )
-    deps = dataclasses.replace(session.deps, recorder=None, load_warnings=())
+    deps = msgspec.structs.replace(session.deps, recorder=None, load_warnings=())
     return Session(settings, deps)
 
 
@@ -150,6 +151,6 @@ async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[Tu
     yield ExitedReviewMode(rendered, output.model_dump() if output is not None else None)
     yield ItemCompleted(answer)
     if isinstance(final, TurnCompleted):
-        yield dataclasses.replace(final, last_agent_message=answer.text())
+        yield msgspec.structs.replace(final, last_agent_message=answer.text())
     elif final is not None:
         yield final

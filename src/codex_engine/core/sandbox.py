@@ -12,8 +12,9 @@ import os
 import shutil
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from codex_engine.config.loader import SandboxMode
 
@@ -29,8 +30,7 @@ __all__ = [
 _PROBE_TIMEOUT_S = 5.0
 
 
-@dataclass(frozen=True, slots=True)
-class SandboxSupport:
+class SandboxSupport(msgspec.Struct, frozen=True):
     """Whether commands can be confined here; ``reason`` says why not when they cannot."""
 
     available: bool

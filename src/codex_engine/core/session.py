@@ -13,7 +13,8 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import KW_ONLY, dataclass
+
+import msgspec
 
 from codex_engine.client.model_client import ModelClient
 from codex_engine.client.turn_session import ModelClientSession
@@ -65,13 +66,16 @@ _EVENT_HIGH_WATER = 256
 _GIT_REUSE_S = 1.0
 
 
-@dataclass(frozen=True, slots=True)
-class SessionDeps:
+class _Client(msgspec.Struct, frozen=True):
+    # The one positional field of SessionDeps: a Struct's ``kw_only`` covers the fields its own
+    # class defines, so the rest are declared keyword-only in the subclass.
+    client: ModelClient
+
+
+class SessionDeps(_Client, frozen=True, kw_only=True):
     """What a session works with, assembled whole (by the launcher, or a test) before the
     session is made; nothing is attached to a session afterwards."""
 
-    client: ModelClient
-    _: KW_ONLY
     #: Where the session is recorded; ``None`` for a session that writes no rollout.
     recorder: RolloutRecorder | None = None
     #: The repository the session runs in, for the model's context and the turn metadata.

@@ -3,11 +3,11 @@ replace some of it between turns (:class:`SettingsChange`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+
+import msgspec
 
 from codex_engine.config.catalog import ModelInfo
 from codex_engine.config.loader import ApprovalPolicy, SandboxMode, WebSearchMode
@@ -18,8 +18,7 @@ __all__ = ["SessionSettings", "SettingsChange"]
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSettings:
+class SessionSettings(msgspec.Struct, frozen=True):
     """Everything a session fixes at its start. Turns read it; only a :class:`SettingsChange`
     between turns replaces it."""
 
@@ -37,7 +36,7 @@ class SessionSettings:
     verbosity: str | None = None
     #: The environment of the model's commands (``None``: this process's); built by the launcher
     #: from ``shell_environment_policy``. Kept out of ``repr`` since it may hold credentials.
-    shell_env: Mapping[str, str] | None = field(default=None, repr=False)
+    shell_env: Mapping[str, str] | None = None
     #: ``web_search`` from config; ``None`` means not set, which lets the sandbox decide.
     web_search: WebSearchMode | None = None
     #: Whether sandboxed commands may use the network.
@@ -58,6 +57,16 @@ class SessionSettings:
     #: ``[tools.update_plan] enabled``: whether the model is offered ``update_plan``.
     update_plan_tool: bool = False
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.__rich_repr__())
+        return f"{type(self).__name__}({shown})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        # ``shell_env`` stays out of every repr: it may hold credentials.
+        return [
+            (name, getattr(self, name)) for name in self.__struct_fields__ if name != "shell_env"
+        ]
+
     def reasoning(self) -> ReasoningParams | None:
         info = self.model_info
         if not info.supports_reasoning_summaries:
@@ -71,8 +80,7 @@ class SessionSettings:
         return policy.limit * 4 if policy.mode == "tokens" else policy.limit
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SettingsChange:
+class SettingsChange(msgspec.Struct, frozen=True, kw_only=True):
     """The settings a caller changes for the turns that follow (``turn/start`` overrides, say);
     a field left ``None`` keeps the session's value. Base instructions stay what the session
     fixed unless ``base_instructions`` is given."""
@@ -88,11 +96,11 @@ class SettingsChange:
 
     def __bool__(self) -> bool:
         """Whether it changes anything at all."""
-        return any(getattr(self, f.name) is not None for f in dataclasses.fields(self))
+        return any(getattr(self, name) is not None for name in self.__struct_fields__)
 
     def apply(self, s: SessionSettings) -> SessionSettings:
         """``s`` with the given fields replaced."""
-        return dataclasses.replace(
+        return msgspec.structs.replace(
             s,
             model_info=_given(self.model_info, s.model_info),
             base_instructions=_given(self.base_instructions, s.base_instructions),

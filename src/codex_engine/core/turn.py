@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from codex_engine.client.events import Retrying, WarningEvent
 from codex_engine.client.turn_session import ModelClientSession
@@ -91,19 +92,18 @@ class EventChannel:
         return item
 
 
-@dataclass
-class TurnState:
+class TurnState(msgspec.Struct):
     """What the turn's end reports besides the counter: its tokens and its last answer."""
 
     turn_id: str
-    usage: TokenUsage = field(default_factory=TokenUsage)
+    usage: TokenUsage = msgspec.field(default_factory=TokenUsage)
     last_message: str | None = None
     #: What this turn carries besides its text (output schema, service tier, trigger...).
-    options: TurnOptions = field(default_factory=TurnOptions)
+    options: TurnOptions = msgspec.field(default_factory=TurnOptions)
     #: The turn already reported that the server answered with another model.
     rerouted: bool = False
     #: User input sent while the turn runs (``Session.steer``), for its next request.
-    pending_input: list[PreparedInput] = field(default_factory=list)
+    pending_input: list[PreparedInput] = msgspec.field(default_factory=list)
 
     def take_pending_input(self) -> list[PreparedInput]:
         taken, self.pending_input = self.pending_input, []

@@ -4,8 +4,9 @@ tool output, a service tier and a trigger label. None of it outlives the turn.""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from codex_engine.protocol.items import ContentPart, DeliveredToolOutput
 
@@ -15,8 +16,7 @@ __all__ = ["DEFAULT_SERVICE_TIER", "TurnOptions"]
 DEFAULT_SERVICE_TIER = "default"
 
 
-@dataclass(frozen=True, slots=True)
-class TurnOptions:
+class TurnOptions(msgspec.Struct, frozen=True):
     #: Images (with their labels) that go before the text in the user message.
     attachments: tuple[ContentPart, ...] = ()
     #: The JSON schema the turn's answers must follow (Responses ``text.format``), if any.

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+import msgspec
 
 from codex_engine.protocol.items import ContentPart, Message, ResponseItem, local_image_parts
 from codex_engine.protocol.user_input import (
@@ -59,8 +60,7 @@ def image_mime(data: bytes) -> str | None:
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class ImageProblem:
+class ImageProblem(msgspec.Struct, frozen=True):
     """Why a local image was not loaded: unreadable (``reason`` as the OS says it), not an
     image, or too large."""
 
@@ -93,8 +93,7 @@ def load_image(path: Path, *, mime: str | None = None) -> str | ImageProblem:
     return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
 
 
-@dataclass(frozen=True, slots=True)
-class PreparedInput:
+class PreparedInput(msgspec.Struct, frozen=True):
     """A user's input ready for the conversation: the items the model reads (the message,
     then any skill), the text, and the content the thread shows."""
 

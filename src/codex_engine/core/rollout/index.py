@@ -14,12 +14,11 @@ file on disk would add a format, its invalidation and cross-process locking for 
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
+import msgspec
 from pydantic import ValidationError
 
 from codex_engine.core.compaction import is_user_turn_message
@@ -45,8 +44,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class IndexEntry:
+class IndexEntry(msgspec.Struct, frozen=True):
     """A rollout file as the last directory scan saw it."""
 
     path: Path
@@ -70,8 +68,7 @@ class IndexEntry:
         return self.mtime_ns // 1_000_000_000
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadSummary:
+class ThreadSummary(msgspec.Struct, frozen=True):
     """What a listing shows of a recorded thread, read from its records."""
 
     meta: SessionMeta
@@ -111,8 +108,7 @@ def summarize(rollout: Rollout) -> ThreadSummary:
     return ThreadSummary(rollout.meta, preview, name, model, effort)
 
 
-@dataclass(frozen=True, slots=True)
-class _Cached:
+class _Cached(msgspec.Struct, frozen=True):
     mtime_ns: int
     size: int
     archived: bool
@@ -235,8 +231,8 @@ class RolloutIndex:
 
 def _slim(summary: ThreadSummary) -> ThreadSummary:
     # A listing never shows the system prompt or unknown fields, and they can be large.
-    meta = dataclasses.replace(summary.meta, base_instructions=None, extra={})
-    return dataclasses.replace(summary, meta=meta)
+    meta = msgspec.structs.replace(summary.meta, base_instructions=None, extra={})
+    return msgspec.structs.replace(summary, meta=meta)
 
 
 _INDEXES: dict[Path, RolloutIndex] = {}

@@ -16,10 +16,10 @@ The writer applies the same rule when it resumes a file: a torn last line is cut
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+import msgspec
 from pydantic import ValidationError
 
 from codex_engine.core.compaction import (
@@ -57,8 +57,7 @@ def _open(path: Path) -> BinaryIO:
     return open(path, "rb")
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
+class Record(msgspec.Struct, frozen=True):
     """One line that is a record: where it is, its ``type`` and ``payload``, and its bytes."""
 
     number: int
@@ -67,15 +66,14 @@ class Record:
     raw: bytes
 
 
-@dataclass(frozen=True)
-class Rollout:
+class Rollout(msgspec.Struct, frozen=True):
     """A file read under the rule: its meta, the records after it, what was dropped."""
 
     path: Path
     meta: SessionMeta
     #: Every record after the first line, unknown types included, in file order.
     records: list[Record]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
 
 def parse_rollout(path: Path, data: bytes) -> Rollout:
@@ -131,17 +129,16 @@ def read_meta(path: Path) -> SessionMeta | None:
         return None
 
 
-@dataclass
-class RolloutContents:
+class RolloutContents(msgspec.Struct):
     """A rollout read back: its meta, the rebuilt history, and what was odd about it."""
 
     path: Path
     meta: SessionMeta
     #: The conversation to continue from; a ``compacted`` line resets it to its replacement.
-    items: list[ResponseItem] = field(default_factory=list)
-    turn_contexts: list[dict[str, Any]] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    items: list[ResponseItem] = msgspec.field(default_factory=list)
+    turn_contexts: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    events: list[dict[str, Any]] = msgspec.field(default_factory=list)
+    warnings: list[str] = msgspec.field(default_factory=list)
 
     @property
     def latest_turn_context(self) -> dict[str, Any] | None:

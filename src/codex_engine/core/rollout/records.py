@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
+
+import msgspec
 
 from codex_engine.errors import RolloutError  # defined in the one error tree; importable here
 
@@ -68,8 +69,7 @@ def decode_meta_line(raw: bytes) -> SessionMeta:
     return SessionMeta.from_payload(payload)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionMeta:
+class SessionMeta(msgspec.Struct, frozen=True):
     """The ``session_meta`` payload: written once, first, when a thread's file is created."""
 
     id: str
@@ -84,9 +84,9 @@ class SessionMeta:
     #: ``GitInfo.to_session_meta()``; remote urls there are already free of credentials.
     git: Mapping[str, str] | None = None
     forked_from_id: str | None = None
-    timestamp: str = field(default_factory=rfc3339_now)
+    timestamp: str = msgspec.field(default_factory=rfc3339_now)
     #: Fields this version does not know, kept so a fork copies them unchanged.
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = msgspec.field(default_factory=dict)
 
     def to_payload(self) -> dict[str, Any]:
         payload: dict[str, Any] = dict(self.extra)

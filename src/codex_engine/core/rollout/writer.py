@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import os
 import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from codex_engine import _filelock
 from codex_engine.core.rollout.paths import rollout_path
@@ -349,7 +350,7 @@ def _fork_file(
     body = [record for record in source.records if record.kind != "session_meta"]
     if cut_after_user_turns is not None:
         body = first_user_turns(body, cut_after_user_turns)
-    meta = dataclasses.replace(
+    meta = msgspec.structs.replace(
         source_meta, id=new_thread_id, forked_from_id=source_meta.id, timestamp=rfc3339_now()
     )
     path = rollout_path(codex_home, new_thread_id, when)

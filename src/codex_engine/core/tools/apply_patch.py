@@ -14,8 +14,9 @@ import json
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from codex_engine.core.approvals import ApprovalRequest, automatic_decision
 from codex_engine.core.events import FileChange, PatchFinished, PatchStarted
@@ -51,16 +52,14 @@ __all__ = [
 APPLY_PATCH_TOOL_NAME = "apply_patch"
 
 
-@dataclass(frozen=True, slots=True)
-class _Write:
+class _Write(msgspec.Struct, frozen=True):
     """One file's outcome: ``content`` written to ``path`` (``None``: delete ``path``)."""
 
     path: Path
     content: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
+class _Plan(msgspec.Struct, frozen=True):
     writes: tuple[_Write, ...]
     changes: tuple[FileChange, ...]
     summary: str

@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from codex_engine.config.loader import ApprovalPolicy, SandboxMode
 from codex_engine.core.approvals import (
@@ -49,8 +50,7 @@ AUTO_DECLINED = (
 )
 
 
-@dataclass(frozen=True)
-class McpCallPolicy:
+class McpCallPolicy(msgspec.Struct, frozen=True):
     """What the session's settings say about running a call, and who can be asked."""
 
     approval_policy: ApprovalPolicy

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import PurePath
+
+import msgspec
 
 __all__ = ["APPLY_PATCH_COMMANDS", "PatchInvocation", "patch_invocation"]
 
@@ -28,8 +29,7 @@ _HEREDOC = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class PatchInvocation:
+class PatchInvocation(msgspec.Struct, frozen=True):
     """The patch text of an ``apply_patch`` command, and the directory it changes into first."""
 
     patch: str

@@ -14,9 +14,10 @@ import os
 import signal
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
+
+import msgspec
 
 __all__ = [
     "SHELL_TOOL_NAME",
@@ -67,15 +68,13 @@ def shell_tool_spec() -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
-class ShellCall:
+class ShellCall(msgspec.Struct, frozen=True):
     command: list[str]
     workdir: Path
     timeout_s: float
 
 
-@dataclass(frozen=True, slots=True)
-class ShellResult:
+class ShellResult(msgspec.Struct, frozen=True):
     exit_code: int
     output: str
     duration_s: float

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-import dataclasses
+
+import msgspec
 
 from codex_engine.core.approvals import ApprovalRequest, automatic_decision
 from codex_engine.core.events import (
@@ -113,7 +114,7 @@ class ShellTool:
                 network=settings.network_access,
                 bwrap=sandboxed,
             )
-            runnable = dataclasses.replace(shell, command=wrapped)
+            runnable = msgspec.structs.replace(shell, command=wrapped)
         result = await run_shell(runnable, env=settings.shell_env, on_output=on_output)
         ctx.metrics.tool_call(self.name, result.exit_code == 0, result.duration_s * 1000)
         emit(

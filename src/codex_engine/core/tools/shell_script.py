@@ -6,13 +6,12 @@ shell would act on (redirection, substitution, expansion, subshells, newlines) i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 __all__ = ["Word", "parse_simple_commands", "split_shell_script"]
 
 
-@dataclass(frozen=True, slots=True)
-class Word:
+class Word(msgspec.Struct, frozen=True):
     """One argument as the shell passes it, before pathname expansion."""
 
     text: str

@@ -4,8 +4,9 @@ what each call gets to work with (:class:`ToolContext`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+import msgspec
 
 from codex_engine.core.approvals import ApprovalsReviewer, Approver
 from codex_engine.core.events import TurnEvent
@@ -21,8 +22,7 @@ from codex_engine.telemetry.metrics import TurnMetrics
 __all__ = ["FreeformToolset", "ToolContext", "Toolset", "call_name"]
 
 
-@dataclass(frozen=True, slots=True)
-class ToolContext:
+class ToolContext(msgspec.Struct, frozen=True):
     """What a tool call may use: the turn's settings, who decides on approvals, the turn's
     metrics, and where its events go."""
 

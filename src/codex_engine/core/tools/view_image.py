@@ -8,8 +8,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from codex_engine.core.events import ImageViewed
 from codex_engine.core.sandbox import sandbox_writable_roots
@@ -38,8 +39,7 @@ _DESCRIPTION = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class _Refusal:
+class _Refusal(msgspec.Struct, frozen=True):
     """Why the image cannot be shown; told to the model as the call's output."""
 
     reason: str

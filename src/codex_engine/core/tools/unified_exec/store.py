@@ -7,7 +7,8 @@ import asyncio
 import random
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+
+import msgspec
 
 from codex_engine.core.tools.unified_exec.process import LiveProcess
 
@@ -16,8 +17,7 @@ __all__ = ["MAX_PROCESSES", "ProcessEntry", "ProcessStore"]
 MAX_PROCESSES = 64
 
 
-@dataclass(eq=False)
-class ProcessEntry:
+class ProcessEntry(msgspec.Struct, eq=False):
     """A live process and what the session knows about it."""
 
     session_id: int
@@ -25,7 +25,7 @@ class ProcessEntry:
     #: The call that started it (its command events carry this id).
     call_id: str
     command: Sequence[str]
-    last_used: float = field(default_factory=time.monotonic)
+    last_used: float = msgspec.field(default_factory=time.monotonic)
     #: Whether its end was reported (``CommandFinished``) already.
     finished_reported: bool = False
 

@@ -11,9 +11,10 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from codex_engine.core.approvals import ApprovalRequest, automatic_decision
 from codex_engine.core.events import (
@@ -75,8 +76,7 @@ def unified_exec_env(base: Mapping[str, str] | None) -> dict[str, str]:
     return {**(dict(os.environ) if base is None else dict(base)), **UNIFIED_EXEC_ENV}
 
 
-@dataclass(frozen=True, slots=True)
-class ExecArgs:
+class ExecArgs(msgspec.Struct, frozen=True):
     cmd: str
     workdir: Path
     shell: str
