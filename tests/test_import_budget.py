@@ -26,7 +26,7 @@ THIRD_PARTY: dict[str, str] = {
     "annotated_types": "imported by pydantic itself",
     "typing_extensions": "imported by pydantic and msgspec themselves",
     "typing_inspection": "imported by pydantic itself",
-    "msgspec": "Structs: config (config/), core's value types and records, cheaper than dataclasses",
+    "msgspec": "Structs: config, core value types and records (cheaper than dataclasses)",
     "httpx": "the HTTP client of transport/http.py (the Responses request)",
     "httpcore": "httpx's connection layer",
     "h11": "httpcore's HTTP/1.1 parser",
