@@ -202,6 +202,7 @@ def test_classify(error: CodexError, transport: Transport, phase: Phase, failure
 def test_retry_policies_compare_and_hash_by_their_timing_not_their_generator() -> None:
     mine = RetryPolicy(max_retries=2, jitter=0.0, rng=random.Random(7))
     assert mine == RetryPolicy(max_retries=2, jitter=0.0)
+    assert (mine != RetryPolicy(max_retries=2, jitter=0.0)) is False
     assert hash(mine) == hash(RetryPolicy(max_retries=2, jitter=0.0))
     assert mine != RetryPolicy(max_retries=3, jitter=0.0)
     assert mine != RetryPolicy(max_retries=2, jitter=0.1)

@@ -34,9 +34,8 @@ class RetryPolicy(msgspec.Struct, frozen=True):
 
     def __eq__(self, other: object) -> bool:
         # Two policies with the same timing are the same policy, whichever generator they draw on.
-        if type(other) is not type(self):
+        if not isinstance(other, RetryPolicy) or type(other) is not type(self):
             return NotImplemented
-        assert isinstance(other, RetryPolicy)
         return self._settings() == other._settings()
 
     def __hash__(self) -> int:
