@@ -8,6 +8,7 @@ test_websocket_transport.py and test_auth_manager.py.
 from __future__ import annotations
 
 import itertools
+import random
 from typing import get_args
 
 import pytest
@@ -196,3 +197,26 @@ CLASSIFY: list[tuple[CodexError, Transport, Phase, Failure]] = [
 @pytest.mark.parametrize(("error", "transport", "phase", "failure"), CLASSIFY)
 def test_classify(error: CodexError, transport: Transport, phase: Phase, failure: Failure) -> None:
     assert classify(error, transport=transport, phase=phase) is failure
+
+
+def test_retry_policies_compare_and_hash_by_their_timing_not_their_generator() -> None:
+    mine = RetryPolicy(max_retries=2, jitter=0.0, rng=random.Random(7))
+    assert mine == RetryPolicy(max_retries=2, jitter=0.0)
+    assert (mine != RetryPolicy(max_retries=2, jitter=0.0)) is False
+    assert hash(mine) == hash(RetryPolicy(max_retries=2, jitter=0.0))
+    assert mine != RetryPolicy(max_retries=3, jitter=0.0)
+    assert mine != RetryPolicy(max_retries=2, jitter=0.1)
+    assert RetryPolicy(1).rng is RetryPolicy(2).rng  # one shared generator by default
+
+
+def test_attempt_counters_are_immutable_values() -> None:
+    start = Attempts()
+    drawn = start.drawn(Budget.STREAM).drawn(Budget.AUTH)
+    assert start == Attempts()  # drawing never changes the counters it started from
+    assert drawn == Attempts(0, 1, 1)
+    assert hash(drawn) == hash(Attempts(stream_retries=1, auth_recoveries=1))
+    with pytest.raises(AttributeError):
+        drawn.request_retries = 5  # type: ignore[misc]
+    match Retry(0.4, 2, 3, Budget.REQUEST):
+        case Retry(after, retry, max_retries, budget):
+            assert (after, retry, max_retries, budget) == (0.4, 2, 3, Budget.REQUEST)

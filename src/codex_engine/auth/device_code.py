@@ -9,14 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
+import msgspec
 
 from codex_engine.auth.refresh import CLIENT_ID
 from codex_engine.auth.tokens import TokenData, parse_jwt_claims
 from codex_engine.errors import AuthError
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = ["DEVICE_CODE_TIMEOUT_S", "DeviceCode", "complete_device_code", "request_device_code"]
 
@@ -24,13 +25,14 @@ __all__ = ["DEVICE_CODE_TIMEOUT_S", "DeviceCode", "complete_device_code", "reque
 DEVICE_CODE_TIMEOUT_S = 15 * 60
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceCode:
+class DeviceCode(SecretRepr, msgspec.Struct, frozen=True):
     """What the user needs (URL and one-time code) and what polling needs."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"device_auth_id"})
 
     verification_url: str
     user_code: str
-    device_auth_id: str = field(repr=False)
+    device_auth_id: str
     interval: float = 5.0
 
 

@@ -10,10 +10,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
 import h11
+import msgspec
 
 __all__ = ["CallbackReply", "LoginCallbackServer"]
 
@@ -24,8 +24,7 @@ _READ_TIMEOUT_S = 10.0
 _MAX_REQUEST_BYTES = 16 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class CallbackReply:
+class CallbackReply(msgspec.Struct, frozen=True):
     """What the browser tab shows: a status and a line of text."""
 
     status: int

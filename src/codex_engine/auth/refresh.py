@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
 
 # The errors live in the one tree; they stay importable from here.
 from codex_engine.errors import RefreshFailure, RefreshRejectedError, RefreshUnavailableError
+from codex_engine.protocol.secret_repr import SecretRepr
 
 if TYPE_CHECKING:
     import httpx
@@ -45,13 +47,16 @@ def refresh_token_url(env: Mapping[str, str]) -> str:
     return env.get(REFRESH_URL_ENV, "").strip() or REFRESH_TOKEN_URL
 
 
-@dataclass(frozen=True, slots=True)
-class RefreshedTokens:
+class RefreshedTokens(SecretRepr, msgspec.Struct, frozen=True):
     """What the issuer returned; a field it left out keeps its old value."""
 
-    id_token: str | None = field(default=None, repr=False)
-    access_token: str | None = field(default=None, repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
+    secret_fields: ClassVar[frozenset[str]] = frozenset(
+        {"id_token", "access_token", "refresh_token"}
+    )
+
+    id_token: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
 
 
 def _failure_reason(body: Any) -> RefreshFailure:

@@ -9,10 +9,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+import msgspec
+
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = [
     "AUTH_CLAIMS_NAMESPACE",
@@ -42,8 +45,7 @@ class AuthMode(StrEnum):
     CHATGPT = "chatgpt"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenClaims:
+class TokenClaims(msgspec.Struct, frozen=True):
     """The few JWT payload claims codex-engine reads. All optional: tokens vary."""
 
     email: str | None = None
@@ -132,13 +134,16 @@ def mask_api_key(key: str) -> str:
     return f"{key[:8]}***{key[-5:]}"
 
 
-@dataclass(frozen=True, slots=True)
-class TokenData:
+class TokenData(SecretRepr, msgspec.Struct, frozen=True):
     """ChatGPT OAuth tokens as stored under `tokens` in `auth.json`."""
 
-    id_token: str = field(repr=False)
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
+    secret_fields: ClassVar[frozenset[str]] = frozenset(
+        {"id_token", "access_token", "refresh_token"}
+    )
+
+    id_token: str
+    access_token: str
+    refresh_token: str
     account_id: str | None = None
 
     @property
@@ -150,11 +155,12 @@ class TokenData:
         return parse_jwt_claims(self.access_token)
 
 
-@dataclass(frozen=True, slots=True)
-class ApiKeyAuth:
+class ApiKeyAuth(SecretRepr, msgspec.Struct, frozen=True):
     """An OpenAI API key."""
 
-    api_key: str = field(repr=False)
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_key"})
+
+    api_key: str
 
     @property
     def mode(self) -> AuthMode:
@@ -177,8 +183,7 @@ class ApiKeyAuth:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class ChatGptAuth:
+class ChatGptAuth(msgspec.Struct, frozen=True):
     """ChatGPT sign-in managed by codex-engine: persisted, and refreshed when it goes stale."""
 
     tokens: TokenData
@@ -209,11 +214,12 @@ class ChatGptAuth:
         return self.tokens.access_claims.expires_at
 
 
-@dataclass(frozen=True, slots=True)
-class ExternalChatGptAuth:
+class ExternalChatGptAuth(SecretRepr, msgspec.Struct, frozen=True):
     """ChatGPT tokens an embedding application supplied: kept in memory, refreshed by the app."""
 
-    access_token: str = field(repr=False)
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"access_token"})
+
+    access_token: str
     chatgpt_account_id: str
     chatgpt_plan_type: str | None = None
 
@@ -241,16 +247,17 @@ class ExternalChatGptAuth:
 CodexAuth = ApiKeyAuth | ChatGptAuth | ExternalChatGptAuth
 
 
-@dataclass(frozen=True, slots=True)
-class AuthDocument:
+class AuthDocument(SecretRepr, msgspec.Struct, frozen=True):
     """`auth.json` as stored: the reference's field names, so either tool can read the other's.
 
     ``ChatGptAuth`` wins when tokens are present, else an API key, matching the reference's
     reading of files written without `auth_mode`.
     """
 
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"api_key"})
+
     auth_mode: AuthMode | None = None
-    api_key: str | None = field(default=None, repr=False)
+    api_key: str | None = None
     tokens: TokenData | None = None
     last_refresh: datetime | None = None
 

@@ -10,7 +10,6 @@ import signal
 import sys
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -123,8 +122,7 @@ def _load(
     return msgspec.structs.replace(config, additional_writable_roots=roots)
 
 
-@dataclass(frozen=True, slots=True)
-class TurnInput:
+class TurnInput(msgspec.Struct, frozen=True):
     """What the one turn of ``exec`` sends, and where its last message goes."""
 
     text: str
@@ -133,8 +131,7 @@ class TurnInput:
     last_message_file: Path | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Target:
+class Target(msgspec.Struct, frozen=True):
     """Which session a run continues: a new one, a resumed one, or a fork of one."""
 
     kind: Literal["new", "resume", "fork"] = "new"
@@ -408,8 +405,7 @@ def exec_command(ctx: click.Context, /, **values: Any) -> None:
     ctx.exit(code)
 
 
-@dataclass(frozen=True, slots=True)
-class ExecArgs:
+class ExecArgs(msgspec.Struct, frozen=True):
     """The ``exec`` command line, as click parsed it."""
 
     args: tuple[str, ...]

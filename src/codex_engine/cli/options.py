@@ -7,10 +7,10 @@ after it; both places add up, later flags winning.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import click
+import msgspec
 
 from codex_engine.config.overrides import feature_toggle, parse_override
 
@@ -19,8 +19,7 @@ __all__ = ["ConfigFlags", "config_flags", "gather_flags"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFlags:
+class ConfigFlags(msgspec.Struct, frozen=True):
     overrides: tuple[str, ...] = ()
     enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()

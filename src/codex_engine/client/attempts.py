@@ -4,10 +4,10 @@ or raise. A pure table over (failure, transport, phase) and the attempt counters
 
 from __future__ import annotations
 
-import dataclasses
 import enum
-from dataclasses import dataclass
 from typing import Final, Literal
+
+import msgspec
 
 from codex_engine.errors import CodexError, UnauthorizedError
 from codex_engine.transport.retry import RetryPolicy, should_retry_request
@@ -80,8 +80,7 @@ class Action(enum.Enum):
     RAISE = "raise"
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     """``then`` while ``budget`` lasts (always, without a budget), ``once_spent`` after."""
 
     then: Action
@@ -143,8 +142,7 @@ RULES: Final[dict[tuple[Failure, Transport, Phase], Rule]] = {
 AUTH_RECOVERIES = 1
 
 
-@dataclass(frozen=True, slots=True)
-class Attempts:
+class Attempts(msgspec.Struct, frozen=True):
     """What one request has used of each budget so far."""
 
     request_retries: int = 0
@@ -154,10 +152,10 @@ class Attempts:
     def drawn(self, budget: Budget) -> Attempts:
         """These counters with one more taken from ``budget``."""
         if budget is Budget.REQUEST:
-            return dataclasses.replace(self, request_retries=self.request_retries + 1)
+            return msgspec.structs.replace(self, request_retries=self.request_retries + 1)
         if budget is Budget.STREAM:
-            return dataclasses.replace(self, stream_retries=self.stream_retries + 1)
-        return dataclasses.replace(self, auth_recoveries=self.auth_recoveries + 1)
+            return msgspec.structs.replace(self, stream_retries=self.stream_retries + 1)
+        return msgspec.structs.replace(self, auth_recoveries=self.auth_recoveries + 1)
 
     def used(self, budget: Budget) -> int:
         if budget is Budget.REQUEST:
@@ -167,8 +165,7 @@ class Attempts:
         return self.auth_recoveries
 
 
-@dataclass(frozen=True, slots=True)
-class Retry:
+class Retry(msgspec.Struct, frozen=True):
     """Send the request again after ``after`` seconds (retry ``retry`` of ``max_retries``)."""
 
     after: float
@@ -177,23 +174,19 @@ class Retry:
     budget: Budget
 
 
-@dataclass(frozen=True, slots=True)
-class FallBack:
+class FallBack(msgspec.Struct, frozen=True):
     """Switch the session to HTTP for good and send the request there."""
 
 
-@dataclass(frozen=True, slots=True)
-class Reconnect:
+class Reconnect(msgspec.Struct, frozen=True):
     """The failure was the startup preconnect's: open the turn's own connection now."""
 
 
-@dataclass(frozen=True, slots=True)
-class RecoverAuth:
+class RecoverAuth(msgspec.Struct, frozen=True):
     """Ask the credentials source for new credentials; retry once if it found some, else raise."""
 
 
-@dataclass(frozen=True, slots=True)
-class Raise:
+class Raise(msgspec.Struct, frozen=True):
     """Give up: the failure is the turn's error."""
 
 
@@ -218,8 +211,7 @@ def classify(error: CodexError, *, transport: Transport, phase: Phase) -> Failur
     return Failure.RETRYABLE if retryable else Failure.FATAL
 
 
-@dataclass(frozen=True, slots=True)
-class AttemptPolicy:
+class AttemptPolicy(msgspec.Struct, frozen=True):
     """The retry budgets of one provider, applied through :data:`RULES`."""
 
     request: RetryPolicy

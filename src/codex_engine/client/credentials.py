@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+import msgspec
 
 from codex_engine.config.providers import ModelProviderInfo
 from codex_engine.errors import AuthError
@@ -29,8 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Credentials:
+class Credentials(msgspec.Struct, frozen=True):
     bearer: str | None
     account_id: str | None = None
     is_chatgpt: bool = False
@@ -39,6 +39,10 @@ class Credentials:
         # Never let a token reach a log line through a repr.
         shown = "set" if self.bearer else "none"
         return f"Credentials(bearer=<{shown}>, account_id={self.account_id!r})"
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        # rich's pretty printer asks this before __repr__; msgspec's own shows every field.
+        return [("bearer", "<set>" if self.bearer else "<none>"), ("account_id", self.account_id)]
 
 
 class CredentialSource(Protocol):

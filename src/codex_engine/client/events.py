@@ -6,15 +6,14 @@ them); the client emits them and the core passes them on unchanged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 from codex_engine.protocol.events import ResponseEvent
 
 __all__ = ["ClientEvent", "Retrying", "WarningEvent"]
 
 
-@dataclass(frozen=True, slots=True)
-class Retrying:
+class Retrying(msgspec.Struct, frozen=True):
     """The request or its stream failed and is sent again (``retry`` of ``max_retries``) after
     ``delay_s`` seconds; ``message`` says what failed."""
 
@@ -24,8 +23,7 @@ class Retrying:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class WarningEvent:
+class WarningEvent(msgspec.Struct, frozen=True):
     """Something the user should hear about that does not stop the turn: WebSockets fell back
     to HTTP, request compression was turned off, there is no OS sandbox, a rollout write failed.
     """

@@ -9,8 +9,9 @@ job, and starting it the launcher's (``core/launch.py``).
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import Final, Generic, TypeVar
+
+import msgspec
 
 from codex_engine.errors import IllegalTransitionError
 
@@ -71,23 +72,19 @@ TRANSITIONS: Final[dict[tuple[PreconnectState, PreconnectEvent], PreconnectState
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Empty:
+class Empty(msgspec.Struct, frozen=True):
     """Nothing was warmed: the turn opens its own connection."""
 
 
-@dataclass(frozen=True, slots=True)
-class InFlight:
+class InFlight(msgspec.Struct, frozen=True):
     """The handshake is still running: the turn awaits it (the slot no longer holds it)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Ready(Generic[C]):
+class Ready(msgspec.Struct, Generic[C], frozen=True):
     connection: C
 
 
-@dataclass(frozen=True, slots=True)
-class Failed:
+class Failed(msgspec.Struct, frozen=True):
     """The preconnect failed: this is the turn's first failed connection attempt."""
 
     error: BaseException

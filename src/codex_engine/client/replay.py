@@ -7,7 +7,7 @@ text of the item that was in progress) and drops the repeated prefix of the new 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import msgspec
 
 from codex_engine.protocol.events import (
     OutputItemAdded,
@@ -24,8 +24,7 @@ __all__ = ["ReplayFilter"]
 _DeltaKey = tuple[type, int | None]
 
 
-@dataclass
-class ReplayFilter:
+class ReplayFilter(msgspec.Struct):
     """Feed every event of every attempt through :meth:`filter`; call :meth:`new_attempt` between.
 
     If a retried response diverges from what was shown (a model is not obliged to repeat
@@ -34,11 +33,11 @@ class ReplayFilter:
 
     _items_done: int = 0
     _item_added: bool = False
-    _shown: dict[_DeltaKey, int] = field(default_factory=dict)
+    _shown: dict[_DeltaKey, int] = msgspec.field(default_factory=dict)
     # per attempt
     _seen_done: int = 0
     _seen_added: int = 0
-    _replayed: dict[_DeltaKey, int] = field(default_factory=dict)
+    _replayed: dict[_DeltaKey, int] = msgspec.field(default_factory=dict)
 
     def new_attempt(self) -> None:
         self._seen_done = 0

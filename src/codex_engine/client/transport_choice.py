@@ -8,7 +8,7 @@ fallback, taken at most once per session.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 __all__ = ["TransportChoice", "websockets_wanted"]
 
@@ -21,8 +21,7 @@ def websockets_wanted(
     return provider_supports_websockets and (feature_enabled or model_prefers)
 
 
-@dataclass
-class TransportChoice:
+class TransportChoice(msgspec.Struct):
     """The session's transport: :func:`websockets_wanted` until the sticky fallback to HTTP."""
 
     provider_supports_websockets: bool

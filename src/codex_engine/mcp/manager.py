@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from codex_engine.config.mcp_servers import McpServerConfig
 from codex_engine.mcp.errors import McpStartupError
@@ -37,8 +38,7 @@ def sdk_available() -> bool:
     return importlib.util.find_spec("mcp") is not None
 
 
-@dataclass(frozen=True)
-class McpTool:
+class McpTool(msgspec.Struct, frozen=True):
     """A tool the model may call: its model-visible name, its server and its definition."""
 
     name: str

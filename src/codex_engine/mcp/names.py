@@ -12,7 +12,8 @@ import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 __all__ = ["MAX_TOOL_NAME_LENGTH", "QualifiedName", "qualify", "sanitize"]
 
@@ -21,8 +22,7 @@ _HASH_LEN = 12
 _DISALLOWED = re.compile(r"[^A-Za-z0-9_]")
 
 
-@dataclass(frozen=True, slots=True)
-class QualifiedName:
+class QualifiedName(msgspec.Struct, frozen=True):
     """One tool of one server and the name the model sees."""
 
     server: str

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
+
+import msgspec
 
 from codex_engine.protocol.headers import ZSTD
 
@@ -50,8 +51,7 @@ def should_compress(
     return feature_enabled and is_chatgpt_auth and provider_is_openai and transport == "http"
 
 
-@dataclass(frozen=True, slots=True)
-class CompressedBody:
+class CompressedBody(msgspec.Struct, frozen=True):
     """A compressed request body and what compressing it cost."""
 
     data: bytes

@@ -9,11 +9,13 @@ import json
 import platform
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
+
+import msgspec
 
 from codex_engine._version import __version__
 from codex_engine.errors import ConfigError
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = [
     "ACCEPT",
@@ -78,8 +80,7 @@ DEFAULT_ORIGINATOR = "codex_engine"
 _HEADER_UNSAFE = re.compile(r"[^\x20-\x7e]")
 
 
-@dataclass(frozen=True, slots=True)
-class ClientIdentity:
+class ClientIdentity(msgspec.Struct, frozen=True):
     """Who is calling: the ``originator`` header and the ``User-Agent``."""
 
     originator: str
@@ -125,9 +126,11 @@ def provider_headers(
     return result
 
 
-@dataclass(frozen=True, slots=True)
-class HeaderInputs:
+class HeaderInputs(SecretRepr, msgspec.Struct, frozen=True):
     """Everything a request's headers are made of (one value per request or handshake)."""
+
+    #: Kept out of the repr: the bearer, and provider headers (which exist to carry credentials).
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"bearer", "provider_headers"})
 
     identity: ClientIdentity
     thread_id: str

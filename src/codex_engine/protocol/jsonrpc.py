@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from codex_engine.errors import JsonRpcError  # defined in the one tree, importable from here
 
@@ -49,29 +50,25 @@ RequestId = str | int
 MAX_DEPTH = 128
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     id: RequestId
     method: str
     params: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True):
     method: str
     params: Any = None
     #: Unix milliseconds; the app-server stamps every notification it sends (schema field).
     emitted_at_ms: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     id: RequestId
     result: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorResponse:
+class ErrorResponse(msgspec.Struct, frozen=True):
     id: RequestId
     code: int
     message: str
@@ -81,8 +78,7 @@ class ErrorResponse:
 Message = Request | Notification | Response | ErrorResponse
 
 
-@dataclass(frozen=True, slots=True)
-class DecodeFailure:
+class DecodeFailure(msgspec.Struct, frozen=True):
     """A line that is not a valid message; answer with ``code`` when ``id`` could be recovered."""
 
     code: int
@@ -200,8 +196,7 @@ def encode(message: Message) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
 
 
-@dataclass(slots=True)
-class LineFramer:
+class LineFramer(msgspec.Struct):
     """Splits a byte stream into lines; a line longer than ``max_line_bytes`` becomes ``None``.
 
     The overlong line is skipped up to its newline without being kept in memory, so a client
@@ -209,7 +204,7 @@ class LineFramer:
     """
 
     max_line_bytes: int = 64 * 1024 * 1024
-    _buffer: bytearray = field(default_factory=bytearray)
+    _buffer: bytearray = msgspec.field(default_factory=bytearray)
     _discarding: bool = False
 
     def feed(self, data: bytes) -> list[bytes | None]:

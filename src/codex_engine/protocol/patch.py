@@ -8,7 +8,8 @@ blank lines between chunks); locating a chunk tolerates whitespace and typograph
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+import msgspec
 
 from codex_engine.errors import PatchError
 
@@ -36,21 +37,18 @@ _BARE_CONTEXT = "@@"
 _HEREDOC_OPENERS = ("<<EOF", "<<'EOF'", '<<"EOF"')
 
 
-@dataclass(frozen=True, slots=True)
-class AddFile:
+class AddFile(msgspec.Struct, frozen=True):
     """Create ``path`` with ``contents`` (each line ends in a newline)."""
 
     path: str
     contents: str
 
 
-@dataclass(frozen=True, slots=True)
-class DeleteFile:
+class DeleteFile(msgspec.Struct, frozen=True):
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateChunk:
+class UpdateChunk(msgspec.Struct, frozen=True):
     """Replace ``old_lines`` by ``new_lines``, found after the line ``context`` (when given) and
     after the previous chunk; at the end of the file when ``end_of_file``."""
 
@@ -60,8 +58,7 @@ class UpdateChunk:
     end_of_file: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class UpdateFile:
+class UpdateFile(msgspec.Struct, frozen=True):
     """Edit ``path`` chunk by chunk, then (when ``move_to`` is given) write it there instead."""
 
     path: str

@@ -7,10 +7,11 @@ same request from codex-engine as from the reference.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 # The caller's identity travels with the request types; it is defined with the headers it fills.
+import msgspec
+
 from codex_engine.protocol.headers import (
     TURN_METADATA,
     ClientIdentity,
@@ -29,8 +30,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class Prompt:
+class Prompt(msgspec.Struct, frozen=True):
     """What the model is asked: instructions, the conversation so far and the tools it may call."""
 
     input: Sequence[ResponseItem]
@@ -40,8 +40,7 @@ class Prompt:
     output_schema: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningParams:
+class ReasoningParams(msgspec.Struct, frozen=True):
     effort: str | None = None
     summary: str | None = None
 
@@ -54,8 +53,7 @@ class ReasoningParams:
         return body
 
 
-@dataclass(frozen=True, slots=True)
-class RequestContext:
+class RequestContext(msgspec.Struct, frozen=True):
     """Per-request values that are not part of the prompt."""
 
     model: str
@@ -66,7 +64,7 @@ class RequestContext:
     service_tier: str | None = None
     verbosity: str | None = None
     turn_metadata: Mapping[str, Any] | None = None
-    extra_client_metadata: Mapping[str, str] = field(default_factory=dict)
+    extra_client_metadata: Mapping[str, str] = msgspec.field(default_factory=dict)
 
     def turn_metadata_header(self) -> str | None:
         return encode_turn_metadata(self.turn_metadata)

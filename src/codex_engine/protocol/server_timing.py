@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from typing import Any
+
+import msgspec
 
 __all__ = ["TIMING_EVENT", "WIRE_FIELDS", "ServerTiming"]
 
@@ -25,8 +26,7 @@ WIRE_FIELDS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class ServerTiming:
+class ServerTiming(msgspec.Struct, frozen=True):
     """Milliseconds the server reported for one response; ``None`` where it sent no usable
     value (missing, not a number, negative or not finite)."""
 
@@ -49,10 +49,10 @@ class ServerTiming:
     def values(self) -> dict[str, float]:
         """The fields that carry a value, by name."""
         result: dict[str, float] = {}
-        for spec in fields(self):
-            value = getattr(self, spec.name)
+        for name in self.__struct_fields__:
+            value = getattr(self, name)
             if value is not None:
-                result[spec.name] = value
+                result[name] = value
         return result
 
 

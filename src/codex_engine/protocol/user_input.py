@@ -7,8 +7,9 @@ Pure data: reading local images and skill files is :mod:`codex_engine.core.user_
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from codex_engine.errors import InputError
 
@@ -31,34 +32,29 @@ __all__ = [
 IMAGE_NOT_PROCESSED = "image content omitted because it could not be processed"
 
 
-@dataclass(frozen=True, slots=True)
-class TextInput:
+class TextInput(msgspec.Struct, frozen=True):
     text: str
     text_elements: tuple[Any, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ImageInput:
+class ImageInput(msgspec.Struct, frozen=True):
     """An image as a ``data:`` URL (remote URLs are refused, as the reference refuses them)."""
 
     url: str
     detail: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class LocalImageInput:
+class LocalImageInput(msgspec.Struct, frozen=True):
     path: str
     detail: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class MentionInput:
+class MentionInput(msgspec.Struct, frozen=True):
     name: str
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class SkillInput:
+class SkillInput(msgspec.Struct, frozen=True):
     name: str
     path: str
 

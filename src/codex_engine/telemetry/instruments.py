@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from dataclasses import dataclass
 from typing import Literal
+
+import msgspec
 
 __all__ = [
     "INSTRUMENTS",
@@ -24,8 +25,7 @@ _MS_BOUNDS = (0.0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500
 _TOKEN_BOUNDS = (0.0, 100, 500, 1000, 5000, 10_000, 25_000, 50_000, 100_000, 250_000, 1_000_000)
 
 
-@dataclass(frozen=True, slots=True)
-class InstrumentSpec:
+class InstrumentSpec(msgspec.Struct, frozen=True):
     """One metric: its wire name, kind, unit and the attribute keys of its series."""
 
     name: str

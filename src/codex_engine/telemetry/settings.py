@@ -7,10 +7,11 @@ exporter table they are errors, so a misspelt `endpoint` does not silently drop 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
+
+import msgspec
 
 from codex_engine.errors import ConfigError
 
@@ -28,8 +29,7 @@ DEFAULT_ENVIRONMENT = "dev"
 _METRICS_PATH = "/v1/metrics"
 
 
-@dataclass(frozen=True, slots=True)
-class OtlpTls:
+class OtlpTls(msgspec.Struct, frozen=True):
     """Custom trust and client certificate for an OTLP endpoint (absolute paths)."""
 
     ca_certificate: Path | None = None
@@ -37,22 +37,20 @@ class OtlpTls:
     client_private_key: Path | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OtlpHttpExporter:
+class OtlpHttpExporter(msgspec.Struct, frozen=True):
     """`{otlp-http = {endpoint, headers, protocol, tls}}`. `endpoint` is the full signal URL."""
 
     endpoint: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     protocol: Literal["binary", "json"] = "binary"
     tls: OtlpTls | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OtlpGrpcExporter:
+class OtlpGrpcExporter(msgspec.Struct, frozen=True):
     """`{otlp-grpc = {endpoint, headers, tls}}`."""
 
     endpoint: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = msgspec.field(default_factory=dict)
     tls: OtlpTls | None = None
 
 
@@ -61,8 +59,7 @@ class OtlpGrpcExporter:
 ExporterSetting = Literal["none", "statsig"] | OtlpHttpExporter | OtlpGrpcExporter
 
 
-@dataclass(frozen=True, slots=True)
-class OtelSettings:
+class OtelSettings(msgspec.Struct, frozen=True):
     """Validated `[otel]`. Only `metrics_exporter` drives codex-engine today; the log and trace
     exporters are parsed (so mistakes are reported) but not used yet."""
 
@@ -119,8 +116,7 @@ def parse_otel_settings(
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Ctx:
+class _Ctx(msgspec.Struct, frozen=True):
     source: str
     codex_home: Path | None
 

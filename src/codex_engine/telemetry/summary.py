@@ -6,16 +6,16 @@ Test helpers that read exported metrics back live in :mod:`codex_engine.telemetr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+import msgspec
 
 from codex_engine.protocol.server_timing import ServerTiming
 
 __all__ = ["RuntimeSummary", "Tally"]
 
 
-@dataclass(slots=True)
-class Tally:
+class Tally(msgspec.Struct):
     """How many times something happened and the milliseconds it took in total."""
 
     count: int = 0
@@ -33,8 +33,7 @@ class Tally:
         return {"count": self.count, "duration_ms": round(self.duration_ms)}
 
 
-@dataclass(slots=True)
-class RuntimeSummary:
+class RuntimeSummary(msgspec.Struct):
     """What one turn spent: filled in by ``telemetry.turn_metrics.TurnMetrics`` (time per kind
     of work) and by the turn session and the session (the plain counts)."""
 
@@ -48,12 +47,12 @@ class RuntimeSummary:
     tool_calls_made: int = 0
     #: From the start of the turn to the first event of the model's response.
     time_to_first_event_ms: float | None = None
-    tool_calls: Tally = field(default_factory=Tally)
-    api_calls: Tally = field(default_factory=Tally)
-    stream_events: Tally = field(default_factory=Tally)
-    websocket_calls: Tally = field(default_factory=Tally)
-    websocket_events: Tally = field(default_factory=Tally)
-    handshakes: Tally = field(default_factory=Tally)
+    tool_calls: Tally = msgspec.field(default_factory=Tally)
+    api_calls: Tally = msgspec.field(default_factory=Tally)
+    stream_events: Tally = msgspec.field(default_factory=Tally)
+    websocket_calls: Tally = msgspec.field(default_factory=Tally)
+    websocket_events: Tally = msgspec.field(default_factory=Tally)
+    handshakes: Tally = msgspec.field(default_factory=Tally)
     preconnect_adopted: bool = False
     #: Request bodies as built, and as sent (smaller when compressed).
     body_bytes: int = 0

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 from opentelemetry.sdk.metrics.export import (
     Histogram,
     HistogramDataPoint,
@@ -22,8 +22,7 @@ from opentelemetry.sdk.metrics.export import (
 __all__ = ["InMemoryMetricExporter", "MetricsSnapshot", "SeriesValue"]
 
 
-@dataclass(frozen=True, slots=True)
-class SeriesValue:
+class SeriesValue(msgspec.Struct, frozen=True):
     """One exported series: a counter's value, or a histogram's count/sum/buckets."""
 
     name: str

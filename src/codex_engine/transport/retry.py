@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+
+import msgspec
 
 from codex_engine.errors import ApiError, CodexError
 
@@ -13,8 +14,7 @@ __all__ = ["RetryPolicy", "should_retry_request"]
 _JITTER = random.Random()
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+class RetryPolicy(msgspec.Struct, frozen=True):
     """Exponential backoff ``base * 2**(n-1)`` with ±``jitter`` for retry ``n`` (1-based).
 
     A server-provided delay (``Retry-After``, ``try again in 2s``) replaces the backoff, capped at
@@ -26,7 +26,20 @@ class RetryPolicy:
     jitter: float = 0.1
     max_server_delay: float = 60.0
     #: Shared by default: a generator holds 2.5 KiB of state, and every session has two policies.
-    rng: random.Random = field(default=_JITTER, compare=False)
+    #: Not compared or hashed (see ``__eq__``).
+    rng: random.Random = _JITTER
+
+    def _settings(self) -> tuple[int, float, float, float]:
+        return (self.max_retries, self.base_delay, self.jitter, self.max_server_delay)
+
+    def __eq__(self, other: object) -> bool:
+        # Two policies with the same timing are the same policy, whichever generator they draw on.
+        if not isinstance(other, RetryPolicy) or type(other) is not type(self):
+            return NotImplemented
+        return self._settings() == other._settings()
+
+    def __hash__(self) -> int:
+        return hash(self._settings())
 
     def backoff(self, retry: int) -> float:
         if retry < 1:
