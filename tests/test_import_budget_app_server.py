@@ -19,6 +19,8 @@ from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 #: sign-in, threads and turns, config writes.)
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/app_server_cmd.py)",
+    "msgspec": "message Structs (protocol/app_server/) and config (config/): decode, encode",
+    "pydantic": "config models (config/) and wire items (protocol/items.py), until converted",
     "pydantic_core": "pydantic's validator core",
     "annotated_types": "imported by pydantic itself",
     "typing_extensions": "imported by pydantic and msgspec themselves",
