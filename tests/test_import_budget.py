@@ -21,7 +21,8 @@ from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 #: Third-party packages a one-turn exec (HTTP/SSE) truly needs, each with the reason.
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/exec_cmd.py)",
-    "pydantic": "wire items and config models (protocol/items.py, config/*)",
+    "msgspec": "wire items, stream events and records (protocol/items.py, protocol/events.py)",
+    "pydantic": "config models (config/*) until they move off pydantic",
     "pydantic_core": "pydantic's validator core",
     "annotated_types": "imported by pydantic itself",
     "typing_extensions": "imported by pydantic itself",

@@ -16,6 +16,7 @@ from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 #: Third-party packages the app-server loads before it answers ``initialize``, each with the reason.
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/app_server_cmd.py)",
+    "msgspec": "wire items and stream events (protocol/items.py, protocol/events.py)",
     "pydantic": "the app-server's message models (protocol/app_server/) and config models",
     "pydantic_core": "pydantic's validator core",
     "annotated_types": "imported by pydantic itself",

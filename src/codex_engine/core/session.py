@@ -15,6 +15,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import KW_ONLY, dataclass
 
+import msgspec
+
 from codex_engine.client.model_client import ModelClient
 from codex_engine.client.turn_session import ModelClientSession
 from codex_engine.core import compaction
@@ -210,7 +212,7 @@ class Session:
         if self.settings.user_instructions:
             # One user message, AGENTS.md first, then the environment (as the reference sends).
             agents_md = ContentPart(type="input_text", text=self.settings.user_instructions)
-            message = message.model_copy(update={"content": [agents_md, *message.content]})
+            message = msgspec.structs.replace(message, content=[agents_md, *message.content])
         items.append(message)
         git_block = git_context_message([self.git_info] if self.git_info is not None else [])
         if git_block is not None:

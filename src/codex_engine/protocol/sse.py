@@ -5,7 +5,7 @@ Pure data transformation: bytes in, :class:`ServerSentEvent` out; no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 __all__ = ["SSEDecoder", "ServerSentEvent", "encode_event"]
 
@@ -13,8 +13,7 @@ _BOM = "\ufeff"
 _CR = 0x0D
 
 
-@dataclass(frozen=True, slots=True)
-class ServerSentEvent:
+class ServerSentEvent(msgspec.Struct, frozen=True):
     """One dispatched event.
 
     ``event`` is ``None`` when the event had no ``event:`` field (the WHATWG default type

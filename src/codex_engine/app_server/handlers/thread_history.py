@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from pydantic import ValidationError
-
 from codex_engine.app_server import history
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
@@ -30,7 +28,7 @@ from codex_engine.protocol.app_server.thread_history import (
     ThreadTurnsListParams,
     ThreadTurnsListResponse,
 )
-from codex_engine.protocol.items import ResponseItem, parse_item
+from codex_engine.protocol.items import ItemError, ResponseItem, parse_item
 
 
 async def thread_turns(ctx: ServerContext, thread_id: str) -> list[Turn]:
@@ -147,10 +145,9 @@ async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, re
     for index, raw in enumerate(p.items):
         try:
             items.append(parse_item(raw))
-        except ValidationError as exc:
-            first = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        except ItemError as exc:
             raise InvalidParamsError(
-                f"`items.{index}` is not a Responses API item ({first})"
+                f"`items.{index}` is not a Responses API item ({exc})"
             ) from None
     assert thread.session is not None
     thread.session.inject(items)
