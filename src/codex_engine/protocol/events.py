@@ -1,7 +1,8 @@
 """Stream events of a Responses API turn and the parser from wire payloads to those events.
 
 The same parser serves SSE ``data:`` payloads and WebSocket text frames: both carry one JSON object
-whose ``type`` names the event. Unknown event types are skipped, never fatal.
+whose ``type`` names the event (:func:`decode_stream_message` decodes the text straight to its
+event). Unknown event types are skipped, never fatal.
 """
 
 from __future__ import annotations
