@@ -176,6 +176,9 @@ def test_items_are_frozen_and_compare_by_value() -> None:
     assert item == parse_item(copy.deepcopy(WIRE_ITEMS[0][1]))
     assert item != parse_item({**WIRE_ITEMS[0][1], "status": "incomplete"})
     assert parse_item(item) is item
+    call = parse_item(WIRE_ITEMS[2][1])
+    assert hash(call) == hash(parse_item(dict(WIRE_ITEMS[2][1])))  # hashable, as before
+    assert len({call, parse_item(dict(WIRE_ITEMS[2][1]))}) == 1
 
 
 def test_constructors_and_helpers_keep_their_keywords() -> None:

@@ -47,6 +47,12 @@ class _Open(msgspec.Struct, frozen=True, kw_only=True, repr_omit_defaults=True):
 
     extra: dict[str, Any] = msgspec.field(default_factory=dict, name=_EXTRA_NAME)
 
+    def __hash__(self) -> int:
+        # As the pydantic models hashed: by the modelled fields (a list among them refuses);
+        # items equal in every member still hash equal.
+        fields = self.__struct_fields__
+        return hash((type(self), *(getattr(self, name) for name in fields if name != "extra")))
+
 
 class ContentPart(_Open, frozen=True, kw_only=True):
     """One part of a message: ``input_text``, ``output_text``, ``input_image``, ..."""
