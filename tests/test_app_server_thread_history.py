@@ -182,7 +182,7 @@ async def test_injected_items_reach_the_model_and_bad_ones_are_refused(
         "thread/inject_items",
         {"threadId": thread, "items": [note, {"type": "message", "role": "user"}]},
     )
-    assert "items.1" in bad["message"]
+    assert "items.1" in bad["message"] and "missing required field `content`" in bad["message"]
     unloaded = await client.error("thread/inject_items", {"threadId": "nope", "items": [note]})
     assert "not loaded" in unloaded["message"]
 

@@ -57,6 +57,7 @@ from codex_engine.protocol.items import (
     Reasoning,
     WebSearchCall,
     assistant_text,
+    parse_item,
     user_message,
 )
 from codex_engine.protocol.items import Message as MessageItem
@@ -64,9 +65,10 @@ from codex_engine.protocol.rate_limits import RateLimitSnapshot
 
 
 def _assistant(text: str) -> MessageItem:
-    item = MessageItem.model_validate(
+    item = parse_item(
         {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": text}]}
     )
+    assert isinstance(item, MessageItem)
     assert assistant_text(item) == text
     return item
 

@@ -21,11 +21,7 @@ from tests.import_budget_support import DRIVER, Budget, bare_interpreter_modules
 #: Third-party packages a one-turn exec (HTTP/SSE) truly needs, each with the reason.
 THIRD_PARTY: dict[str, str] = {
     "click": "the command line's parser (cli/main.py, cli/exec_cmd.py)",
-    "pydantic": "wire items (protocol/items.py)",
-    "pydantic_core": "pydantic's validator core",
-    "annotated_types": "imported by pydantic itself",
-    "typing_extensions": "imported by pydantic and msgspec themselves",
-    "typing_inspection": "imported by pydantic itself",
+    "typing_extensions": "imported by msgspec itself",
     "msgspec": "Structs: config, core value types and records (cheaper than dataclasses)",
     "httpx": "the HTTP client of transport/http.py (the Responses request)",
     "httpcore": "httpx's connection layer",

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from codex_engine.protocol.rate_limits import (
     CreditsSnapshot,
@@ -165,7 +164,7 @@ def test_normalize_limit_id() -> None:
 
 def test_models_are_frozen() -> None:
     window = RateLimitWindow(used_percent=1.0, window_minutes=None, resets_at=None)
-    with pytest.raises(ValidationError):
+    with pytest.raises(AttributeError):
         window.used_percent = 2.0  # type: ignore[misc]
 
 

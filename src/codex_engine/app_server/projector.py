@@ -369,7 +369,7 @@ class TurnProjector:
             if item_id is None:
                 item_id = self._new_id()
                 notes.append(self.started(AgentMessageItem(id=item_id, text="")))
-            phase = (item.model_extra or {}).get("phase")
+            phase = item.extra.get("phase")
             text = item.text()
             if self._retried and self._message_id is not None:
                 streamed = "".join(self._message_text)

@@ -220,7 +220,7 @@ class Session:
         if self.settings.user_instructions:
             # One user message, AGENTS.md first, then the environment (as the reference sends).
             agents_md = ContentPart(type="input_text", text=self.settings.user_instructions)
-            message = message.model_copy(update={"content": [agents_md, *message.content]})
+            message = msgspec.structs.replace(message, content=[agents_md, *message.content])
         items.append(message)
         git_block = git_context_message([self.git_info] if self.git_info is not None else [])
         if git_block is not None:

@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 import msgspec
 
-from codex_engine.protocol.items import ContentPart, Message, ResponseItem, local_image_parts
+from codex_engine.protocol.items import (
+    ContentPart,
+    Message,
+    ResponseItem,
+    image_part,
+    local_image_parts,
+)
 from codex_engine.protocol.user_input import (
     IMAGE_NOT_PROCESSED,
     ImageInput,
@@ -130,9 +136,7 @@ def prepare_input(
             case TextInput():
                 parts.append(ContentPart(type="input_text", text=entry.text))
             case ImageInput():
-                parts.append(
-                    ContentPart.model_validate({"type": "input_image", "image_url": entry.url})
-                )
+                parts.append(image_part(entry.url))
             case LocalImageInput():
                 images += 1
                 loaded = load_image(cwd / Path(entry.path).expanduser())

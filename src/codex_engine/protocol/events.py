@@ -1,23 +1,25 @@
 """Stream events of a Responses API turn and the parser from wire payloads to those events.
 
 The same parser serves SSE ``data:`` payloads and WebSocket text frames: both carry one JSON object
-whose ``type`` names the event. Unknown event types are skipped, never fatal.
+whose ``type`` names the event (:func:`decode_stream_message` decodes the text straight to its
+event). Unknown event types are skipped, never fatal.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import msgspec
 
 from codex_engine.errors import CodexError
 from codex_engine.protocol.error_mapping import (
     classify_failed_response,
     classify_incomplete_response,
 )
-from codex_engine.protocol.items import ResponseItem, parse_item
+from codex_engine.protocol.event_tags import payload_kind
+from codex_engine.protocol.items import ItemError, ResponseItem, parse_item
 from codex_engine.protocol.rate_limits import RateLimitSnapshot, parse_rate_limit_event
 
 __all__ = [
@@ -34,15 +36,14 @@ __all__ = [
     "ServerModel",
     "StreamFailure",
     "TokenUsage",
+    "decode_stream_message",
     "parse_stream_payload",
     "server_model_header",
 ]
 
 
-class TokenUsage(BaseModel):
+class TokenUsage(msgspec.Struct, frozen=True, kw_only=True):
     """Token counts of one response, or the sum of several."""
-
-    model_config = ConfigDict(frozen=True)
 
     input_tokens: int = 0
     cached_input_tokens: int = 0
@@ -82,71 +83,60 @@ class TokenUsage(BaseModel):
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Created:
+class Created(msgspec.Struct, frozen=True):
     response_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputItemAdded:
+class OutputItemAdded(msgspec.Struct, frozen=True):
     item: ResponseItem
     output_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputItemDone:
+class OutputItemDone(msgspec.Struct, frozen=True):
     item: ResponseItem
     output_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputTextDelta:
+class OutputTextDelta(msgspec.Struct, frozen=True):
     delta: str
     item_id: str | None = None
     output_index: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningSummaryDelta:
+class ReasoningSummaryDelta(msgspec.Struct, frozen=True):
     delta: str
     summary_index: int | None = None
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningContentDelta:
+class ReasoningContentDelta(msgspec.Struct, frozen=True):
     delta: str
     content_index: int | None = None
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ReasoningSummaryPartAdded:
+class ReasoningSummaryPartAdded(msgspec.Struct, frozen=True):
     summary_index: int | None = None
     item_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Completed:
+class Completed(msgspec.Struct, frozen=True):
     response_id: str | None
     token_usage: TokenUsage | None
 
 
-@dataclass(frozen=True, slots=True)
-class RateLimits:
+class RateLimits(msgspec.Struct, frozen=True):
     snapshot: RateLimitSnapshot
 
 
-@dataclass(frozen=True, slots=True)
-class ServerModel:
+class ServerModel(msgspec.Struct, frozen=True):
     """The model that actually served the response (``OpenAI-Model``: an HTTP response header,
     or a header the WebSocket's ``response.created`` carries)."""
 
     model: str
 
 
-@dataclass(frozen=True, slots=True)
-class StreamFailure:
+class StreamFailure(msgspec.Struct, frozen=True):
     """The server ended the response with an error (``response.failed`` / ``.incomplete``)."""
 
     error: CodexError
@@ -178,7 +168,7 @@ def _str(value: Any) -> str | None:
 def _item(payload: Mapping[str, Any]) -> ResponseItem | None:
     try:
         return parse_item(payload.get("item"))
-    except ValidationError:
+    except ItemError:
         return None
 
 
@@ -263,3 +253,91 @@ def parse_stream_payload(payload: Any) -> ResponseEvent | None:
         snapshot = parse_rate_limit_event(payload)
         return RateLimits(snapshot) if snapshot is not None else None
     return None
+
+
+# --- the hot path: SSE data / WebSocket text straight to an event ------------------------------
+
+
+class _Response(msgspec.Struct):
+    # What the fast path reads of a response object; its ``output`` array is skipped unbuilt.
+    id: Any = None
+    usage: Any = None
+    headers: Any = None
+
+
+class _Envelope(msgspec.Struct):
+    """The members of a stream message the frequent events carry. A message whose members
+    have other types fails to decode into it and takes the general path instead."""
+
+    type: str
+    delta: str | None = None
+    item_id: str | None = None
+    output_index: int | None = None
+    summary_index: int | None = None
+    content_index: int | None = None
+    item: Any = None
+    response: _Response | None = None
+
+
+_ENVELOPE = msgspec.json.Decoder(_Envelope)
+
+# Kinds whose event needs the whole payload (an error's details, rate-limit windows).
+_WHOLE_PAYLOAD = frozenset({"response.failed", "response.incomplete", "codex.rate_limits"})
+
+
+def _from_envelope(kind: str, env: _Envelope) -> ResponseEvent | None:
+    if kind == "response.output_text.delta":
+        if env.delta is None:
+            return None
+        return OutputTextDelta(env.delta, env.item_id, env.output_index)
+    if kind == "response.output_item.done" or kind == "response.output_item.added":
+        try:
+            item = parse_item(env.item)
+        except ItemError:
+            return None
+        if kind == "response.output_item.done":
+            return OutputItemDone(item, env.output_index)
+        return OutputItemAdded(item, env.output_index)
+    if kind == "response.reasoning_summary_text.delta":
+        if env.delta is None:
+            return None
+        return ReasoningSummaryDelta(env.delta, env.summary_index, env.item_id)
+    if kind == "response.reasoning_text.delta":
+        if env.delta is None:
+            return None
+        return ReasoningContentDelta(env.delta, env.content_index, env.item_id)
+    if kind == "response.reasoning_summary_part.added":
+        return ReasoningSummaryPartAdded(env.summary_index, env.item_id)
+    response = env.response
+    if kind == "response.created":
+        if response is None:
+            return None
+        if isinstance(response.headers, Mapping):
+            served = server_model_header(response.headers)
+            if served is not None:
+                return served
+        return Created(_str(response.id))
+    if kind == "response.completed":
+        if response is None:
+            return None
+        return Completed(_str(response.id), TokenUsage.from_wire(response.usage))
+    return None
+
+
+def decode_stream_message(data: str | bytes) -> tuple[str, ResponseEvent | None]:
+    """The kind (:func:`~codex_engine.protocol.event_tags.payload_kind`) and the event
+    (``None``: skip it) of one SSE ``data`` or WebSocket text frame; the same result as
+    ``json.loads`` then :func:`parse_stream_payload`, without building the whole payload for
+    the frequent events. Raises ``ValueError`` when ``data`` is not JSON."""
+    try:
+        env = _ENVELOPE.decode(data)
+    except msgspec.ValidationError:
+        pass  # JSON of another shape (not an object, no string type, odd members)
+    except msgspec.DecodeError:
+        pass  # maybe JSON only Python's parser accepts (NaN, lone surrogates): it decides
+    else:
+        kind = env.type
+        if kind and kind not in _WHOLE_PAYLOAD:
+            return kind, _from_envelope(kind, env)
+    payload = json.loads(data)
+    return payload_kind(payload), parse_stream_payload(payload)

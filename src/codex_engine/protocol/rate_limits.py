@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+import msgspec
 
 from codex_engine.protocol.headers import lower_headers
 
@@ -38,30 +38,24 @@ _INT_RE = re.compile(r"[+-]?\d{1,19}")
 _FLOAT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 
 
-class RateLimitWindow(BaseModel):
+class RateLimitWindow(msgspec.Struct, frozen=True, kw_only=True):
     """Usage of one rolling window: percent used, its length, and when it resets (unix seconds)."""
-
-    model_config = ConfigDict(frozen=True)
 
     used_percent: float
     window_minutes: int | None = None
     resets_at: int | None = None
 
 
-class CreditsSnapshot(BaseModel):
+class CreditsSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     """Credit balance attached to a limit family; ``balance`` is the server's string verbatim."""
-
-    model_config = ConfigDict(frozen=True)
 
     has_credits: bool
     unlimited: bool
     balance: str | None = None
 
 
-class RateLimitSnapshot(BaseModel):
+class RateLimitSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     """Everything the server said about one limit family at one moment."""
-
-    model_config = ConfigDict(frozen=True)
 
     limit_id: str = DEFAULT_LIMIT_ID
     limit_name: str | None = None

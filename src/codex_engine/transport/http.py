@@ -8,11 +8,9 @@ breaks off) belong to the caller, which knows what it already delivered.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
-from typing import Any
 
 import httpx
 
@@ -28,10 +26,13 @@ from codex_engine.protocol.event_tags import (
     DEFAULT_SSE_KIND,
     UNKNOWN_KIND,
     event_succeeded,
-    payload_kind,
 )
-from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
-from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.events import (
+    Completed,
+    ResponseEvent,
+    StreamFailure,
+    decode_stream_message,
+)
 from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.sse import SSEDecoder
 from codex_engine.transport.log_redaction import install_library_log_filter
@@ -114,12 +115,11 @@ def _decode(data: str) -> tuple[ResponseEvent | StreamFailure | None, bool]:
     if data.strip() == "[DONE]":
         return None, True
     try:
-        payload: Any = json.loads(data)
+        kind, event = decode_stream_message(data)
     except ValueError:
         log.debug("skipping SSE event whose data is not JSON (%d bytes)", len(data))
         return None, False
-    event = parse_payload(payload)
-    return event, event_succeeded(payload_kind(payload), event)
+    return event, event_succeeded(kind, event)
 
 
 def _ms_since(started: float) -> float:

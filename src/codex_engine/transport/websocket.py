@@ -30,10 +30,13 @@ from codex_engine.protocol.event_tags import (
     PARSE_ERROR_KIND,
     UNKNOWN_KIND,
     event_succeeded,
-    payload_kind,
 )
-from codex_engine.protocol.events import Completed, ResponseEvent, StreamFailure
-from codex_engine.protocol.events import parse_stream_payload as parse_payload
+from codex_engine.protocol.events import (
+    Completed,
+    ResponseEvent,
+    StreamFailure,
+    decode_stream_message,
+)
 from codex_engine.protocol.headers import TURN_STATE, USER_AGENT
 from codex_engine.protocol.redaction import redact_text, request_secrets
 from codex_engine.protocol.server_timing import TIMING_EVENT, ServerTiming
@@ -108,28 +111,26 @@ class WebSocketConnection:
                     raise
                 elapsed = _ms_since(waited)
                 try:
-                    payload: Any = json.loads(frame)
+                    kind, event = decode_stream_message(frame)
                 except ValueError:
                     observer.event_received(PARSE_ERROR_KIND, elapsed, success=False)
                     log.debug("skipping websocket frame that is not JSON (%d chars)", len(frame))
                     continue
-                kind = payload_kind(payload)
-                event = parse_payload(payload)
                 observer.event_received(kind, elapsed, success=event_succeeded(kind, event))
-                if not isinstance(payload, dict):
-                    continue
+                # These rare frames are read beyond the event: the whole frame is decoded again
+                # (a non-empty kind means it is a JSON object).
                 if kind == "error":
-                    error = classify_websocket_error_frame(payload, raw=frame)
+                    error = classify_websocket_error_frame(json.loads(frame), raw=frame)
                     if error is not None:
                         raise error
                     continue
                 if kind == "response.metadata":
-                    metadata = Metadata.from_payload(payload)
+                    metadata = Metadata.from_payload(json.loads(frame))
                     if metadata is not None:
                         yield metadata
                     continue
                 if kind == TIMING_EVENT:
-                    observer.server_timing(ServerTiming.from_payload(payload))
+                    observer.server_timing(ServerTiming.from_payload(json.loads(frame)))
                     continue
                 if event is None:
                     continue

@@ -30,7 +30,7 @@ from codex_engine.protocol.app_server.thread_history import (
     ThreadTurnsListParams,
     ThreadTurnsListResponse,
 )
-from codex_engine.protocol.items import ResponseItem, parse_item
+from codex_engine.protocol.items import ItemError, ResponseItem, parse_item
 
 
 async def thread_turns(ctx: ServerContext, thread_id: str) -> list[Turn]:
@@ -134,13 +134,6 @@ async def thread_items_list(ctx: ServerContext, p: ThreadItemsListParams, reply:
     ).to_wire()
 
 
-def _first_error(exc: ValueError) -> str:
-    """The parser's first complaint (pydantic lists them; msgspec says one)."""
-    errors = getattr(exc, "errors", None)
-    listed = errors() if callable(errors) else None
-    return str(listed[0]["msg"]) if listed else str(exc).splitlines()[0]
-
-
 @method("thread/inject_items", ThreadInjectItemsParams)
 async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, reply: Reply) -> Any:
     thread = ctx.thread(p.thread_id)
@@ -153,9 +146,9 @@ async def thread_inject_items(ctx: ServerContext, p: ThreadInjectItemsParams, re
     for index, raw in enumerate(p.items):
         try:
             items.append(parse_item(raw))
-        except ValueError as exc:  # the parser's validation error
+        except ItemError as exc:
             raise InvalidParamsError(
-                f"`items.{index}` is not a Responses API item ({_first_error(exc)})"
+                f"`items.{index}` is not a Responses API item ({exc})"
             ) from None
     assert thread.session is not None
     thread.session.inject(items)

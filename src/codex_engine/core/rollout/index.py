@@ -19,7 +19,6 @@ import threading
 from pathlib import Path
 
 import msgspec
-from pydantic import ValidationError
 
 from codex_engine.core.compaction import is_user_turn_message
 from codex_engine.core.rollout.paths import (
@@ -31,7 +30,7 @@ from codex_engine.core.rollout.paths import (
 )
 from codex_engine.core.rollout.reader import Rollout, read_meta, read_rollout
 from codex_engine.core.rollout.records import NAME_EVENT, RolloutError, SessionMeta
-from codex_engine.protocol.items import Message, parse_item
+from codex_engine.protocol.items import ItemError, Message, parse_item
 
 __all__ = [
     "IndexEntry",
@@ -98,7 +97,7 @@ def summarize(rollout: Rollout) -> ThreadSummary:
                 continue
             try:
                 message = parse_item(payload)
-            except (ValidationError, ValueError, TypeError):
+            except (ItemError, ValueError, TypeError):
                 continue
             if isinstance(message, Message) and is_user_turn_message(message):
                 preview = message.text()

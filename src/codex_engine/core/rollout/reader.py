@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import msgspec
-from pydantic import ValidationError
 
 from codex_engine.core.compaction import (
     collect_user_messages,
@@ -35,7 +34,7 @@ from codex_engine.core.rollout.records import (
     decode_line,
     decode_meta_line,
 )
-from codex_engine.protocol.items import ResponseItem, parse_item
+from codex_engine.protocol.items import ItemError, ResponseItem, parse_item
 
 __all__ = [
     "Record",
@@ -148,9 +147,8 @@ class RolloutContents(msgspec.Struct):
 def _parse(path: Path, record: Record, data: Any) -> ResponseItem:
     try:
         return parse_item(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]["msg"] if exc.errors() else str(exc)
-        raise RolloutError(f"{path}:{record.number}: invalid response item ({first})") from None
+    except ItemError as exc:
+        raise RolloutError(f"{path}:{record.number}: invalid response item ({exc})") from None
 
 
 def load_rollout(path: Path, *, cut_after_user_turns: int | None = None) -> RolloutContents:
@@ -210,7 +208,7 @@ def first_user_turns(records: list[Record], keep_user_turns: int) -> list[Record
             continue
         try:
             item = parse_item(record.payload)
-        except ValidationError:
+        except ItemError:
             continue
         if not is_user_turn_message(item):
             continue

@@ -73,7 +73,7 @@ class FreeformToolset(Protocol):
 def call_name(call: FunctionCall) -> str:
     """The tool a call names: a call made inside a namespace (``namespace`` + ``name``, as
     the reference sends MCP tools) names ``NAMESPACE__NAME``, the flat name offered."""
-    namespace = (call.model_extra or {}).get("namespace")
+    namespace = call.extra.get("namespace")
     if isinstance(namespace, str) and namespace:
         return f"{namespace.removesuffix('__')}__{call.name}"
     return call.name
