@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Literal
 
 import msgspec
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
     "ReviewFinding",
@@ -132,21 +131,21 @@ async def _git(cwd: Path, *args: str) -> str | None:
 # -- the reviewer's answer ---------------------------------------------------------------------
 
 
-class _Lenient(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+# The reviewer is a model: its JSON is read leniently (unknown keys ignored, "5" taken for 5 by
+# msgspec.convert(strict=False)), and an answer that does not fit becomes plain explanation.
 
 
-class LineRange(_Lenient):
+class LineRange(msgspec.Struct):
     start: int
     end: int
 
 
-class CodeLocation(_Lenient):
+class CodeLocation(msgspec.Struct):
     absolute_file_path: str
     line_range: LineRange
 
 
-class ReviewFinding(_Lenient):
+class ReviewFinding(msgspec.Struct, kw_only=True):
     title: str
     body: str
     confidence_score: float = 0.0
@@ -154,10 +153,10 @@ class ReviewFinding(_Lenient):
     code_location: CodeLocation
 
 
-class ReviewOutput(_Lenient):
+class ReviewOutput(msgspec.Struct, kw_only=True):
     """The reviewer's structured answer, as the rubric asks for it."""
 
-    findings: list[ReviewFinding] = Field(default_factory=list)
+    findings: list[ReviewFinding] = msgspec.field(default_factory=list)
     overall_correctness: str = ""
     overall_explanation: str = ""
     overall_confidence_score: float = 0.0
@@ -174,8 +173,8 @@ def parse_review_output(text: str) -> ReviewOutput:
         try:
             data = json.loads(candidate)
             if isinstance(data, dict):
-                return ReviewOutput.model_validate(data)
-        except (ValueError, ValidationError):
+                return msgspec.convert(data, ReviewOutput, strict=False)
+        except (ValueError, msgspec.ValidationError):
             continue
     return ReviewOutput(overall_explanation=text)
 

@@ -148,7 +148,7 @@ async def run_review(session: Session, target: ReviewTarget) -> AsyncIterator[Tu
         else "interrupted"
     )
     _record(session, "turn_complete", turn_id, status=status, last_agent_message=answer.text())
-    yield ExitedReviewMode(rendered, output.model_dump() if output is not None else None)
+    yield ExitedReviewMode(rendered, msgspec.to_builtins(output) if output is not None else None)
     yield ItemCompleted(answer)
     if isinstance(final, TurnCompleted):
         yield msgspec.structs.replace(final, last_agent_message=answer.text())
