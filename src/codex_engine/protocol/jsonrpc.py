@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
+
 from codex_engine.errors import JsonRpcError  # defined in the one tree, importable from here
 
 __all__ = [
@@ -49,29 +51,25 @@ RequestId = str | int
 MAX_DEPTH = 128
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(msgspec.Struct, frozen=True, omit_defaults=True):
     id: RequestId
     method: str
     params: Any = None
 
 
-@dataclass(frozen=True, slots=True)
-class Notification:
+class Notification(msgspec.Struct, frozen=True, omit_defaults=True):
     method: str
     params: Any = None
     #: Unix milliseconds; the app-server stamps every notification it sends (schema field).
-    emitted_at_ms: int | None = None
+    emitted_at_ms: int | None = msgspec.field(default=None, name="emittedAtMs")
 
 
-@dataclass(frozen=True, slots=True)
-class Response:
+class Response(msgspec.Struct, frozen=True):
     id: RequestId
     result: Any
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorResponse:
+class ErrorResponse(msgspec.Struct, frozen=True):
     id: RequestId
     code: int
     message: str
@@ -81,8 +79,7 @@ class ErrorResponse:
 Message = Request | Notification | Response | ErrorResponse
 
 
-@dataclass(frozen=True, slots=True)
-class DecodeFailure:
+class DecodeFailure(msgspec.Struct, frozen=True):
     """A line that is not a valid message; answer with ``code`` when ``id`` could be recovered."""
 
     code: int
@@ -177,27 +174,19 @@ def _too_deep(text: str) -> DecodeFailure:
     )
 
 
+#: One encoder for every outgoing line: a message is encoded once, straight from its fields
+#: (Request, Notification and Response are laid out as their wire objects).
+_encoder = msgspec.json.Encoder()
+
+
 def encode(message: Message) -> bytes:
-    """The message as one line of compact JSON, newline included."""
-    obj: dict[str, Any]
-    if isinstance(message, Request):
-        obj = {"id": message.id, "method": message.method}
-        if message.params is not None:
-            obj["params"] = message.params
-    elif isinstance(message, Notification):
-        obj = {"method": message.method}
-        if message.params is not None:
-            obj["params"] = message.params
-        if message.emitted_at_ms is not None:
-            obj["emittedAtMs"] = message.emitted_at_ms
-    elif isinstance(message, Response):
-        obj = {"id": message.id, "result": message.result}
-    else:
+    """The message as one line of compact JSON (UTF-8, not ASCII-escaped), newline included."""
+    if isinstance(message, ErrorResponse):
         error: dict[str, Any] = {"code": message.code, "message": message.message}
         if message.data is not None:
             error["data"] = message.data
-        obj = {"id": message.id, "error": error}
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        return _encoder.encode({"id": message.id, "error": error}) + b"\n"
+    return _encoder.encode(message) + b"\n"
 
 
 @dataclass(slots=True)
