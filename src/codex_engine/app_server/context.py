@@ -67,6 +67,9 @@ class ServerContext:
     #: ``command/exec`` processes by the client's process id (``handlers/command_exec.py``).
     command_runs: dict[str, Any] = field(default_factory=dict)
     _accounts: AccountService | None = None
+    #: The config loaded last: an equal one loaded again is this same object, so idle threads
+    #: with the same settings share one Config (its providers, features, MCP servers...).
+    _last_config: Config | None = None
 
     @classmethod
     def create(
@@ -85,12 +88,17 @@ class ServerContext:
         """config.toml with the command line's overrides, the runtime feature enablement, then
         the request's."""
         features = [(["features", key], on) for key, on in self.feature_enablement.items()]
-        return load_config(
+        config = load_config(
             overrides=[*self.options.overrides, *features, *overrides],
             profile=self.options.profile,
             cwd=cwd,
             env=self.env,
         )
+        last = self._last_config
+        if last is not None and last == config:
+            return last  # frozen, so sharing it is safe
+        self._last_config = config
+        return config
 
     def originator(self) -> str:
         return default_identity(self.env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")).originator
