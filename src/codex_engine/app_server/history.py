@@ -10,10 +10,10 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from pydantic import ValidationError
 
 from codex_engine.app_server.pagination import Page, keyset_page
@@ -100,8 +100,7 @@ def git_info_wire(git: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-@dataclass
-class StoredThread:
+class StoredThread(msgspec.Struct):
     """A thread read back from its rollout file."""
 
     path: Path
@@ -112,7 +111,7 @@ class StoredThread:
     model: str | None = None
     reasoning_effort: str | None = None
     updated_at: int = 0
-    turns: list[Turn] = field(default_factory=list)
+    turns: list[Turn] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(

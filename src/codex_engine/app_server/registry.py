@@ -8,9 +8,9 @@ into JSON-RPC errors (the table is :data:`ERROR_CODES`). Handlers never format e
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from codex_engine.errors import (
@@ -88,8 +88,7 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-@dataclass(frozen=True)
-class Tagged(Generic[P]):
+class Tagged(msgspec.Struct, Generic[P], frozen=True):
     """Params whose model is chosen by one field, e.g. ``account/login/start``'s ``type``."""
 
     field: str
@@ -136,8 +135,7 @@ def _or(choices: str) -> str:
     return f"{head} or {last}" if head else last
 
 
-@dataclass(frozen=True)
-class MethodSpec(Generic[P]):
+class MethodSpec(msgspec.Struct, Generic[P], frozen=True):
     name: str
     params: type[P] | Tagged[P]
     handler: Handler[P]

@@ -12,8 +12,9 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
@@ -60,8 +61,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass
-class _Outcome:
+class _Outcome(msgspec.Struct):
     """How a turn ended, as ``turn/completed`` reports it."""
 
     status: TurnStatus
