@@ -30,6 +30,7 @@ THIRD_PARTY: dict[str, str] = {
     "brotlicffi": "httpx's optional brotli decoder (probed at import)",
     "zstandard": "httpx's optional zstd decoder (probed at import)",
     "sniffio": "httpcore asks it which event loop runs (a failed import would search per request)",
+    "msgspec": "JSON-RPC messages are Structs, each encoded once (protocol/jsonrpc.py)",
 }
 
 #: Our modules the server must not load before a client asks for them: other commands, the
