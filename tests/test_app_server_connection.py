@@ -138,3 +138,102 @@ async def test_a_server_request_resolves_when_the_client_answers(
     await ends.send({"id": 12345, "result": "for nobody"})
     await ends.send({"id": request["id"], "result": {"ok": True}})
     assert await pending == {"ok": True}
+
+
+class GatedSink:
+    """An output whose every drain waits for ``release()``: the client has stopped reading."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.gate = asyncio.Event()
+        self.draining: asyncio.Queue[None] = asyncio.Queue()
+
+    def write(self, data: bytes) -> None:
+        self.data += data
+
+    async def drain(self) -> None:
+        self.draining.put_nowait(None)
+        await self.gate.wait()
+        self.gate.clear()
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def lines(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.data.splitlines()]
+
+
+def delta(thread: str, item: str, text: str) -> dict[str, Any]:
+    return {"threadId": thread, "turnId": "u", "itemId": item, "delta": text}
+
+
+async def test_deltas_queued_behind_a_lagging_client_are_coalesced_per_item() -> None:
+    in_read, in_write = os.pipe()
+    sink = GatedSink()
+    connection = Connection(await pipe_reader(in_read), sink)
+    running = asyncio.create_task(connection.run(Blocking()))
+    await connection.notify("turn/started", {"threadId": "a"})
+    await sink.draining.get()  # the writer waits for the client to read the first message
+    for text in ("Hel", "lo", " wor"):
+        await connection.notify("item/agentMessage/delta", delta("a", "m1", text))
+        await connection.notify("item/agentMessage/delta", delta("b", "m9", text.upper()))
+    await connection.notify("item/agentMessage/delta", delta("a", "m1", "ld"))
+    await connection.notify("item/completed", {"threadId": "a", "item": {"id": "m1"}})
+    # Something of the thread came in between: this delta starts a new message.
+    await connection.notify("item/agentMessage/delta", delta("a", "m1", "!"))
+    await connection.notify("item/reasoning/textDelta", {**delta("b", "r", "x"), "contentIndex": 0})
+    await connection.notify("item/reasoning/textDelta", {**delta("b", "r", "y"), "contentIndex": 1})
+    sink.gate.set()
+    await sink.draining.get()
+    sink.gate.set()
+    os.close(in_write)
+    await running
+    await connection.close()
+    sent = [(m["method"], m["params"].get("delta")) for m in sink.lines()]
+    assert sent == [
+        ("turn/started", None),
+        ("item/agentMessage/delta", "Hello world"),
+        ("item/agentMessage/delta", "HELLO WOR"),
+        ("item/completed", None),
+        ("item/agentMessage/delta", "!"),
+        # Another content part is another text: not joined.
+        ("item/reasoning/textDelta", "x"),
+        ("item/reasoning/textDelta", "y"),
+    ]
+    assert all("emittedAtMs" in m for m in sink.lines())
+
+
+async def test_a_delta_the_writer_took_is_not_extended() -> None:
+    in_read, in_write = os.pipe()
+    sink = GatedSink()
+    connection = Connection(await pipe_reader(in_read), sink)
+    running = asyncio.create_task(connection.run(Blocking()))
+    await connection.notify("turn/started", {"threadId": "a"})
+    await sink.draining.get()
+    await connection.notify("item/agentMessage/delta", delta("a", "m1", "one"))
+    sink.gate.set()
+    await sink.draining.get()  # "one" is written; the client still lags
+    await connection.notify("item/agentMessage/delta", delta("a", "m1", "two"))
+    await connection.notify("item/agentMessage/delta", delta("a", "m1", "three"))
+    sink.gate.set()
+    await sink.draining.get()
+    sink.gate.set()
+    os.close(in_write)
+    await running
+    await connection.close()
+    assert [m["params"].get("delta") for m in sink.lines()] == [None, "one", "twothree"]
+
+
+async def test_a_client_that_keeps_up_gets_every_delta() -> None:
+    in_read, in_write = os.pipe()
+    sink = GatedSink()
+    sink.gate.set()
+    connection = Connection(await pipe_reader(in_read), sink)
+    running = asyncio.create_task(connection.run(Blocking()))
+    for text in ("a", "b", "c"):
+        await connection.notify("item/agentMessage/delta", delta("a", "m1", text))
+    os.close(in_write)
+    await running
+    sink.gate.set()
+    await connection.close()
+    assert [m["params"]["delta"] for m in sink.lines()] == ["a", "b", "c"]

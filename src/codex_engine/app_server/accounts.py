@@ -15,7 +15,6 @@ import logging
 import secrets
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -79,15 +78,14 @@ def _b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-@dataclass
-class _Login:
+class _Login(msgspec.Struct):
     """One ChatGPT sign-in attempt running in the background."""
 
     id: str
     task: asyncio.Task[None] | None = None
     callback_server: LoginCallbackServer | None = None
     finished: bool = False
-    callback: asyncio.Future[TokenData] = field(
+    callback: asyncio.Future[TokenData] = msgspec.field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 

@@ -17,8 +17,9 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
+
+import msgspec
 
 from codex_engine.app_server.connection import ConnectionClosedError, Peer
 from codex_engine.app_server.projector import command_actions, command_text
@@ -49,8 +50,7 @@ _SHELLS = frozenset({"bash", "sh", "zsh"})
 _AMENDMENT = "acceptWithExecpolicyAmendment"
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     decision: Decision
     #: The command prefix the client approved for good (``acceptWithExecpolicyAmendment``).
     prefix: tuple[str, ...] | None = None

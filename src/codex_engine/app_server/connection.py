@@ -8,6 +8,11 @@ reading requests (it never waits on the queue itself). Waiting senders are serve
 first served, so every thread's turn keeps its share of the pipe. Inbound, at most
 ``max_in_flight`` requests run at once; one more is answered at once with ``-32001``.
 
+Delta coalescing: while the client lags (the writer waits for the pipe to drain), a text delta
+(``item/agentMessage/delta`` and the like) whose previous delta for the same item is still queued,
+with nothing of its thread queued after it, is appended to that one: a slow client gets the same
+text in fewer, larger messages, and a client that keeps up gets every delta as it was made.
+
 At end of input every request already read is still answered (server requests fail at once:
 no answer can come any more). With ``finish_background_at_eof`` (input from a file, which is a
 script rather than a client that hung up) the dispatcher's background work, such as running
@@ -55,6 +60,45 @@ log = logging.getLogger(__name__)
 
 _READ_CHUNK = 64 * 1024
 _WRITE_BATCH = 256
+
+#: Notifications whose ``delta`` strings may be concatenated: consecutive ones for the same item
+#: (and the same summary or content part) carry the same text as one with the joined delta.
+COALESCED_DELTAS = frozenset(
+    {
+        "item/agentMessage/delta",
+        "item/plan/delta",
+        "item/reasoning/summaryTextDelta",
+        "item/reasoning/textDelta",
+        "item/commandExecution/outputDelta",
+        "item/fileChange/outputDelta",
+    }
+)
+
+
+class _QueuedDelta:
+    """A delta notification waiting in the outbound queue; later deltas of its item join it
+    until the writer takes it (``sealed``)."""
+
+    __slots__ = ("emitted_at_ms", "key", "method", "params", "parts", "sealed")
+
+    def __init__(
+        self, method: str, params: dict[str, Any], key: tuple[Any, ...], emitted_at_ms: int
+    ) -> None:
+        self.method = method
+        self.params = params
+        self.key = key
+        self.parts: list[str] = [params["delta"]]
+        self.emitted_at_ms = emitted_at_ms
+        self.sealed = False
+
+    def message(self) -> Notification:
+        self.sealed = True
+        parts = self.parts
+        params = self.params if len(parts) == 1 else {**self.params, "delta": "".join(parts)}
+        return Notification(self.method, params, self.emitted_at_ms)
+
+
+_Outgoing = Message | _QueuedDelta
 
 
 class LineSource(Protocol):
@@ -139,7 +183,11 @@ class Connection:
         self._sink = sink
         self._dispatcher: Dispatcher | None = None
         self._max_in_flight = max_in_flight
-        self._outbound: asyncio.Queue[Message | None] = asyncio.Queue(outbound_capacity)
+        self._outbound: asyncio.Queue[_Outgoing | None] = asyncio.Queue(outbound_capacity)
+        #: Per thread id: its last queued message, when that is a delta that may still grow.
+        self._open_deltas: dict[str, _QueuedDelta] = {}
+        #: The writer is waiting for the client to read (``drain`` has not returned).
+        self._lagging = False
         self._framer = LineFramer(max_line_bytes=max_line_bytes)
         self._clock_ms = clock_ms
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -154,10 +202,15 @@ class Connection:
 
     # -- sending -------------------------------------------------------------------------------
 
-    async def send(self, message: Message) -> None:
+    async def send(self, message: _Outgoing) -> None:
         """Queue a message for the writer; waits while the outbound queue is full."""
         if self.closed:
             return
+        if self._open_deltas and isinstance(message, Request | Notification):
+            # Anything else of a thread queued after its delta ends that delta's growth.
+            thread_id = _thread_of(message.params)
+            if thread_id is not None:
+                self._open_deltas.pop(thread_id, None)
         outbound = self._outbound
         if outbound.full():
             await outbound.put(message)
@@ -169,7 +222,39 @@ class Connection:
     async def notify(self, method: str, params: Any) -> None:
         if method in self.opt_out:
             return
+        if self._lagging and method in COALESCED_DELTAS and isinstance(params, dict):
+            thread_id = params.get("threadId")
+            delta = params.get("delta")
+            if isinstance(thread_id, str) and isinstance(delta, str):
+                await self._send_delta(thread_id, method, params, delta)
+                return
         await self.send(Notification(method, params, self._clock_ms()))
+
+    async def _send_delta(
+        self, thread_id: str, method: str, params: dict[str, Any], delta: str
+    ) -> None:
+        key = (
+            method,
+            params.get("turnId"),
+            params.get("itemId"),
+            params.get("summaryIndex"),
+            params.get("contentIndex"),
+        )
+        open_deltas = self._open_deltas
+        queued = open_deltas.get(thread_id)
+        if queued is not None:
+            if not queued.sealed and queued.key == key:
+                queued.parts.append(delta)
+                return
+            del open_deltas[thread_id]
+        queued = _QueuedDelta(method, params, key, self._clock_ms())
+        if self._outbound.full():
+            # Other messages of the thread may queue while this waits: it does not grow.
+            await self.send(queued)
+            return
+        await self.send(queued)
+        if not self.closed:
+            open_deltas[thread_id] = queued
 
     def next_request_id(self) -> int:
         return next(self._ids)
@@ -276,8 +361,14 @@ class Connection:
                 stop = None in batch
                 messages = batch[: batch.index(None)] if stop else batch
                 if messages:
-                    self._sink.write(b"".join(encode(m) for m in messages if m is not None))
-                    await self._sink.drain()
+                    self._sink.write(b"".join(map(_encode, messages)))
+                    # Set only while drain() is suspended: a drain that returns at once does
+                    # not let any other task see it.
+                    self._lagging = True
+                    try:
+                        await self._sink.drain()
+                    finally:
+                        self._lagging = False
                 if stop:
                     return
         except (ConnectionError, OSError) as exc:
@@ -360,3 +451,15 @@ class Connection:
             await reply.error(INTERNAL_ERROR, f"internal error in {request.method}: {exc}")
             return
         await reply.result(result if result is not None else {})
+
+
+def _thread_of(params: Any) -> str | None:
+    thread_id = params.get("threadId") if isinstance(params, dict) else None
+    return thread_id if isinstance(thread_id, str) else None
+
+
+def _encode(message: _Outgoing | None) -> bytes:
+    if isinstance(message, _QueuedDelta):
+        return encode(message.message())
+    assert message is not None
+    return encode(message)

@@ -8,9 +8,10 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from codex_engine.app_server.connection import Connection
 from codex_engine.app_server.registry import InvalidRequestError
@@ -40,8 +41,7 @@ EXTERNAL_AUTH_REFRESH_TIMEOUT_S = 10.0
 DEFAULT_CALLBACK_PORT = 1455
 
 
-@dataclass(frozen=True)
-class ServerOptions:
+class ServerOptions(msgspec.Struct, frozen=True):
     """What the command line fixed: global ``-c`` overrides, the profile, and sign-in plumbing.
 
     ``login_issuer`` and ``login_callback_port`` exist for tests and local issuers;
@@ -56,8 +56,7 @@ class ServerOptions:
     auth_refresh_timeout_s: float = EXTERNAL_AUTH_REFRESH_TIMEOUT_S
 
 
-@dataclass
-class ServerContext:
+class ServerContext(msgspec.Struct):
     """The state one connection's handlers share."""
 
     peer: Connection
@@ -65,18 +64,21 @@ class ServerContext:
     env: Mapping[str, str]
     codex_home: Path
     auth_manager: AuthManager | None = None
-    threads: dict[str, ThreadState] = field(default_factory=dict)
+    threads: dict[str, ThreadState] = msgspec.field(default_factory=dict)
     initialized: bool = False
     client_name: str = ""
     #: ``experimentalFeature/enablement/set``: feature flags for this process, over config.toml.
-    feature_enablement: dict[str, bool] = field(default_factory=dict)
+    feature_enablement: dict[str, bool] = msgspec.field(default_factory=dict)
     #: The rate-limit snapshots the model's responses last reported, by limit id (wire form).
-    rate_limits: dict[str | None, dict[str, Any]] = field(default_factory=dict)
+    rate_limits: dict[str | None, dict[str, Any]] = msgspec.field(default_factory=dict)
     #: ``fs/watch`` tasks by the client's watch id.
-    watches: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+    watches: dict[str, asyncio.Task[None]] = msgspec.field(default_factory=dict)
     #: ``command/exec`` processes by the client's process id (``handlers/command_exec.py``).
-    command_runs: dict[str, Any] = field(default_factory=dict)
+    command_runs: dict[str, Any] = msgspec.field(default_factory=dict)
     _accounts: AccountService | None = None
+    #: The config loaded last: an equal one loaded again is this same object, so idle threads
+    #: with the same settings share one Config (its providers, features, MCP servers...).
+    _last_config: Config | None = None
 
     @classmethod
     def create(
@@ -95,12 +97,17 @@ class ServerContext:
         """config.toml with the command line's overrides, the runtime feature enablement, then
         the request's."""
         features = [(["features", key], on) for key, on in self.feature_enablement.items()]
-        return load_config(
+        config = load_config(
             overrides=[*self.options.overrides, *features, *overrides],
             profile=self.options.profile,
             cwd=cwd,
             env=self.env,
         )
+        last = self._last_config
+        if last is not None and last == config:
+            return last  # frozen, so sharing it is safe
+        self._last_config = config
+        return config
 
     def originator(self) -> str:
         return default_identity(self.env.get("CODEX_INTERNAL_ORIGINATOR_OVERRIDE")).originator

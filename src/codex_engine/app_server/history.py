@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -100,8 +99,7 @@ def git_info_wire(git: Mapping[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-@dataclass
-class StoredThread:
+class StoredThread(msgspec.Struct):
     """A thread read back from its rollout file."""
 
     path: Path
@@ -112,7 +110,7 @@ class StoredThread:
     model: str | None = None
     reasoning_effort: str | None = None
     updated_at: int = 0
-    turns: list[Turn] = field(default_factory=list)
+    turns: list[Turn] = msgspec.field(default_factory=list)
 
     @classmethod
     def of(

@@ -8,8 +8,9 @@ so a page stays right while new threads are recorded); :func:`offset_page` serve
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
+
+import msgspec
 
 __all__ = ["AnchorPage", "CursorError", "Page", "anchor_page", "keyset_page", "offset_page"]
 
@@ -21,8 +22,7 @@ class CursorError(ValueError):
     """The cursor is not one this server gave (for this sort order)."""
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
+class Page(msgspec.Struct, Generic[T], frozen=True):
     items: list[T]
     #: Pass back as ``cursor`` for the next page; ``None`` on the last page.
     next_cursor: str | None
@@ -82,8 +82,7 @@ def offset_page(items: Sequence[T], *, cursor: str | None, limit: int | None) ->
     return Page(list(items[start:end]), str(end) if end < len(items) else None)
 
 
-@dataclass(frozen=True)
-class AnchorPage(Generic[T]):
+class AnchorPage(msgspec.Struct, Generic[T], frozen=True):
     items: list[T]
     #: Continue after the last item shown, in the same direction; ``None`` at the end.
     next_cursor: str | None

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import msgspec
@@ -88,8 +87,7 @@ class NoParams(msgspec.Struct, frozen=True):
     """The params of a method that takes none (whatever object is sent is ignored)."""
 
 
-@dataclass(frozen=True)
-class Tagged(Generic[P]):
+class Tagged(msgspec.Struct, Generic[P], frozen=True):
     """Params whose model is chosen by one field, e.g. ``account/login/start``'s ``type``."""
 
     field: str
@@ -122,8 +120,7 @@ def _or(choices: str) -> str:
     return f"{head} or {last}" if head else last
 
 
-@dataclass(frozen=True)
-class MethodSpec(Generic[P]):
+class MethodSpec(msgspec.Struct, Generic[P], frozen=True):
     name: str
     params: type[P] | Tagged[P]
     handler: Handler[P]

@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import msgspec
@@ -60,8 +59,7 @@ ItemsView = Literal["notLoaded", "summary", "full"]
 TurnKind = Literal["turn", "compaction", "shell"]
 
 
-@dataclass
-class TurnRecord:
+class TurnRecord(msgspec.Struct):
     """One turn (or compaction) this server ran: its projector, its task, how it ended."""
 
     id: str
@@ -75,16 +73,16 @@ class TurnRecord:
     completed_at: int | None = None
     duration_ms: int | None = None
     #: Set once the starting request is answered: notifications about the turn come after it.
-    responded: asyncio.Event = field(default_factory=asyncio.Event)
+    responded: asyncio.Event = msgspec.field(default_factory=asyncio.Event)
     task: asyncio.Task[None] | None = None
     #: User messages steered into the turn, each with how many of the model's items came
     #: before it (a full view shows them in that order; a summary leaves them out).
-    steered: list[tuple[int, UserMessageItem | FunctionCallOutputItem]] = field(
+    steered: list[tuple[int, UserMessageItem | FunctionCallOutputItem]] = msgspec.field(
         default_factory=list
     )
 
     #: Setting changes of a turn/start that joined this turn, for the turns after it.
-    deferred_changes: list[SettingsChange] = field(default_factory=list)
+    deferred_changes: list[SettingsChange] = msgspec.field(default_factory=list)
 
     def steer(self, item: UserMessageItem | FunctionCallOutputItem) -> None:
         # After every item that has started (a running command completes after this message).

@@ -18,6 +18,7 @@ import msgspec
 from codex_engine._version import __version__
 from codex_engine.client.credentials import CredentialSource, credentials_for_provider
 from codex_engine.client.model_client import ModelClient
+from codex_engine.config.catalog import ModelInfo
 from codex_engine.config.loader import Config
 from codex_engine.core.git_info import GitInfo, collect_git_info
 from codex_engine.core.instructions.agents_md import agents_md_instructions
@@ -59,11 +60,38 @@ __all__ = [
 ]
 
 
+#: Catalog entries with a config's overrides applied, by what picks them: sessions of one
+#: process share them (they are never mutated) instead of each holding a deep copy.
+_MODEL_INFOS: dict[tuple[object, ...], tuple[ModelInfo, str | None]] = {}
+_MODEL_INFOS_MAX = 64
+
+
+#: What a session without a metrics exporter records to (nothing, at no per-session cost).
+_DISABLED_METRICS = Metrics.disabled()
+
+
+def _model_info(config: Config) -> tuple[ModelInfo, str | None]:
+    key = (
+        config.model,
+        config.model_context_window,
+        config.model_auto_compact_token_limit,
+        config.base_instructions,
+        config.tool_output_token_limit,
+        config.model_supports_reasoning_summaries,
+    )
+    found = _MODEL_INFOS.get(key)
+    if found is None:
+        if len(_MODEL_INFOS) >= _MODEL_INFOS_MAX:
+            _MODEL_INFOS.clear()
+        found = _MODEL_INFOS[key] = config.model_info()
+    return found
+
+
 def settings_from_config(
     config: Config, *, cwd: Path | None = None
 ) -> tuple[SessionSettings, str | None]:
     """The session settings a config asks for, and the unknown-model warning if there is one."""
-    model_info, warning = config.model_info()
+    model_info, warning = _model_info(config)
     work_dir = (cwd or config.cwd).resolve()
     settings = SessionSettings(
         cwd=work_dir,
@@ -166,6 +194,7 @@ async def open_session(
     thread_id: str | None = None,
     warm_handshake: asyncio.Task[WebSocketConnection] | None = None,
     git_info: Awaitable[GitInfo | None] | None = None,
+    settings: SessionSettings | None = None,
 ) -> AsyncIterator[Session]:
     """A new session for ``config``; its connections are closed when the block exits.
 
@@ -177,9 +206,12 @@ async def open_session(
     ``git_info``: the git context of the session's directory, already being collected by the
     caller (a task it owns; ``exec`` starts git before it imports the engine), used instead of
     running git again. ``env`` stands in for the process environment: credentials are read from
-    it, and the model's commands get it as ``shell_environment_policy`` filters it.
+    it, and the model's commands get it as ``shell_environment_policy`` filters it. ``settings``
+    are the ones :func:`settings_from_config` made for ``config`` and ``cwd``, when the caller
+    has them.
     """
-    settings, _warning = settings_from_config(config, cwd=cwd)
+    if settings is None:
+        settings, _warning = settings_from_config(config, cwd=cwd)
     async with _session(
         config,
         settings,
@@ -398,8 +430,13 @@ async def _session(
         config.otel, codex_home=config.codex_home, source=str(config.config_path)
     )
     # Owned by this session, not installed globally: an embedding app keeps its own providers.
-    metrics = Metrics.from_settings(
-        otel, originator=ident.originator, model=settings.model_info.slug
+    # Without an exporter nothing is recorded: sessions share one disabled instance.
+    metrics = (
+        _DISABLED_METRICS
+        if otel.user_metrics_exporter is None
+        else Metrics.from_settings(
+            otel, originator=ident.originator, model=settings.model_info.slug
+        )
     )
     client = ModelClient(
         provider=provider,

@@ -50,17 +50,17 @@ RequestId = str | int
 MAX_DEPTH = 128
 
 
-class Request(msgspec.Struct, frozen=True):
+class Request(msgspec.Struct, frozen=True, omit_defaults=True):
     id: RequestId
     method: str
     params: Any = None
 
 
-class Notification(msgspec.Struct, frozen=True):
+class Notification(msgspec.Struct, frozen=True, omit_defaults=True):
     method: str
     params: Any = None
     #: Unix milliseconds; the app-server stamps every notification it sends (schema field).
-    emitted_at_ms: int | None = None
+    emitted_at_ms: int | None = msgspec.field(default=None, name="emittedAtMs")
 
 
 class Response(msgspec.Struct, frozen=True):
@@ -173,27 +173,19 @@ def _too_deep(text: str) -> DecodeFailure:
     )
 
 
+#: One encoder for every outgoing line: a message is encoded once, straight from its fields
+#: (Request, Notification and Response are laid out as their wire objects).
+_encoder = msgspec.json.Encoder()
+
+
 def encode(message: Message) -> bytes:
-    """The message as one line of compact JSON, newline included."""
-    obj: dict[str, Any]
-    if isinstance(message, Request):
-        obj = {"id": message.id, "method": message.method}
-        if message.params is not None:
-            obj["params"] = message.params
-    elif isinstance(message, Notification):
-        obj = {"method": message.method}
-        if message.params is not None:
-            obj["params"] = message.params
-        if message.emitted_at_ms is not None:
-            obj["emittedAtMs"] = message.emitted_at_ms
-    elif isinstance(message, Response):
-        obj = {"id": message.id, "result": message.result}
-    else:
+    """The message as one line of compact JSON (UTF-8, not ASCII-escaped), newline included."""
+    if isinstance(message, ErrorResponse):
         error: dict[str, Any] = {"code": message.code, "message": message.message}
         if message.data is not None:
             error["data"] = message.data
-        obj = {"id": message.id, "error": error}
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n"
+        return _encoder.encode({"id": message.id, "error": error}) + b"\n"
+    return _encoder.encode(message) + b"\n"
 
 
 class LineFramer(msgspec.Struct):

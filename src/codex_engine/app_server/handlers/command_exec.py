@@ -13,9 +13,10 @@ import base64
 import binascii
 import contextlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from codex_engine.app_server.connection import Reply
 from codex_engine.app_server.context import ServerContext
@@ -48,18 +49,16 @@ DEFAULT_OUTPUT_BYTES_CAP = 1024 * 1024
 TIMEOUT_EXIT_CODE = 124
 
 
-@dataclass
-class _Run:
+class _Run(msgspec.Struct):
     process: LiveProcess
     stdin: bool
 
 
-@dataclass
-class _Capture:
+class _Capture(msgspec.Struct):
     """One stream's bytes up to the cap; streamed ones are sent, not kept."""
 
     cap: int | None
-    kept: bytearray = field(default_factory=bytearray)
+    kept: bytearray = msgspec.field(default_factory=bytearray)
     seen: int = 0
     capped: bool = False
 

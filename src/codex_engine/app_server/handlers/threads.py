@@ -191,6 +191,7 @@ async def thread_start(ctx: ServerContext, p: ThreadStartParams, reply: Reply) -
         auth_manager=ctx.auth_for(config),
         ephemeral=thread.ephemeral,
         source=THREAD_SOURCE,
+        settings=settings,
     )
     await _launch(ctx, thread, opener)
     await reply.result(_session_response(thread, include_turns=False))

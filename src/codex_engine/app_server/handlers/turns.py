@@ -12,7 +12,6 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -62,8 +61,7 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@dataclass
-class _Outcome:
+class _Outcome(msgspec.Struct):
     """How a turn ended, as ``turn/completed`` reports it."""
 
     status: TurnStatus
@@ -313,8 +311,8 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
         if not p.input:
             raise InvalidParamsError("`input` is empty")
         prepared = _user_input(ctx, thread, p.input)
-    active = thread.active
-    if active is not None and active.kind == "turn":
+    active = await _joinable_turn(thread)
+    if active is not None:
         # As the reference: a turn/start on a thread with a running turn joins it (the input
         # or tool output is steered in) and answers with that turn. Its setting changes (model,
         # effort, ...) apply to the turns after it, not to the running one.
@@ -369,6 +367,26 @@ async def turn_start(ctx: ServerContext, p: TurnStartParams, reply: Reply) -> No
     if model_warning:
         note = WarningNotification(message=model_warning, thread_id=thread.id)
         await ctx.peer.notify("warning", note.to_wire())
+
+
+async def _joinable_turn(thread: ThreadState) -> TurnRecord | None:
+    """The running turn a ``turn/start`` joins, if any.
+
+    A turn whose model loop has ended but which is not finished yet (its last notifications and
+    ``turn/completed`` on their way) can take no more input: wait for it to finish, then join
+    the turn that followed it (a goal continuation), or none (the thread is idle).
+    """
+    while True:
+        active = thread.active
+        if active is None or active.kind != "turn":
+            return None
+        session = thread.session
+        task = active.task
+        if session is None or session.running_turn_id == active.id or task is None:
+            return active
+        if task.done():
+            return active  # finished without clearing: steering it answers as before
+        await asyncio.wait({task})
 
 
 def start_task(thread: ThreadState, work: Callable[[TurnRecord], Awaitable[None]]) -> TurnRecord:
