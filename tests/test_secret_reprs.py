@@ -14,7 +14,10 @@ from codex_engine.auth.device_code import DeviceCode
 from codex_engine.auth.refresh import RefreshedTokens
 from codex_engine.auth.tokens import TokenData
 from codex_engine.client.credentials import Credentials
+from codex_engine.config.mcp_servers import HttpTransport, StdioTransport
+from codex_engine.config.shell_environment import ShellEnvironmentPolicy
 from codex_engine.protocol.headers import ClientIdentity, HeaderInputs
+from codex_engine.telemetry.settings import OtlpGrpcExporter, OtlpHttpExporter
 
 TOKENS = TokenData("id-SECRET", "access-SECRET", "refresh-SECRET", "acct-1")
 
@@ -38,6 +41,14 @@ CASES: list[tuple[Any, str]] = [
         ),
         "thread_id='thread-1'",
     ),
+    (
+        OtlpHttpExporter("https://otel.example/v1/metrics", {"Authorization": "Bearer SECRET"}),
+        "endpoint=",
+    ),
+    (OtlpGrpcExporter("https://otel.example:4317", {"x-api-key": "SECRET"}), "endpoint="),
+    (StdioTransport("server", env={"TOKEN": "SECRET"}), "command='server'"),
+    (HttpTransport("https://mcp.example", http_headers={"Authorization": "SECRET"}), "url="),
+    (ShellEnvironmentPolicy(set_vars={"TOKEN": "SECRET"}), "ShellEnvironmentPolicy("),
 ]
 
 

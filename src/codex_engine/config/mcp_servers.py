@@ -14,8 +14,8 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from codex_engine.config.quiet_repr import QuietRepr
 from codex_engine.errors import ConfigError
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = [
     "DEFAULT_STARTUP_TIMEOUT_S",
@@ -60,7 +60,7 @@ _IGNORED_KEYS = (
 _KNOWN_KEYS = (*_STDIO_KEYS, *_HTTP_KEYS, *_SHARED_KEYS, *_IGNORED_KEYS, "bearer_token")
 
 
-class StdioTransport(QuietRepr, frozen=True):
+class StdioTransport(SecretRepr, msgspec.Struct, frozen=True):
     """A server run as a child process speaking JSON-RPC lines on stdin/stdout."""
 
     command: str
@@ -72,10 +72,10 @@ class StdioTransport(QuietRepr, frozen=True):
     env_vars: tuple[str, ...] = ()
     cwd: str | None = None
 
-    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"env"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"env"})
 
 
-class HttpTransport(QuietRepr, frozen=True):
+class HttpTransport(SecretRepr, msgspec.Struct, frozen=True):
     """A server reached over MCP streamable HTTP."""
 
     url: str
@@ -86,7 +86,7 @@ class HttpTransport(QuietRepr, frozen=True):
     #: Header name -> variable whose value is sent as that header (skipped when unset or blank).
     env_http_headers: Mapping[str, str] = msgspec.field(default_factory=dict)
 
-    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"http_headers"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"http_headers"})
 
 
 class McpServerConfig(msgspec.Struct, frozen=True):

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Literal
 
 import msgspec
 
-from codex_engine.config.quiet_repr import QuietRepr
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = [
     "POLICY_KEYS",
@@ -26,7 +26,7 @@ POLICY_TABLE = "shell_environment_policy"
 ShellEnvironmentInherit = Literal["all", "core", "none"]
 
 
-class ShellEnvironmentPolicy(QuietRepr, frozen=True):
+class ShellEnvironmentPolicy(SecretRepr, msgspec.Struct, frozen=True):
     """How a command's environment is built from the process environment.
 
     Applied in this order: ``inherit`` picks the starting set (everything, a few core
@@ -46,7 +46,7 @@ class ShellEnvironmentPolicy(QuietRepr, frozen=True):
     #: the model gives (which is usually a login shell already) and warns that it is ignored.
     use_profile: bool = False
 
-    _not_in_repr: ClassVar[frozenset[str]] = frozenset({"set_vars"})
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"set_vars"})
 
 
 class ShellEnvironmentPolicyToml(msgspec.Struct, frozen=True, kw_only=True):

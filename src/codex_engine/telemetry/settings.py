@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
 from codex_engine.errors import ConfigError
+from codex_engine.protocol.secret_repr import SecretRepr
 
 __all__ = [
     "DEFAULT_ENVIRONMENT",
@@ -37,8 +38,11 @@ class OtlpTls(msgspec.Struct, frozen=True):
     client_private_key: Path | None = None
 
 
-class OtlpHttpExporter(msgspec.Struct, frozen=True):
-    """`{otlp-http = {endpoint, headers, protocol, tls}}`. `endpoint` is the full signal URL."""
+class OtlpHttpExporter(SecretRepr, msgspec.Struct, frozen=True):
+    """`{otlp-http = {endpoint, headers, protocol, tls}}`. `endpoint` is the full signal URL.
+    ``headers`` usually carry the collector's credentials: they stay out of ``repr``."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"headers"})
 
     endpoint: str
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
@@ -46,8 +50,10 @@ class OtlpHttpExporter(msgspec.Struct, frozen=True):
     tls: OtlpTls | None = None
 
 
-class OtlpGrpcExporter(msgspec.Struct, frozen=True):
-    """`{otlp-grpc = {endpoint, headers, tls}}`."""
+class OtlpGrpcExporter(SecretRepr, msgspec.Struct, frozen=True):
+    """`{otlp-grpc = {endpoint, headers, tls}}`; ``headers`` stay out of ``repr``."""
+
+    secret_fields: ClassVar[frozenset[str]] = frozenset({"headers"})
 
     endpoint: str
     headers: Mapping[str, str] = msgspec.field(default_factory=dict)
