@@ -19,6 +19,9 @@ from codex_engine.emulator import ResponsesEmulator
 from tests import canaries
 from tests.canaries import CanaryRegistry
 
+#: Fixtures shared by several test files (loaded once this module is, so they may import it).
+pytest_plugins = ["tests.app_server_start"]
+
 
 @pytest.fixture(autouse=True)
 def secret_canaries(caplog: pytest.LogCaptureFixture) -> Iterator[CanaryRegistry]:

@@ -5,8 +5,6 @@ against the schema."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +12,7 @@ import pytest
 
 from codex_engine.emulator import ResponsesEmulator
 from codex_engine.emulator.script import Reply
+from tests.app_server_start import Start
 from tests.sdk_support import run_sync_sdk, sdk_client
 from tests.test_app_server import RawClient, start_thread, start_turn
 
@@ -25,7 +24,6 @@ from openai_codex._goal import (  # noqa: E402  (the SDK's own goal stream)
 from openai_codex.generated.v2_all import ThreadGoalGetResponse  # noqa: E402
 
 GOAL_CONTEXT = '<codex_internal_context source="goal">'
-Start = Callable[..., Awaitable[RawClient]]
 
 
 @pytest.fixture
@@ -33,25 +31,6 @@ def workdir(tmp_path: Path) -> Path:
     path = tmp_path / "work"
     path.mkdir()
     return path
-
-
-@pytest.fixture
-async def start(
-    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
-) -> AsyncIterator[Start]:
-    clients: list[RawClient] = []
-
-    async def launch(*extra: str) -> RawClient:
-        client = await RawClient.start(codex_home, tmp_path, emulator, *extra)
-        clients.append(client)
-        await client.initialize()
-        return client
-
-    yield launch
-    for client in clients:
-        with contextlib.suppress(ProcessLookupError):
-            assert await client.close() == 0
-        assert client.schema_errors() == []
 
 
 def _last_inputs(emulator: ResponsesEmulator) -> list[dict[str, Any]]:

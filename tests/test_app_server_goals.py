@@ -3,40 +3,18 @@ notifications, persistence across resume and fork; every message checked against
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
+from tests.app_server_start import Start
 from tests.test_app_server import RawClient, start_thread, start_turn
 
 REFERENCE_TOOLS = Path(__file__).with_name("reference") / "tools_0.163.json"
 GOAL_TOOLS = ("get_goal", "create_goal", "update_goal")
-
-Start = Callable[..., Awaitable[RawClient]]
-
-
-@pytest.fixture
-async def start(
-    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
-) -> AsyncIterator[Start]:
-    clients: list[RawClient] = []
-
-    async def launch(*extra: str) -> RawClient:
-        client = await RawClient.start(codex_home, tmp_path, emulator, *extra)
-        clients.append(client)
-        await client.initialize()
-        return client
-
-    yield launch
-    for client in clients:
-        with contextlib.suppress(ProcessLookupError):
-            assert await client.close() == 0
-        assert client.schema_errors() == []
 
 
 def _offered(emulator: ResponsesEmulator, index: int = -1) -> dict[str, Any]:

@@ -3,36 +3,14 @@ through real pipes, every message checked against the reference schema."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_engine.emulator import ResponsesEmulator
+from tests.app_server_start import Start
 from tests.test_app_server import RawClient, start_thread, start_turn
-
-Start = Callable[[], Awaitable[RawClient]]
-
-
-@pytest.fixture
-async def start(
-    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
-) -> AsyncIterator[Start]:
-    clients: list[RawClient] = []
-
-    async def launch() -> RawClient:
-        client = await RawClient.start(codex_home, tmp_path, emulator)
-        clients.append(client)
-        await client.initialize()
-        return client
-
-    yield launch
-    for client in clients:
-        with contextlib.suppress(ProcessLookupError):
-            assert await client.close() == 0
-        assert client.schema_errors() == []
 
 
 def _rollouts(codex_home: Path) -> set[Path]:

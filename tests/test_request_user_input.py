@@ -5,17 +5,16 @@ and hands the answers to the model, while ``exec``, with nobody to ask, answers 
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codex_engine.emulator import Reply, ResponsesEmulator
+from tests.app_server_start import Start
 from tests.conftest import emulator_flags, run_cli
-from tests.test_app_server import RawClient, start_thread, start_turn
+from tests.test_app_server import start_thread, start_turn
 
 FEATURE = ("-c", "features.default_mode_request_user_input=true")
 QUESTIONS: dict[str, Any] = {
@@ -40,7 +39,6 @@ QUESTIONS: dict[str, Any] = {
         },
     ]
 }
-Start = Callable[..., Awaitable[RawClient]]
 
 
 def _ask(emulator: ResponsesEmulator) -> None:
@@ -51,25 +49,6 @@ def _output(emulator: ResponsesEmulator) -> str:
     last = emulator.requests_of("http")[-1].body["input"][-1]
     assert last["type"] == "function_call_output"
     return str(last["output"])
-
-
-@pytest.fixture
-async def start(
-    emulator: ResponsesEmulator, codex_home: Path, tmp_path: Path
-) -> AsyncIterator[Start]:
-    clients: list[RawClient] = []
-
-    async def launch(*extra: str) -> RawClient:
-        client = await RawClient.start(codex_home, tmp_path, emulator, *extra)
-        clients.append(client)
-        await client.initialize()
-        return client
-
-    yield launch
-    for client in clients:
-        with contextlib.suppress(ProcessLookupError):
-            assert await client.close() == 0
-        assert client.schema_errors() == []
 
 
 @pytest.mark.parametrize(
